@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian 12 packages zrtpshim needs to build and test, if any
+# are missing. Runs apt-get only when something is missing (needs root).
+set -eu
+PKGS="build-essential autoconf automake libtool pkg-config
+      libsrtp2-dev libsodium-dev libssl-dev libpcap-dev check libbzrtp-dev
+      clang llvm libclang-rt-14-dev tcpdump"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "zrtpshim: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "zrtpshim: run as root (or install them yourself):$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,12 @@
+/* The Check suites of the unit runner, one per area. */
+#ifndef ZS_TESTS_SUITES_H
+#define ZS_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *packet_suite(void);
+Suite *crypto_suite(void);
+Suite *cache_suite(void);
+Suite *session_suite(void);
+
+#endif

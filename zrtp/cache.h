@@ -1,0 +1,71 @@
+/*
+ * The retained-secret cache (RFC 6189 §4.6.1, §4.9): our own ZID and, per
+ * peer ZID, rs1, rs2, the SAS-verified flag and an expiry time.
+ *
+ * The table lives in memory; load and save move it to and from a file of
+ * our own format (documented in cache.c). Save is atomic: a temporary
+ * file in the same directory, fsync, rename, mode 0600. A corrupt,
+ * truncated or foreign file is reported with a reason and never crashes.
+ *
+ * The engine never calls this module: it reaches the cache through the
+ * callbacks in its context, which the shim (and the tests) implement on
+ * top of this table.
+ */
+#ifndef ZRTP_CACHE_H
+#define ZRTP_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZRTP_CACHE_NEVER UINT64_MAX
+
+struct zrtp_cache_entry {
+	uint8_t zid[12];
+	uint8_t rs1[32], rs2[32];
+	bool has_rs1, has_rs2;
+	bool verified;
+	uint64_t expiry;       /* seconds since the epoch; ZRTP_CACHE_NEVER */
+};
+
+struct zrtp_cache;
+
+/* An empty cache with a fresh own ZID taken from zid (12 random bytes). */
+struct zrtp_cache *zrtp_cache_new(const uint8_t zid[12]);
+void zrtp_cache_free(struct zrtp_cache *c);  /* wipes the secrets */
+
+/*
+ * Load a cache file. A missing file is -ENOENT (the caller then creates
+ * a new cache). A file that exists but is not a valid cache returns
+ * -EBADMSG and, when why is given, a one-line reason such as
+ * "truncated record 3" or "bad checksum". Never a partial table.
+ */
+int zrtp_cache_load(const char *path, struct zrtp_cache **out, char *why,
+		    size_t why_len) __attribute__((warn_unused_result));
+
+/* Atomic save (temp file, fsync, rename, mode 0600). 0 or -errno. */
+int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+	__attribute__((warn_unused_result));
+
+void zrtp_cache_own_zid(const struct zrtp_cache *c, uint8_t zid[12]);
+
+/*
+ * Look up a peer. An entry whose expiry is at or before now has its rs1
+ * and rs2 treated as absent (has_rs1 = has_rs2 = false) but keeps the
+ * verified flag off as well. Returns 0 or -ENOENT.
+ */
+int zrtp_cache_get(const struct zrtp_cache *c, const uint8_t zid[12],
+		   uint64_t now, struct zrtp_cache_entry *out);
+
+/* Insert or replace a peer's entry. 0 or -ENOMEM. */
+int zrtp_cache_put(struct zrtp_cache *c, const struct zrtp_cache_entry *e);
+
+/* Remove a peer. 0 or -ENOENT. */
+int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12]);
+
+size_t zrtp_cache_count(const struct zrtp_cache *c);
+/* The i-th entry (0 <= i < count), in no particular order. */
+const struct zrtp_cache_entry *zrtp_cache_at(const struct zrtp_cache *c,
+					     size_t i);
+
+#endif
