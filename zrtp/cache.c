@@ -1,1 +1,644 @@
-/* placeholder: filled in by its owner */
+/*
+ * The retained-secret cache: an in-memory table kept sorted by peer ZID
+ * (binary search for lookups; the file is written in the same order), and
+ * its file format.
+ *
+ * File format, version 1. All integers big-endian.
+ *
+ *   offset  size  field
+ *        0     8  magic "ZSHCACHE"
+ *        8     4  format version (1)
+ *       12    12  our own ZID
+ *       24     4  record count n
+ *       28  88*n  records, strictly ascending by ZID (memcmp order):
+ *                   +0  12  peer ZID
+ *                  +12   4  flags: bit 0 has_rs1, bit 1 has_rs2,
+ *                           bit 2 verified; other bits must be zero
+ *                  +16  32  rs1 (all zero unless has_rs1)
+ *                  +48  32  rs2 (all zero unless has_rs2)
+ *                  +80   8  expiry, seconds since the epoch;
+ *                           0xffffffffffffffff = never
+ *  28+88*n    32  SHA-256 of every byte before it
+ *
+ * The file is canonical: one byte string per table, so load can refuse
+ * anything save would not have written (duplicate or unsorted ZIDs,
+ * unknown flags, secret bytes behind a clear flag, trailing bytes). The
+ * checksum detects corruption, not tampering: whoever can write the file
+ * can recompute it. Protection against other users is the 0600 mode.
+ *
+ * Load reads at most CACHE_FILE_MAX bytes, checks the whole image before
+ * building anything, and hands back either a complete table or nothing.
+ * Every buffer that held rs1/rs2 is wiped before it is freed: the read and
+ * write images, entries that are overwritten or removed, the array when it
+ * grows (no realloc: it would free the old copy unwiped) and on free.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include "zrtp/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define CACHE_MAGIC        "ZSHCACHE"
+#define CACHE_MAGIC_LEN    8
+#define CACHE_VERSION      1u
+#define CACHE_HDR_LEN      28
+#define CACHE_REC_LEN      88
+#define CACHE_SUM_LEN      crypto_hash_sha256_BYTES
+#define CACHE_FILE_MAX     (16u * 1024 * 1024)
+
+#define CACHE_F_RS1        0x1u
+#define CACHE_F_RS2        0x2u
+#define CACHE_F_VERIFIED   0x4u
+#define CACHE_F_ALL        (CACHE_F_RS1 | CACHE_F_RS2 | CACHE_F_VERIFIED)
+
+/* Most records a file within CACHE_FILE_MAX can hold. */
+#define CACHE_MAX_RECORDS \
+	((CACHE_FILE_MAX - CACHE_HDR_LEN - CACHE_SUM_LEN) / CACHE_REC_LEN)
+
+struct zrtp_cache {
+	uint8_t own_zid[12];
+	struct zrtp_cache_entry *e;   /* sorted by zid, no duplicates */
+	size_t n, cap;
+};
+
+static const uint8_t zero32[32];
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || why_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Index of zid if present (*found = true), else where it would go. */
+static size_t cache_find(const struct zrtp_cache *c, const uint8_t zid[12],
+			 bool *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(c->e[mid].zid, zid, 12);
+
+		if (r == 0) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* Grow to hold at least want entries; the old array is wiped, not realloc'd. */
+static int cache_reserve(struct zrtp_cache *c, size_t want)
+{
+	struct zrtp_cache_entry *ne;
+	size_t ncap;
+
+	if (want <= c->cap)
+		return 0;
+	ncap = c->cap ? c->cap : 8;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2 / sizeof(*ne))
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	ne = calloc(ncap, sizeof(*ne));
+	if (ne == NULL)
+		return -ENOMEM;
+	if (c->e != NULL) {
+		memcpy(ne, c->e, c->n * sizeof(*ne));
+		sodium_memzero(c->e, c->cap * sizeof(*ne));
+		free(c->e);
+	}
+	c->e = ne;
+	c->cap = ncap;
+	return 0;
+}
+
+/* The stored form: absent secrets are all zero, so the file is canonical. */
+static void entry_normalise(struct zrtp_cache_entry *dst,
+			    const struct zrtp_cache_entry *src)
+{
+	memcpy(dst->zid, src->zid, 12);
+	dst->has_rs1 = src->has_rs1;
+	dst->has_rs2 = src->has_rs2;
+	dst->verified = src->verified;
+	dst->expiry = src->expiry;
+	if (src->has_rs1)
+		memcpy(dst->rs1, src->rs1, 32);
+	else
+		sodium_memzero(dst->rs1, 32);
+	if (src->has_rs2)
+		memcpy(dst->rs2, src->rs2, 32);
+	else
+		sodium_memzero(dst->rs2, 32);
+}
+
+struct zrtp_cache *zrtp_cache_new(const uint8_t zid[12])
+{
+	struct zrtp_cache *c;
+
+	if (zid == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	memcpy(c->own_zid, zid, 12);
+	return c;
+}
+
+void zrtp_cache_free(struct zrtp_cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->e != NULL) {
+		sodium_memzero(c->e, c->cap * sizeof(*c->e));
+		free(c->e);
+	}
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+void zrtp_cache_own_zid(const struct zrtp_cache *c, uint8_t zid[12])
+{
+	if (zid == NULL)
+		return;
+	if (c == NULL)
+		memset(zid, 0, 12);
+	else
+		memcpy(zid, c->own_zid, 12);
+}
+
+int zrtp_cache_get(const struct zrtp_cache *c, const uint8_t zid[12],
+		   uint64_t now, struct zrtp_cache_entry *out)
+{
+	const struct zrtp_cache_entry *e;
+	bool found;
+	size_t i;
+
+	if (c == NULL || zid == NULL || out == NULL)
+		return -EINVAL;
+	i = cache_find(c, zid, &found);
+	if (!found)
+		return -ENOENT;
+	e = &c->e[i];
+	*out = *e;
+	/* RFC 6189 §4.9: an expired secret is no secret at all. */
+	if (e->expiry != ZRTP_CACHE_NEVER && e->expiry <= now) {
+		sodium_memzero(out->rs1, sizeof(out->rs1));
+		sodium_memzero(out->rs2, sizeof(out->rs2));
+		out->has_rs1 = out->has_rs2 = false;
+		out->verified = false;
+	}
+	return 0;
+}
+
+int zrtp_cache_put(struct zrtp_cache *c, const struct zrtp_cache_entry *e)
+{
+	struct zrtp_cache_entry tmp;
+	bool found;
+	size_t i;
+	int r;
+
+	if (c == NULL || e == NULL)
+		return -EINVAL;
+	/* e may point into the table (zrtp_cache_at); work from a copy. */
+	entry_normalise(&tmp, e);
+	i = cache_find(c, tmp.zid, &found);
+	if (!found) {
+		r = cache_reserve(c, c->n + 1);
+		if (r < 0) {
+			sodium_memzero(&tmp, sizeof(tmp));
+			return r;
+		}
+		memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof(*c->e));
+		c->n++;
+	}
+	/* Overwrites the old secrets in place (or the slot just opened). */
+	c->e[i] = tmp;
+	sodium_memzero(&tmp, sizeof(tmp));
+	return 0;
+}
+
+int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12])
+{
+	bool found;
+	size_t i;
+
+	if (c == NULL || zid == NULL)
+		return -EINVAL;
+	i = cache_find(c, zid, &found);
+	if (!found)
+		return -ENOENT;
+	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
+	c->n--;
+	/* The last slot still holds a copy of what was moved down. */
+	sodium_memzero(&c->e[c->n], sizeof(*c->e));
+	return 0;
+}
+
+size_t zrtp_cache_count(const struct zrtp_cache *c)
+{
+	return c == NULL ? 0 : c->n;
+}
+
+const struct zrtp_cache_entry *zrtp_cache_at(const struct zrtp_cache *c,
+					     size_t i)
+{
+	if (c == NULL || i >= c->n)
+		return NULL;
+	return &c->e[i];
+}
+
+/* --- load ------------------------------------------------------------------ */
+
+/* Read the whole regular file behind fd into a fresh buffer (*len bytes). */
+static int read_file(int fd, uint8_t **buf, size_t *len, char *why,
+		     size_t why_len)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t want, got = 0;
+
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		set_why(why, why_len, "cannot stat: %s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_why(why, why_len, "not a regular file");
+		return -EBADMSG;
+	}
+	if (st.st_size == 0) {
+		set_why(why, why_len, "empty file");
+		return -EBADMSG;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > CACHE_FILE_MAX) {
+		set_why(why, why_len, "file too large (%jd bytes, limit %u)",
+			(intmax_t)st.st_size, CACHE_FILE_MAX);
+		return -EBADMSG;
+	}
+	want = (size_t)st.st_size;
+	b = malloc(want);
+	if (b == NULL) {
+		set_why(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	/* Never more than fstat promised; a file that shrank reads short. */
+	while (got < want) {
+		ssize_t r = read(fd, b + got, want - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			sodium_memzero(b, got);
+			free(b);
+			set_why(why, why_len, "read error: %s", strerror(e));
+			return -e;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* Check a whole file image and build the table from it; nothing partial. */
+static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
+		       char *why, size_t why_len)
+{
+	uint8_t sum[CACHE_SUM_LEN];
+	struct zrtp_cache *c;
+	uint32_t version, count;
+	uint64_t need;
+	size_t i;
+
+	if (len < CACHE_MAGIC_LEN) {
+		set_why(why, why_len, "truncated header (%zu bytes)", len);
+		return -EBADMSG;
+	}
+	if (memcmp(b, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0) {
+		set_why(why, why_len, "bad magic: not a zrtpshim cache file");
+		return -EBADMSG;
+	}
+	if (len < CACHE_HDR_LEN) {
+		set_why(why, why_len, "truncated header (%zu bytes)", len);
+		return -EBADMSG;
+	}
+	version = get_be32(b + 8);
+	if (version != CACHE_VERSION) {
+		set_why(why, why_len, "unsupported format version %" PRIu32
+			" (expected %u)", version, CACHE_VERSION);
+		return -EBADMSG;
+	}
+	count = get_be32(b + 24);
+	if (count > CACHE_MAX_RECORDS) {
+		set_why(why, why_len, "record count %" PRIu32
+			" exceeds the limit of %zu", count,
+			(size_t)CACHE_MAX_RECORDS);
+		return -EBADMSG;
+	}
+	need = CACHE_HDR_LEN + (uint64_t)count * CACHE_REC_LEN + CACHE_SUM_LEN;
+	if (len < need) {
+		size_t body = len - CACHE_HDR_LEN;
+
+		if (body < (uint64_t)count * CACHE_REC_LEN)
+			set_why(why, why_len, "truncated record %zu of %" PRIu32,
+				body / CACHE_REC_LEN + 1, count);
+		else
+			set_why(why, why_len, "truncated checksum");
+		return -EBADMSG;
+	}
+	if (len > need) {
+		set_why(why, why_len, "%zu bytes of trailing data",
+			(size_t)(len - need));
+		return -EBADMSG;
+	}
+	crypto_hash_sha256(sum, b, (size_t)need - CACHE_SUM_LEN);
+	if (sodium_memcmp(sum, b + need - CACHE_SUM_LEN, CACHE_SUM_LEN) != 0) {
+		set_why(why, why_len, "bad checksum");
+		return -EBADMSG;
+	}
+
+	for (i = 0; i < count; i++) {
+		const uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
+		uint32_t flags = get_be32(r + 12);
+
+		if (flags & ~CACHE_F_ALL) {
+			set_why(why, why_len, "record %zu: unknown flags 0x%"
+				PRIx32, i + 1, flags);
+			return -EBADMSG;
+		}
+		if (!(flags & CACHE_F_RS1) && !sodium_is_zero(r + 16, 32)) {
+			set_why(why, why_len, "record %zu: rs1 bytes without "
+				"the rs1 flag", i + 1);
+			return -EBADMSG;
+		}
+		if (!(flags & CACHE_F_RS2) && !sodium_is_zero(r + 48, 32)) {
+			set_why(why, why_len, "record %zu: rs2 bytes without "
+				"the rs2 flag", i + 1);
+			return -EBADMSG;
+		}
+		if (i > 0) {
+			int cmp = memcmp(r - CACHE_REC_LEN, r, 12);
+
+			if (cmp == 0) {
+				set_why(why, why_len, "record %zu: duplicate "
+					"ZID", i + 1);
+				return -EBADMSG;
+			}
+			if (cmp > 0) {
+				set_why(why, why_len, "record %zu: ZIDs not in "
+					"ascending order", i + 1);
+				return -EBADMSG;
+			}
+		}
+	}
+
+	c = zrtp_cache_new(b + 12);
+	if (c == NULL || cache_reserve(c, count) < 0) {
+		zrtp_cache_free(c);
+		set_why(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < count; i++) {
+		const uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
+		struct zrtp_cache_entry *e = &c->e[i];
+		uint32_t flags = get_be32(r + 12);
+
+		memcpy(e->zid, r, 12);
+		e->has_rs1 = (flags & CACHE_F_RS1) != 0;
+		e->has_rs2 = (flags & CACHE_F_RS2) != 0;
+		e->verified = (flags & CACHE_F_VERIFIED) != 0;
+		memcpy(e->rs1, r + 16, 32);
+		memcpy(e->rs2, r + 48, 32);
+		e->expiry = get_be64(r + 80);
+	}
+	c->n = count;
+	*out = c;
+	return 0;
+}
+
+int zrtp_cache_load(const char *path, struct zrtp_cache **out, char *why,
+		    size_t why_len)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	set_why(why, why_len, "%s", "");
+	if (path == NULL || out == NULL) {
+		set_why(why, why_len, "invalid argument");
+		return -EINVAL;
+	}
+	if (sodium_init() < 0) {
+		set_why(why, why_len, "libsodium failed to initialise");
+		return -EIO;
+	}
+	/* O_NONBLOCK: a FIFO at the path must not hang us before fstat. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+
+		set_why(why, why_len, "cannot open: %s", strerror(e));
+		return -e;
+	}
+	r = read_file(fd, &buf, &len, why, why_len);
+	close(fd);
+	if (r < 0)
+		return r;
+	r = cache_parse(buf, len, out, why, why_len);
+	sodium_memzero(buf, len);
+	free(buf);
+	return r;
+}
+
+/* --- save ------------------------------------------------------------------ */
+
+static int write_all(int fd, const uint8_t *b, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = write(fd, b, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		b += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Make the rename durable. File systems that cannot sync a directory say so
+ * with EINVAL; that is not a failure of the save. */
+static int sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, r = 0;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
+{
+	size_t n = c->n, total;
+	uint8_t *b;
+	size_t i;
+
+	if (n > CACHE_MAX_RECORDS)
+		return NULL;
+	total = CACHE_HDR_LEN + n * CACHE_REC_LEN + CACHE_SUM_LEN;
+	b = calloc(1, total);
+	if (b == NULL)
+		return NULL;
+	memcpy(b, CACHE_MAGIC, CACHE_MAGIC_LEN);
+	put_be32(b + 8, CACHE_VERSION);
+	memcpy(b + 12, c->own_zid, 12);
+	put_be32(b + 24, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		const struct zrtp_cache_entry *e = &c->e[i];
+		uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
+		uint32_t flags = (e->has_rs1 ? CACHE_F_RS1 : 0) |
+				 (e->has_rs2 ? CACHE_F_RS2 : 0) |
+				 (e->verified ? CACHE_F_VERIFIED : 0);
+
+		memcpy(r, e->zid, 12);
+		put_be32(r + 12, flags);
+		memcpy(r + 16, e->has_rs1 ? e->rs1 : zero32, 32);
+		memcpy(r + 48, e->has_rs2 ? e->rs2 : zero32, 32);
+		put_be64(r + 80, e->expiry);
+	}
+	crypto_hash_sha256(b + total - CACHE_SUM_LEN, b, total - CACHE_SUM_LEN);
+	*len = total;
+	return b;
+}
+
+int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+{
+	static const char suffix[] = ".tmp.XXXXXX";
+	uint8_t *img;
+	size_t img_len = 0, plen;
+	char *tmp;
+	int fd, r = 0;
+
+	if (c == NULL || path == NULL)
+		return -EINVAL;
+	if (path[0] == '\0')
+		return -ENOENT;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (c->n > CACHE_MAX_RECORDS)
+		return -EFBIG;
+	plen = strlen(path);
+	tmp = malloc(plen + sizeof(suffix));
+	if (tmp == NULL)
+		return -ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, suffix, sizeof(suffix));
+
+	img = cache_serialise(c, &img_len);
+	if (img == NULL) {
+		free(tmp);
+		return -ENOMEM;
+	}
+	/* The temp file shares the target's directory so rename is atomic. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || (r = write_all(fd, img, img_len)) < 0 ||
+	    fsync(fd) < 0) {
+		if (r == 0)
+			r = -errno;
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		goto out;
+	}
+	r = sync_dir_of(path);
+out:
+	sodium_memzero(img, img_len);
+	free(img);
+	free(tmp);
+	return r;
+}
