@@ -1,7 +1,861 @@
-/* placeholder: filled in by its owner */
+/*
+ * The engine end to end: two zrtp_sessions over the simulator's lossy
+ * queues (sim.c). Every test asserts what each side saw through its
+ * events, its cache and the packets it sent.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+
+#include "tests/unit/sim.h"
 #include "tests/unit/suites.h"
+
+#define RUN_LIMIT 60000   /* ms of simulated time: far beyond any budget */
+
+static void run_call(struct sim *sim)
+{
+	sim_create(sim);
+	ck_assert_ptr_nonnull(sim->p[0].st[0]);
+	ck_assert_ptr_nonnull(sim->p[1].st[0]);
+	sim_start(sim);
+	sim_run(sim, RUN_LIMIT);
+}
+
+/* ------------------------------------------------------------------ */
+/* full handshakes                                                     */
+
+static const uint32_t kas[] = { ZRTP_KA_DH3K, ZRTP_KA_X255, ZRTP_KA_EC25 };
+static const uint32_t ciphers[] = { ZRTP_CIPHER_AES1, ZRTP_CIPHER_AES3 };
+static const uint32_t auths[] = { ZRTP_AUTH_HS32, ZRTP_AUTH_HS80 };
+static const uint32_t sases[] = { ZRTP_SAS_B32, ZRTP_SAS_B256 };
+
+static void check_combo(uint64_t seed, uint32_t hash, uint32_t ka,
+			uint32_t cipher, uint32_t auth, uint32_t sas)
+{
+	struct sim sim;
+	char name[5];
+
+	sim_init(&sim, seed, 1);
+	for (int i = 0; i < 2; i++)
+		sim_prefs_single(&sim.p[i].cfg.prefs, hash, cipher, auth, ka,
+				 sas, false);
+	run_call(&sim);
+	ck_assert_msg(sim_stream_agrees(&sim, 0), "ka %s: no agreement",
+		      zrtp_algo_str(ka, name));
+	const struct sim_result *r = &sim.p[0].res[0];
+	ck_assert_uint_eq(r->algos.ka, ka);
+	ck_assert_uint_eq(r->algos.hash, hash);
+	ck_assert_uint_eq(r->algos.cipher, cipher);
+	ck_assert_uint_eq(r->algos.auth, auth);
+	ck_assert_uint_eq(r->algos.sas, sas);
+	ck_assert_uint_eq(r->keys.key_len, cipher == ZRTP_CIPHER_AES1 ? 16 : 32);
+	if (sas == ZRTP_SAS_B32)
+		ck_assert_uint_eq(strlen(r->sas), 4);
+	else
+		ck_assert_ptr_nonnull(strchr(r->sas, ':'));
+	ck_assert_int_eq(zrtp_stream_state(sim.p[0].st[0]), ZRTP_ST_SECURE);
+	ck_assert_int_eq(zrtp_stream_state(sim.p[1].st[0]), ZRTP_ST_SECURE);
+	ck_assert_str_eq(zrtp_stream_sas(sim.p[0].st[0]), r->sas);
+	sim_destroy(&sim);
+}
+
+START_TEST(test_handshake_every_combination)
+{
+	uint64_t seed = 1;
+	for (size_t k = 0; k < sizeof kas / sizeof kas[0]; k++)
+		for (size_t c = 0; c < 2; c++)
+			for (size_t a = 0; a < 2; a++)
+				for (size_t s = 0; s < 2; s++)
+					check_combo(seed++, ZRTP_HASH_S256, kas[k],
+						    ciphers[c], auths[a], sases[s]);
+}
+END_TEST
+
+START_TEST(test_handshake_s384)
+{
+	for (size_t k = 0; k < sizeof kas / sizeof kas[0]; k++)
+		check_combo(100 + k, ZRTP_HASH_S384, kas[k], ZRTP_CIPHER_AES3,
+			    ZRTP_AUTH_HS80, ZRTP_SAS_B256);
+}
+END_TEST
+
+START_TEST(test_handshake_defaults_pick_x255)
+{
+	struct sim sim;
+	sim_init(&sim, 7, 1);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert_uint_eq(sim.p[0].res[0].algos.ka, ZRTP_KA_X255);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_multistream_second_stream)
+{
+	struct sim sim;
+	sim_init(&sim, 11, 2);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert(sim_stream_agrees(&sim, 1));
+	ck_assert_uint_ne(sim.p[0].res[0].algos.ka, ZRTP_KA_MULT);
+	ck_assert_uint_eq(sim.p[0].res[1].algos.ka, ZRTP_KA_MULT);
+	ck_assert_uint_eq(sim.p[1].res[1].algos.ka, ZRTP_KA_MULT);
+	/* One SAS for the call; fresh keys for each stream. */
+	ck_assert_str_eq(sim.p[0].res[1].sas, sim.p[0].res[0].sas);
+	ck_assert_mem_ne(sim.p[0].res[1].keys.local_key,
+			 sim.p[0].res[0].keys.local_key, 16);
+	/* No second DH: the Mult stream sends no DHPart. */
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_DHPART1] +
+				 sim.p[0].sent[ZRTP_MSG_DHPART2] +
+				 sim.p[1].sent[ZRTP_MSG_DHPART1] +
+				 sim.p[1].sent[ZRTP_MSG_DHPART2],
+			 2);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_multistream_without_peer_mult_uses_dh)
+{
+	struct sim sim;
+	sim_init(&sim, 12, 2);
+	sim_prefs_single(&sim.p[1].cfg.prefs, ZRTP_HASH_S256, ZRTP_CIPHER_AES1,
+			 ZRTP_AUTH_HS80, ZRTP_KA_X255, ZRTP_SAS_B32, false);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert(sim_stream_agrees(&sim, 1));
+	ck_assert_uint_eq(sim.p[0].res[1].algos.ka, ZRTP_KA_X255);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* RFC 6189 §4.2: both sides send Commit; exactly one proceeds. */
+START_TEST(test_commit_contention)
+{
+	struct sim sim;
+	int contended = 0;
+	for (uint64_t seed = 20; seed < 30; seed++) {
+		sim_init(&sim, seed, 1);
+		run_call(&sim);
+		ck_assert(sim_stream_agrees(&sim, 0));
+		if (sim.p[0].sent[ZRTP_MSG_COMMIT] && sim.p[1].sent[ZRTP_MSG_COMMIT]) {
+			contended++;
+			/* The loser never sent DHPart2. */
+			int init = sim.p[0].res[0].role == ZRTP_ROLE_INITIATOR ? 0 : 1;
+			ck_assert_int_eq(sim.p[1 - init].sent[ZRTP_MSG_DHPART2], 0);
+			ck_assert_int_eq(sim.p[init].sent[ZRTP_MSG_DHPART1], 0);
+		}
+		sim_destroy(&sim);
+	}
+	/* Symmetric starts make both commit: the rule really ran. */
+	ck_assert_int_ge(contended, 5);
+}
+END_TEST
+
+START_TEST(test_passive_never_commits)
+{
+	struct sim sim;
+	sim_init(&sim, 31, 1);
+	sim.p[1].cfg.passive = true;
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert_int_eq(sim.p[1].sent[ZRTP_MSG_COMMIT], 0);
+	ck_assert_int_eq(sim.p[0].res[0].role, ZRTP_ROLE_INITIATOR);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* loss, duplication, reordering                                       */
+
+static int lossy_runs(double loss, uint64_t first_seed, int runs, int *dups)
+{
+	int ok = 0;
+	for (int i = 0; i < runs; i++) {
+		struct sim sim;
+		sim_init(&sim, first_seed + (uint64_t)i, 1);
+		sim.loss = loss;
+		sim.dup = 0.1;
+		sim.reorder = 0.3;
+		run_call(&sim);
+		if (sim_stream_agrees(&sim, 0))
+			ok++;
+		if (dups)
+			*dups += sim.p[0].n_rejected + sim.p[1].n_rejected;
+		ck_assert_int_eq(sim.overflow, 0);
+		sim_destroy(&sim);
+	}
+	return ok;
+}
+
+START_TEST(test_loss_30_percent_200_runs)
+{
+	int dups = 0;
+	int ok = lossy_runs(0.30, 1000, 200, &dups);
+	printf("loss 30%%, dup 10%%, reorder 30%%: %d/200 handshakes completed\n", ok);
+	ck_assert_int_eq(ok, 200);
+	/* Duplicates really arrived and were absorbed. */
+	ck_assert_int_gt(dups, 0);
+}
+END_TEST
+
+START_TEST(test_loss_50_percent_rate)
+{
+	int ok = lossy_runs(0.50, 5000, 100, NULL);
+	printf("loss 50%%, dup 10%%, reorder 30%%: %d/100 handshakes completed "
+	       "(%.0f%%)\n", ok, ok * 1.0);
+	ck_assert_int_gt(ok, 0);
+}
+END_TEST
+
+/* Silence: Hello retried per §6 (T1: 50 ms doubling to 200 ms, 20
+ * retransmissions), then NO_PEER. */
+START_TEST(test_no_peer_hello_budget)
+{
+	struct sim sim;
+	sim_init(&sim, 40, 1);
+	sim.loss = 1.0;
+	run_call(&sim);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_HELLO], 21);
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_NO_PEER);
+	ck_assert_int_eq(sim.p[0].res[0].n_secure, 0);
+	/* 50+100+200*19 = 3950 ms of retransmissions. */
+	ck_assert_uint_ge(sim.now - 1000, 3950);
+	ck_assert_uint_lt(sim.now - 1000, 4300);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* continuity (§4.6.1)                                                 */
+
+START_TEST(test_continuity_rs1_and_verified_flag)
+{
+	struct sim sim;
+	sim_init(&sim, 50, 1);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert(!sim.p[0].res[0].rs1_match);
+	ck_assert(!sim.p[0].res[0].verified);
+	ck_assert_int_eq(sim.p[0].cache.n, 1);
+	ck_assert(sim.p[0].cache.r[0].has_rs1);
+	ck_assert(!sim.p[0].cache.r[0].has_rs2);
+	/* Both users confirm the SAS. */
+	ck_assert_int_eq(zrtp_stream_set_verified(sim.p[0].st[0], true), 0);
+	ck_assert_int_eq(zrtp_stream_set_verified(sim.p[1].st[0], true), 0);
+	ck_assert(sim.p[0].cache.r[0].verified);
+	uint8_t rs1_call1[32];
+	memcpy(rs1_call1, sim.p[0].cache.r[0].rs1, 32);
+	ck_assert_mem_eq(sim.p[0].cache.r[0].rs1, sim.p[1].cache.r[0].rs1, 32);
+	sim_destroy(&sim);
+
+	/* Second call, same ZIDs and caches. */
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	for (int i = 0; i < 2; i++) {
+		ck_assert(sim.p[i].res[0].rs1_match);
+		ck_assert(sim.p[i].res[0].verified);
+		ck_assert_int_eq(sim.p[i].res[0].n_mismatch, 0);
+		ck_assert(sim.p[i].cache.r[0].verified);
+		ck_assert(sim.p[i].cache.r[0].has_rs2);
+		/* rs2 <- old rs1, rs1 <- new */
+		ck_assert_mem_eq(sim.p[i].cache.r[0].rs2, rs1_call1, 32);
+		ck_assert_mem_ne(sim.p[i].cache.r[0].rs1, rs1_call1, 32);
+	}
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_cache_mismatch_clears_verified)
+{
+	struct sim sim;
+	sim_init(&sim, 60, 1);
+	run_call(&sim);
+	zrtp_stream_set_verified(sim.p[0].st[0], true);
+	zrtp_stream_set_verified(sim.p[1].st[0], true);
+	sim_destroy(&sim);
+
+	/* Party 0's rs1 is corrupted. */
+	sim.p[0].cache.r[0].rs1[0] ^= 0x01;
+	uint8_t corrupted[32];
+	memcpy(corrupted, sim.p[0].cache.r[0].rs1, 32);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));   /* DH still protects the call */
+	ck_assert_int_eq(sim.p[0].res[0].n_mismatch, 1);
+	ck_assert(!sim.p[0].res[0].verified);
+	ck_assert(!sim.p[0].res[0].rs1_match);
+	ck_assert(!sim.p[0].cache.r[0].verified);
+	/* The old secret is kept until the SAS is confirmed again. */
+	ck_assert_mem_eq(sim.p[0].cache.r[0].rs1, corrupted, 32);
+	ck_assert_int_eq(zrtp_stream_set_verified(sim.p[0].st[0], true), 0);
+	ck_assert_mem_ne(sim.p[0].cache.r[0].rs1, corrupted, 32);
+	ck_assert(sim.p[0].cache.r[0].verified);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* negative cases                                                      */
+
+enum tamper_action { FLIP, FLIP_NO_CRC, SET_COUNT, REPLACE_PV, SET_WORD };
+
+struct tamper {
+	int from;
+	enum zrtp_msg_type type;
+	enum tamper_action action;
+	int offset;          /* in the message; < 0: from its end */
+	int value;
+	bool once, done;
+	const uint8_t *pv;   /* REPLACE_PV */
+	size_t pv_len;
+};
+
+static bool tamper_fn(struct sim *sim, int from, int index, uint8_t *buf,
+		      size_t *len, size_t cap, void *arg)
+{
+	struct tamper *t = arg;
+	if (from != t->from || sim_pkt_type(buf, *len) != t->type ||
+	    (t->once && t->done))
+		return true;
+	t->done = true;
+	uint8_t *msg = buf + ZRTP_PKT_HDR_LEN;
+	size_t msg_len = *len - ZRTP_PKT_HDR_LEN - ZRTP_CRC_LEN;
+	size_t off = t->offset < 0 ? msg_len + (size_t)t->offset : (size_t)t->offset;
+	switch (t->action) {
+	case FLIP:
+	case FLIP_NO_CRC:
+		msg[off] ^= 0x01;
+		break;
+	case SET_COUNT:   /* hc nibble of the Hello counts word */
+		msg[77] = (uint8_t)((msg[77] & 0xf0) | t->value);
+		break;
+	case SET_WORD:
+		msg[off] = (uint8_t)((uint32_t)t->value >> 24);
+		msg[off + 1] = (uint8_t)((uint32_t)t->value >> 16);
+		msg[off + 2] = (uint8_t)((uint32_t)t->value >> 8);
+		msg[off + 3] = (uint8_t)t->value;
+		break;
+	case REPLACE_PV:  /* DHPart pv starts after H1 and four IDs */
+		memcpy(msg + 76, t->pv, t->pv_len);
+		break;
+	}
+	if (t->action != FLIP_NO_CRC)
+		sim_fix_crc(buf, *len);
+	return true;
+}
+
+/* Party 0 initiates (party 1 is passive); apply t; expect party `who` to
+ * fail with `why`, and nobody to export keys or write the cache. */
+static void expect_failure(uint64_t seed, uint32_t ka, struct tamper *t,
+			   int who, enum zrtp_fail why)
+{
+	struct sim sim;
+	sim_init(&sim, seed, 1);
+	sim.p[1].cfg.passive = true;
+	if (ka) {
+		sim_prefs_single(&sim.p[0].cfg.prefs, ZRTP_HASH_S256,
+				 ZRTP_CIPHER_AES1, ZRTP_AUTH_HS80, ka,
+				 ZRTP_SAS_B32, false);
+		sim.p[1].cfg.prefs = sim.p[0].cfg.prefs;
+	}
+	sim.tamper = tamper_fn;
+	sim.tamper_arg = t;
+	run_call(&sim);
+	ck_assert_msg(t->done, "tamper never applied");
+	ck_assert_int_eq(sim.p[who].res[0].n_failed, 1);
+	ck_assert_msg(sim.p[who].res[0].reason == why, "reason %s, want %s",
+		      zrtp_fail_str(sim.p[who].res[0].reason), zrtp_fail_str(why));
+	ck_assert_int_eq(zrtp_stream_failure(sim.p[who].st[0]), why);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sim.p[i].res[0].n_secure, 0);
+		ck_assert_int_eq(sim.p[i].cache.puts, 0);
+		ck_assert_int_ne(zrtp_stream_state(sim.p[i].st[0]), ZRTP_ST_SECURE);
+	}
+	sim_destroy(&sim);
+}
+
+/* Commit: H2 at 12, ZID at 44, hvi at 76. */
+START_TEST(test_neg_flipped_hvi)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT, .offset = 76 };
+	expect_failure(70, 0, &t, 1, ZRTP_FAIL_HVI);
+}
+END_TEST
+
+START_TEST(test_neg_dhpart2_swapped_after_commit)
+{
+	/* DHPart2 differs from what hvi committed to (rs2ID byte). */
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_DHPART2, .offset = 52 };
+	expect_failure(71, 0, &t, 1, ZRTP_FAIL_HVI);
+}
+END_TEST
+
+START_TEST(test_neg_wrong_h2_preimage)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT, .offset = 12 };
+	expect_failure(72, 0, &t, 1, ZRTP_FAIL_HASH_CHAIN);
+}
+END_TEST
+
+START_TEST(test_neg_wrong_h1_preimage)
+{
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1, .offset = 12 };
+	expect_failure(73, 0, &t, 0, ZRTP_FAIL_HASH_CHAIN);
+}
+END_TEST
+
+START_TEST(test_neg_wrong_h0_preimage)
+{
+	/* Confirm1's H0 is encrypted and MACed: a flip shows as a bad MAC. */
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_CONFIRM1, .offset = 40 };
+	expect_failure(74, 0, &t, 0, ZRTP_FAIL_CONFIRM_MAC);
+}
+END_TEST
+
+START_TEST(test_neg_bad_hello_mac_at_responder)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_HELLO, .offset = -1 };
+	expect_failure(75, 0, &t, 1, ZRTP_FAIL_HELLO_MAC);
+}
+END_TEST
+
+START_TEST(test_neg_bad_hello_mac_at_initiator)
+{
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_HELLO, .offset = -1 };
+	expect_failure(76, 0, &t, 0, ZRTP_FAIL_HELLO_MAC);
+}
+END_TEST
+
+START_TEST(test_neg_bad_commit_mac)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT, .offset = -1 };
+	expect_failure(77, 0, &t, 1, ZRTP_FAIL_COMMIT_MAC);
+}
+END_TEST
+
+START_TEST(test_neg_bad_dhpart1_mac)
+{
+	/* DHPart1 is in total_hash, so the sides' keys differ and the
+	 * initiator stops at Confirm1's MAC, before H0 would open DHPart1's. */
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1, .offset = -1 };
+	expect_failure(78, 0, &t, 0, ZRTP_FAIL_CONFIRM_MAC);
+}
+END_TEST
+
+START_TEST(test_neg_bad_dhpart2_mac)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_DHPART2, .offset = -1 };
+	expect_failure(79, 0, &t, 1, ZRTP_FAIL_HVI);
+}
+END_TEST
+
+START_TEST(test_neg_zid_switch_in_commit)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT, .offset = 44 };
+	expect_failure(80, 0, &t, 1, ZRTP_FAIL_ZID_MISMATCH);
+}
+END_TEST
+
+static void dh3k_pv(uint8_t pv[384], int which)
+{
+	memset(pv, 0, 384);
+	if (which == 1)
+		pv[383] = 1;
+	if (which == 2 || which == 3) {
+		BIGNUM *p = BN_get_rfc3526_prime_3072(NULL);
+		if (which == 2)
+			BN_sub_word(p, 1);
+		BN_bn2binpad(p, pv, 384);
+		BN_free(p);
+	}
+}
+
+START_TEST(test_neg_bad_public_values_dh3k)
+{
+	/* 0, 1, p-1, p */
+	for (int which = 0; which < 4; which++) {
+		uint8_t pv[384];
+		dh3k_pv(pv, which);
+		struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
+				    .action = REPLACE_PV, .pv = pv, .pv_len = 384 };
+		expect_failure(81 + (uint64_t)which, ZRTP_KA_DH3K, &t, 0,
+			       ZRTP_FAIL_BAD_PV);
+		/* and at the responder, from DHPart2 (hvi fixed up is not
+		 * possible for an outsider; the responder checks hvi first) */
+	}
+}
+END_TEST
+
+START_TEST(test_neg_bad_public_value_x255)
+{
+	uint8_t pv[32] = { 0 };   /* small order: all-zero shared secret */
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
+			    .action = REPLACE_PV, .pv = pv, .pv_len = 32 };
+	expect_failure(90, ZRTP_KA_X255, &t, 0, ZRTP_FAIL_BAD_PV);
+}
+END_TEST
+
+START_TEST(test_neg_bad_public_value_ec25)
+{
+	uint8_t pv[64];
+	memset(pv, 0x5a, sizeof pv);   /* not on P-256 */
+	struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
+			    .action = REPLACE_PV, .pv = pv, .pv_len = 64 };
+	expect_failure(91, ZRTP_KA_EC25, &t, 0, ZRTP_FAIL_BAD_PV);
+}
+END_TEST
+
+START_TEST(test_neg_bad_crc_dropped_and_recovered)
+{
+	struct sim sim;
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT,
+			    .action = FLIP_NO_CRC, .offset = 20, .once = true };
+	sim_init(&sim, 92, 1);
+	sim.p[1].cfg.passive = true;
+	sim.tamper = tamper_fn;
+	sim.tamper_arg = &t;
+	run_call(&sim);
+	ck_assert(t.done);
+	ck_assert_int_eq(sim.p[1].perr[ZRTP_PERR_CRC], 1);
+	ck_assert(sim_stream_agrees(&sim, 0));   /* retransmission recovered */
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_neg_bad_crc_every_packet)
+{
+	struct sim sim;
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_HELLO,
+			    .action = FLIP_NO_CRC, .offset = 20 };
+	sim_init(&sim, 93, 1);
+	sim.tamper = tamper_fn;
+	sim.tamper_arg = &t;
+	run_call(&sim);
+	ck_assert_int_eq(sim.p[1].perr[ZRTP_PERR_CRC], 21);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sim.p[i].res[0].n_secure, 0);
+		ck_assert_int_eq(sim.p[i].cache.puts, 0);
+	}
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_TIMEOUT);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_neg_algo_counts_8_to_15)
+{
+	for (int n = 8; n <= 15; n++) {
+		struct sim sim;
+		struct tamper t = { .from = 0, .type = ZRTP_MSG_HELLO,
+				    .action = SET_COUNT, .value = n };
+		sim_init(&sim, 100 + (uint64_t)n, 1);
+		sim.tamper = tamper_fn;
+		sim.tamper_arg = &t;
+		run_call(&sim);
+		ck_assert_int_eq(sim.p[1].perr[ZRTP_PERR_ALGO_COUNT], 21);
+		for (int i = 0; i < 2; i++) {
+			ck_assert_int_eq(sim.p[i].res[0].n_secure, 0);
+			ck_assert_int_eq(sim.p[i].cache.puts, 0);
+		}
+		sim_destroy(&sim);
+	}
+}
+END_TEST
+
+/* Capture party 0's first Hello, then feed it to party 1 cut short and
+ * padded: each is refused, nothing changes, and the call still works. */
+static uint8_t captured[ZRTP_MAX_PKT_LEN + 64];
+static size_t captured_len;
+
+static bool capture_fn(struct sim *sim, int from, int index, uint8_t *buf,
+		       size_t *len, size_t cap, void *arg)
+{
+	enum zrtp_msg_type *want = arg;
+	if (from == 0 && !captured_len && sim_pkt_type(buf, *len) == *want) {
+		memcpy(captured, buf, *len);
+		captured_len = *len;
+	}
+	return true;
+}
+
+START_TEST(test_neg_truncated_and_overlong)
+{
+	struct sim sim;
+	enum zrtp_msg_type want = ZRTP_MSG_COMMIT;
+	sim_init(&sim, 110, 1);
+	sim.p[1].cfg.passive = true;
+	sim.tamper = capture_fn;
+	sim.tamper_arg = &want;
+	captured_len = 0;
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert_uint_gt(captured_len, 0);
+	sim_destroy(&sim);
+
+	sim_init(&sim, 111, 1);
+	sim_create(&sim);
+	sim_start(&sim);
+	struct zrtp_stream *st = sim.p[1].st[0];
+	for (size_t n = 0; n < captured_len; n++) {
+		int perr = 0;
+		ck_assert_int_eq(zrtp_stream_input(st, captured, n, sim.now, &perr),
+				 -ZRTP_FAIL_MALFORMED);
+		ck_assert_int_ne(perr, 0);
+		ck_assert_int_eq(zrtp_stream_state(st), ZRTP_ST_DISCOVERY);
+	}
+	/* Overlong: one more word, the length field and CRC made consistent. */
+	uint8_t big[ZRTP_MAX_PKT_LEN + 64];
+	memcpy(big, captured, captured_len - 4);
+	memset(big + captured_len - 4, 0, 4);
+	size_t big_len = captured_len + 4;
+	uint16_t words = (uint16_t)((big_len - 16) / 4);
+	big[ZRTP_PKT_HDR_LEN + 2] = (uint8_t)(words >> 8);
+	big[ZRTP_PKT_HDR_LEN + 3] = (uint8_t)words;
+	sim_fix_crc(big, big_len);
+	int perr = 0;
+	ck_assert_int_eq(zrtp_stream_input(st, big, big_len, sim.now, &perr),
+			 -ZRTP_FAIL_MALFORMED);
+	ck_assert_int_eq(perr, ZRTP_PERR_MSG_SIZE);
+	/* Far too long. */
+	uint8_t huge[4096];
+	memset(huge, 0, sizeof huge);
+	memcpy(huge, captured, 12);
+	ck_assert_int_eq(zrtp_stream_input(st, huge, sizeof huge, sim.now, &perr),
+			 -ZRTP_FAIL_MALFORMED);
+	ck_assert_int_eq(zrtp_stream_state(st), ZRTP_ST_DISCOVERY);
+	sim_run(&sim, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* a=zrtp-hash (§8.1)                                                  */
+
+START_TEST(test_hello_hash_match)
+{
+	struct sim sim;
+	char h0[65], h1[65];
+	sim_init(&sim, 120, 1);
+	sim_create(&sim);
+	ck_assert_int_eq(zrtp_stream_hello_hash(sim.p[0].st[0], h0), 0);
+	ck_assert_int_eq(zrtp_stream_hello_hash(sim.p[1].st[0], h1), 0);
+	ck_assert_uint_eq(strlen(h0), 64);
+	ck_assert_str_ne(h0, h1);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(sim.p[0].st[0], h1, 64), 0);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(sim.p[1].st[0], h0, 64), 0);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(sim.p[1].st[0], "zz", 2),
+			 -EINVAL);
+	sim_start(&sim);
+	sim_run(&sim, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_hello_hash_mismatch_before_hello)
+{
+	struct sim sim;
+	char h1[65];
+	sim_init(&sim, 121, 1);
+	sim_create(&sim);
+	zrtp_stream_hello_hash(sim.p[1].st[0], h1);
+	h1[10] = h1[10] == 'a' ? 'b' : 'a';
+	zrtp_stream_set_peer_hello_hash(sim.p[0].st[0], h1, 64);
+	sim_start(&sim);
+	sim_run(&sim, RUN_LIMIT);
+	ck_assert_int_eq(sim.p[0].res[0].n_hash_mismatch, 1);
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_HELLO_HASH);
+	ck_assert_int_eq(sim.p[0].res[0].n_secure, 0);
+	ck_assert_int_eq(sim.p[0].cache.puts, 0);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_hello_hash_mismatch_after_secure)
+{
+	struct sim sim;
+	char h1[65];
+	sim_init(&sim, 122, 1);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	zrtp_stream_hello_hash(sim.p[1].st[0], h1);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(sim.p[0].st[0], h1, 64), 0);
+	ck_assert_int_eq(zrtp_stream_state(sim.p[0].st[0]), ZRTP_ST_SECURE);
+	h1[0] = h1[0] == '0' ? '1' : '0';
+	zrtp_stream_set_peer_hello_hash(sim.p[0].st[0], h1, 64);
+	ck_assert_int_eq(zrtp_stream_state(sim.p[0].st[0]), ZRTP_ST_FAILED);
+	ck_assert_int_eq(sim.p[0].res[0].n_hash_mismatch, 1);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* messages outside the handshake                                      */
+
+static int inject(struct sim *sim, int to, const struct zrtp_msg *m)
+{
+	uint8_t msg[ZRTP_MAX_MSG_LEN], pkt[ZRTP_MAX_PKT_LEN];
+	int n = zrtp_msg_encode(msg, sizeof msg, m);
+	ck_assert_int_gt(n, 0);
+	int p = zrtp_packet_wrap(pkt, sizeof pkt, 7, 0xabcdef, msg, (size_t)n);
+	ck_assert_int_gt(p, 0);
+	return zrtp_stream_input(sim->p[to].st[0], pkt, (size_t)p, sim->now, NULL);
+}
+
+START_TEST(test_goclear_sasrelay_never_obeyed)
+{
+	struct sim sim;
+	sim_init(&sim, 130, 1);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	struct zrtp_msg gc = { .type = ZRTP_MSG_GOCLEAR };
+	memset(gc.u.clear_mac, 0x42, 8);   /* forged: ignored */
+	ck_assert_int_eq(inject(&sim, 0, &gc), -ZRTP_FAIL_UNEXPECTED);
+	ck_assert_int_eq(sim.p[0].res[0].n_goclear, 0);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_CLEARACK], 0);
+
+	uint8_t enc[40] = { 0 };
+	struct zrtp_msg sr = { .type = ZRTP_MSG_SASRELAY };
+	sr.u.confirm.enc = enc;
+	sr.u.confirm.enc_len = sizeof enc;
+	int before = sim.p[0].sent[ZRTP_MSG_RELAYACK];
+	ck_assert_int_eq(inject(&sim, 0, &sr), 0);
+	ck_assert_int_eq(sim.p[0].res[0].n_sasrelay, 1);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_RELAYACK], before + 1);
+	/* Still secure, same SAS. */
+	ck_assert_int_eq(zrtp_stream_state(sim.p[0].st[0]), ZRTP_ST_SECURE);
+	ck_assert_str_eq(zrtp_stream_sas(sim.p[0].st[0]), sim.p[0].res[0].sas);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_ping_answered)
+{
+	struct sim sim;
+	sim_init(&sim, 131, 1);
+	sim_create(&sim);
+	sim_start(&sim);
+	struct zrtp_msg ping = { .type = ZRTP_MSG_PING };
+	ping.u.ping.version = ZRTP_VERSION_110;
+	ck_assert_int_eq(inject(&sim, 0, &ping), 0);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_PINGACK], 1);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_peer_error_fails_handshake)
+{
+	struct sim sim;
+	sim_init(&sim, 132, 1);
+	sim_create(&sim);
+	sim_start(&sim);
+	struct zrtp_msg err = { .type = ZRTP_MSG_ERROR, .u.error_code = 0x51 };
+	ck_assert_int_eq(inject(&sim, 0, &err), -ZRTP_FAIL_PEER_ERROR);
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_PEER_ERROR);
+	ck_assert_uint_eq(sim.p[0].res[0].error_code, 0x51);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_ERRORACK], 1);
+	sim_destroy(&sim);
+}
+END_TEST
+
+START_TEST(test_same_zid_refused)
+{
+	struct sim sim;
+	sim_init(&sim, 133, 1);
+	memcpy(sim.p[1].cfg.zid, sim.p[0].cfg.zid, 12);
+	run_call(&sim);
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_SAME_ZID);
+	ck_assert_int_eq(sim.p[0].res[0].n_secure, 0);
+	ck_assert_int_eq(sim.p[1].res[0].n_secure, 0);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* A Commit naming a cipher we never offered (AES2 at offset 60). */
+START_TEST(test_neg_commit_algorithm_not_offered)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT,
+			    .action = SET_WORD, .offset = 60,
+			    .value = (int)ZRTP_NAME('A', 'E', 'S', '2') };
+	struct sim sim;
+	sim_init(&sim, 134, 1);
+	sim.p[1].cfg.passive = true;
+	sim.tamper = tamper_fn;
+	sim.tamper_arg = &t;
+	run_call(&sim);
+	ck_assert_int_eq(sim.p[1].res[0].reason, ZRTP_FAIL_ALGO_NOT_OFFERED);
+	ck_assert_uint_eq(sim.p[1].res[0].error_code, 0x52);
+	/* The initiator is told with Error 0x52 and stops too. */
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_PEER_ERROR);
+	ck_assert_uint_eq(sim.p[0].res[0].error_code, 0x52);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sim.p[i].res[0].n_secure, 0);
+		ck_assert_int_eq(sim.p[i].cache.puts, 0);
+	}
+	sim_destroy(&sim);
+}
+END_TEST
 
 Suite *session_suite(void)
 {
-	return suite_create("session");
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("handshake");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_handshake_every_combination);
+	tcase_add_test(tc, test_handshake_s384);
+	tcase_add_test(tc, test_handshake_defaults_pick_x255);
+	tcase_add_test(tc, test_multistream_second_stream);
+	tcase_add_test(tc, test_multistream_without_peer_mult_uses_dh);
+	tcase_add_test(tc, test_commit_contention);
+	tcase_add_test(tc, test_passive_never_commits);
+	tcase_add_test(tc, test_no_peer_hello_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loss");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_loss_30_percent_200_runs);
+	tcase_add_test(tc, test_loss_50_percent_rate);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("continuity");
+	tcase_add_test(tc, test_continuity_rs1_and_verified_flag);
+	tcase_add_test(tc, test_cache_mismatch_clears_verified);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("negative");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_neg_flipped_hvi);
+	tcase_add_test(tc, test_neg_dhpart2_swapped_after_commit);
+	tcase_add_test(tc, test_neg_wrong_h2_preimage);
+	tcase_add_test(tc, test_neg_wrong_h1_preimage);
+	tcase_add_test(tc, test_neg_wrong_h0_preimage);
+	tcase_add_test(tc, test_neg_bad_hello_mac_at_responder);
+	tcase_add_test(tc, test_neg_bad_hello_mac_at_initiator);
+	tcase_add_test(tc, test_neg_bad_commit_mac);
+	tcase_add_test(tc, test_neg_bad_dhpart1_mac);
+	tcase_add_test(tc, test_neg_bad_dhpart2_mac);
+	tcase_add_test(tc, test_neg_zid_switch_in_commit);
+	tcase_add_test(tc, test_neg_bad_public_values_dh3k);
+	tcase_add_test(tc, test_neg_bad_public_value_x255);
+	tcase_add_test(tc, test_neg_bad_public_value_ec25);
+	tcase_add_test(tc, test_neg_bad_crc_dropped_and_recovered);
+	tcase_add_test(tc, test_neg_bad_crc_every_packet);
+	tcase_add_test(tc, test_neg_algo_counts_8_to_15);
+	tcase_add_test(tc, test_neg_truncated_and_overlong);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signalling");
+	tcase_add_test(tc, test_hello_hash_match);
+	tcase_add_test(tc, test_hello_hash_mismatch_before_hello);
+	tcase_add_test(tc, test_hello_hash_mismatch_after_secure);
+	tcase_add_test(tc, test_goclear_sasrelay_never_obeyed);
+	tcase_add_test(tc, test_ping_answered);
+	tcase_add_test(tc, test_peer_error_fails_handshake);
+	tcase_add_test(tc, test_same_zid_refused);
+	tcase_add_test(tc, test_neg_commit_algorithm_not_offered);
+	suite_add_tcase(s, tc);
+	return s;
 }
