@@ -600,33 +600,48 @@ static void cache_update(struct zrtp_stream *st)
 
 static void wake_other_streams(struct zrtp_stream *st, uint64_t now);
 
+/* The SRTP master keys and salts of §4.5.3, arranged for our role. */
+static int srtp_keys(struct zrtp_stream *st, struct zrtp_srtp_keys *keys)
+{
+	size_t kl = zrtp_cipher_key_len(st->algos.cipher);
+	bool init = st->role == ZRTP_ROLE_INITIATOR;
+	uint8_t ki[ZRTP_MAX_KEY_LEN], si[ZRTP_SALT_LEN];
+	uint8_t kr[ZRTP_MAX_KEY_LEN], sr[ZRTP_SALT_LEN];
+	int r;
+
+	memset(keys, 0, sizeof *keys);
+	keys->cipher = st->algos.cipher;
+	keys->auth = st->algos.auth;
+	keys->key_len = kl;
+	if ((r = kdf(st, st->s0, "Initiator SRTP master key", kl, ki)) == 0 &&
+	    (r = kdf(st, st->s0, "Initiator SRTP master salt", ZRTP_SALT_LEN,
+		     si)) == 0 &&
+	    (r = kdf(st, st->s0, "Responder SRTP master key", kl, kr)) == 0 &&
+	    (r = kdf(st, st->s0, "Responder SRTP master salt", ZRTP_SALT_LEN,
+		     sr)) == 0) {
+		memcpy(keys->local_key, init ? ki : kr, kl);
+		memcpy(keys->local_salt, init ? si : sr, ZRTP_SALT_LEN);
+		memcpy(keys->remote_key, init ? kr : ki, kl);
+		memcpy(keys->remote_salt, init ? sr : si, ZRTP_SALT_LEN);
+	}
+	zrtp_wipe(ki, sizeof ki);
+	zrtp_wipe(kr, sizeof kr);
+	zrtp_wipe(si, sizeof si);
+	zrtp_wipe(sr, sizeof sr);
+	return r;
+}
+
 static void go_secure(struct zrtp_stream *st, uint64_t now)
 {
 	struct zrtp_session *s = st->s;
-	struct zrtp_srtp_keys keys = { .cipher = st->algos.cipher,
-				       .auth = st->algos.auth };
-	size_t kl = zrtp_cipher_key_len(st->algos.cipher);
-	bool init = st->role == ZRTP_ROLE_INITIATOR;
-	int r = 0;
+	struct zrtp_srtp_keys keys;
 
 	timer_stop(st);
-	keys.key_len = kl;
-	uint8_t ki[ZRTP_MAX_KEY_LEN], si[ZRTP_SALT_LEN];
-	uint8_t kr[ZRTP_MAX_KEY_LEN], sr[ZRTP_SALT_LEN];
-	if ((r = kdf(st, st->s0, "Initiator SRTP master key", kl, ki)) < 0 ||
-	    (r = kdf(st, st->s0, "Initiator SRTP master salt", ZRTP_SALT_LEN,
-		     si)) < 0 ||
-	    (r = kdf(st, st->s0, "Responder SRTP master key", kl, kr)) < 0 ||
-	    (r = kdf(st, st->s0, "Responder SRTP master salt", ZRTP_SALT_LEN,
-		     sr)) < 0) {
+	if (srtp_keys(st, &keys) < 0) {
+		zrtp_wipe(&keys, sizeof keys);
 		fail(st, ZRTP_FAIL_INTERNAL, 0);
-		goto out;
+		return;
 	}
-	memcpy(keys.local_key, init ? ki : kr, kl);
-	memcpy(keys.local_salt, init ? si : sr, ZRTP_SALT_LEN);
-	memcpy(keys.remote_key, init ? kr : ki, kl);
-	memcpy(keys.remote_salt, init ? sr : si, ZRTP_SALT_LEN);
-
 	if (st->cache_mismatch) {
 		struct zrtp_event ev = { .type = ZRTP_EV_CACHE_MISMATCH };
 		emit(st, &ev);
@@ -643,18 +658,13 @@ static void go_secure(struct zrtp_stream *st, uint64_t now)
 		.verified = verified, .rs1_match = st->rs_match,
 	};
 	emit(st, &ev);
+	zrtp_wipe(&keys, sizeof keys);
 	if (!st->pending_rs)
 		zrtp_wipe(st->new_rs1, sizeof st->new_rs1);
 	zrtp_wipe(st->s0, sizeof st->s0);
 	zrtp_wipe(st->zrtpkey_i, sizeof st->zrtpkey_i);
 	zrtp_wipe(st->zrtpkey_r, sizeof st->zrtpkey_r);
 	wake_other_streams(st, now);
-out:
-	zrtp_wipe(&keys, sizeof keys);
-	zrtp_wipe(ki, sizeof ki);
-	zrtp_wipe(kr, sizeof kr);
-	zrtp_wipe(si, sizeof si);
-	zrtp_wipe(sr, sizeof sr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1110,6 +1120,16 @@ static int on_confirm1(struct zrtp_stream *st, const struct zrtp_msg *m,
 	st->state = ZRTP_ST_WAIT_CONF2ACK;
 	send_stored(st, &st->confirm);
 	timer_start(st, &st->confirm, T2_BASE, T2_CAP, T2_MAX, now);
+	/* The responder may send SRTP as soon as it has our Confirm2: hand
+	 * out the keys to recognise it (an implicit Conf2ACK). */
+	struct zrtp_srtp_keys keys;
+	if (srtp_keys(st, &keys) == 0) {
+		memset(keys.local_key, 0, sizeof keys.local_key);
+		memset(keys.local_salt, 0, sizeof keys.local_salt);
+		struct zrtp_event ev = { .type = ZRTP_EV_RECV_KEYS, .keys = &keys };
+		emit(st, &ev);
+	}
+	zrtp_wipe(&keys, sizeof keys);
 	return 0;
 }
 
@@ -1261,6 +1281,15 @@ int zrtp_stream_input(struct zrtp_stream *st, const uint8_t *pkt, size_t len,
 	default:
 		return -ZRTP_FAIL_UNEXPECTED;   /* ErrorACK, ClearACK, ... */
 	}
+}
+
+int zrtp_stream_srtp_received(struct zrtp_stream *st, uint64_t now)
+{
+	if (st->state == ZRTP_ST_WAIT_CONF2ACK)
+		go_secure(st, now);
+	else if (st->state != ZRTP_ST_SECURE)
+		return -EINVAL;
+	return 0;
 }
 
 void zrtp_stream_tick(struct zrtp_stream *st, uint64_t now)

@@ -86,6 +86,9 @@ enum zrtp_event_type {
 	ZRTP_EV_GOCLEAR_REFUSED,   /* peer asked to go clear: refused */
 	ZRTP_EV_SASRELAY_IGNORED,  /* peer relayed a SAS: not trusted */
 	ZRTP_EV_PEER_HELLO,        /* first valid Hello from the peer */
+	ZRTP_EV_RECV_KEYS,         /* initiator, Confirm2 sent: keys (remote
+				    * half only) to authenticate the peer's
+				    * first SRTP, an implicit Conf2ACK */
 };
 
 struct zrtp_event {
@@ -150,6 +153,14 @@ int zrtp_stream_start(struct zrtp_stream *st, uint64_t now);
  */
 int zrtp_stream_input(struct zrtp_stream *st, const uint8_t *pkt, size_t len,
 		      uint64_t now, int *parse_err);
+
+/*
+ * The caller authenticated an SRTP packet from the peer with the remote
+ * keys of ZRTP_EV_RECV_KEYS. For an initiator waiting for Conf2ACK this is
+ * the implicit acknowledgement the RFC allows (§4.6, as bzrtp does): the
+ * stream becomes SECURE. Otherwise it changes nothing. 0 or -EINVAL.
+ */
+int zrtp_stream_srtp_received(struct zrtp_stream *st, uint64_t now);
 
 /* Run timers due at now (retransmissions, timeouts). */
 void zrtp_stream_tick(struct zrtp_stream *st, uint64_t now);

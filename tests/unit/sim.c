@@ -119,6 +119,7 @@ static void enqueue(struct sim *sim, int to, int index, const uint8_t *buf,
 		return;
 	}
 	struct sim_pkt *q = &sim->q[sim->nq++];
+	q->media = false;
 	uint64_t delay = 10 + net_next(sim) % 10;
 	if (sim->reorder > 0 && net_uniform(sim) < sim->reorder)
 		delay += net_next(sim) % 80;
@@ -127,6 +128,17 @@ static void enqueue(struct sim *sim, int to, int index, const uint8_t *buf,
 	q->index = index;
 	q->len = len;
 	memcpy(q->buf, buf, len);
+}
+
+static void send_media(struct sim *sim, int from, int index)
+{
+	if (sim->loss > 0 && net_uniform(sim) < sim->loss)
+		return;
+	int before = sim->nq;
+	enqueue(sim, 1 - from, index, sim->p[from].res[index].keys.local_key,
+		ZRTP_MAX_KEY_LEN);
+	if (sim->nq > before)
+		sim->q[sim->nq - 1].media = true;
 }
 
 static int sim_send(void *arg, const uint8_t *pkt, size_t len)
@@ -159,7 +171,13 @@ static void sim_event(void *arg, const struct zrtp_event *ev)
 	struct sim_result *r = &ref->sim->p[ref->party].res[ref->index];
 	r->role = ev->role;
 	switch (ev->type) {
+	case ZRTP_EV_RECV_KEYS:
+		r->have_recv_key = true;
+		memcpy(r->recv_key, ev->keys->remote_key, ZRTP_MAX_KEY_LEN);
+		break;
 	case ZRTP_EV_SECURE:
+		r->have_recv_key = true;
+		memcpy(r->recv_key, ev->keys->remote_key, ZRTP_MAX_KEY_LEN);
 		r->n_secure++;
 		r->algos = ev->algos;
 		r->keys = *ev->keys;
@@ -256,7 +274,15 @@ uint64_t sim_run(struct sim *sim, uint64_t limit_ms)
 				if (d < next)
 					next = d;
 			}
-		if (next == UINT64_MAX || (sim->nq == 0 && all_done(sim)))
+		bool done = all_done(sim);
+		if (sim->media && !done)
+			for (int i = 0; i < 2; i++)
+				for (int j = 0; j < sim->n_streams; j++)
+					if (zrtp_stream_state(sim->p[i].st[j]) ==
+						    ZRTP_ST_SECURE &&
+					    sim->next_media[i][j] < next)
+						next = sim->next_media[i][j];
+		if (next == UINT64_MAX || (sim->nq == 0 && done))
 			break;
 		if (next > end)
 			break;
@@ -273,6 +299,16 @@ uint64_t sim_run(struct sim *sim, uint64_t limit_ms)
 			struct sim_pkt pk = sim->q[best];
 			sim->q[best] = sim->q[--sim->nq];
 			struct sim_party *p = &sim->p[pk.to];
+			if (pk.media) {
+				struct sim_result *r = &p->res[pk.index];
+				enum zrtp_state before = zrtp_stream_state(p->st[pk.index]);
+				if (r->have_recv_key &&
+				    memcmp(r->recv_key, pk.buf, ZRTP_MAX_KEY_LEN) == 0 &&
+				    zrtp_stream_srtp_received(p->st[pk.index], sim->now) == 0 &&
+				    before != ZRTP_ST_SECURE)
+					r->implicit_acks++;
+				continue;
+			}
 			int perr = 0;
 			int r = zrtp_stream_input(p->st[pk.index], pk.buf, pk.len,
 						  sim->now, &perr);
@@ -285,8 +321,15 @@ uint64_t sim_run(struct sim *sim, uint64_t limit_ms)
 			continue;
 		}
 		for (int i = 0; i < 2; i++)
-			for (int j = 0; j < sim->n_streams; j++)
+			for (int j = 0; j < sim->n_streams; j++) {
 				zrtp_stream_tick(sim->p[i].st[j], sim->now);
+				if (sim->media && !done &&
+				    zrtp_stream_state(sim->p[i].st[j]) == ZRTP_ST_SECURE &&
+				    sim->next_media[i][j] <= sim->now) {
+					sim->next_media[i][j] = sim->now + 20;
+					send_media(sim, i, j);
+				}
+			}
 	}
 	return sim->now - start;
 }

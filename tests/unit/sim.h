@@ -30,6 +30,9 @@ struct sim_result {
 	char sas[32];
 	struct zrtp_srtp_keys keys;
 	bool verified, rs1_match;
+	bool have_recv_key;                /* RECV_KEYS or SECURE seen */
+	uint8_t recv_key[ZRTP_MAX_KEY_LEN];
+	int implicit_acks;                 /* SRTP that completed a stream */
 };
 
 /* An endpoint's cache: what cache_get/put see; puts are counted. */
@@ -65,6 +68,7 @@ struct sim_party {
 struct sim_pkt {
 	uint64_t at;
 	int to, index;
+	bool media;                        /* a modelled SRTP packet */
 	size_t len;
 	uint8_t buf[ZRTP_MAX_PKT_LEN + 64];
 };
@@ -87,6 +91,11 @@ struct sim {
 	int overflow;
 	sim_tamper_fn tamper;
 	void *tamper_arg;
+	/* Model media: a SECURE stream sends an "SRTP" packet every 20 ms
+	 * carrying its sending key; a receiver holding the matching key calls
+	 * zrtp_stream_srtp_received (the shim's implicit Conf2ACK). */
+	bool media;
+	uint64_t next_media[2][SIM_MAX_STREAMS];
 };
 
 /* Set up two parties with ZIDs derived from seed; default configs. */

@@ -180,6 +180,7 @@ static int lossy_runs(double loss, uint64_t first_seed, int runs, int *dups)
 		sim.loss = loss;
 		sim.dup = 0.1;
 		sim.reorder = 0.3;
+		sim.media = true;
 		run_call(&sim);
 		if (sim_stream_agrees(&sim, 0))
 			ok++;
@@ -226,6 +227,37 @@ START_TEST(test_no_peer_hello_budget)
 	ck_assert_uint_ge(sim.now - 1000, 3950);
 	ck_assert_uint_lt(sim.now - 1000, 4300);
 	sim_destroy(&sim);
+}
+END_TEST
+
+static bool drop_conf2ack(struct sim *sim, int from, int index, uint8_t *buf,
+			  size_t *len, size_t cap, void *arg)
+{
+	return sim_pkt_type(buf, *len) != ZRTP_MSG_CONF2ACK;
+}
+
+/* Every Conf2ACK lost: the responder's first SRTP completes the initiator
+ * (implicit Conf2ACK); without media the initiator gives up. */
+START_TEST(test_implicit_conf2ack_from_srtp)
+{
+	for (int media = 0; media < 2; media++) {
+		struct sim sim;
+		sim_init(&sim, 45, 1);
+		sim.p[1].cfg.passive = true;
+		sim.tamper = drop_conf2ack;
+		sim.media = media;
+		run_call(&sim);
+		ck_assert_int_eq(sim.p[1].res[0].n_secure, 1);
+		if (media) {
+			ck_assert(sim_stream_agrees(&sim, 0));
+			ck_assert_int_eq(sim.p[0].res[0].implicit_acks, 1);
+		} else {
+			ck_assert_int_eq(sim.p[0].res[0].n_secure, 0);
+			ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_TIMEOUT);
+			ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_CONFIRM2], 11);
+		}
+		sim_destroy(&sim);
+	}
 }
 END_TEST
 
@@ -812,6 +844,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_commit_contention);
 	tcase_add_test(tc, test_passive_never_commits);
 	tcase_add_test(tc, test_no_peer_hello_budget);
+	tcase_add_test(tc, test_implicit_conf2ack_from_srtp);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("loss");
