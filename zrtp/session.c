@@ -1375,6 +1375,9 @@ struct zrtp_stream *zrtp_stream_new(struct zrtp_session *s, uint32_t ssrc,
 	if (s->cb.random(s->arg, st->h[0], 32) < 0 ||
 	    s->cb.random(s->arg, (uint8_t *)&st->seq, sizeof st->seq) < 0)
 		goto err;
+	/* Random, but low: bzrtp drops every packet after its sequence
+	 * number wraps, and a handshake sends far fewer than 0xc000. */
+	st->seq &= 0x3fff;
 	for (int i = 1; i < 4; i++)
 		if (sha256(st->h[i - 1], 32, st->h[i]) < 0)
 			goto err;
