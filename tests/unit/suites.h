@@ -8,5 +8,7 @@ Suite *packet_suite(void);
 Suite *crypto_suite(void);
 Suite *cache_suite(void);
 Suite *session_suite(void);
+Suite *sip_suite(void);
+Suite *sdp_suite(void);
 
 #endif

@@ -1,0 +1,3 @@
+/* placeholder: filled in by its owner */
+#include "config.h"
+#include "sdp/sdp.h"
