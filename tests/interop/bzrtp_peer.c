@@ -6,7 +6,9 @@
  * 5.1.64). How bzrtp behaves, from its 5.1.64 sources:
  *  - Cacheless: with no bzrtp_setZIDCache call, bzrtp_initBzrtpContext
  *    draws a random ZID and the cache functions return
- *    BZRTP_ZIDCACHE_RUNTIME_CACHELESS (src/zidCache.c).
+ *    BZRTP_ZIDCACHE_RUNTIME_CACHELESS (src/zidCache.c). With a cache, the
+ *    ZID is the one stored for selfURI, and bzrtp_setZIDCache returns
+ *    BZRTP_CACHE_SETUP when it created the tables.
  *  - The Hello is built in bzrtp_initBzrtpContext (bzrtp_initChannelContext),
  *    so bzrtp_setSupportedCryptoTypes must come before it.
  *  - bzrtp sends its first Hello at the first bzrtp_iterate after
@@ -20,6 +22,7 @@
  *    the peer's sequence number starts at 0, so a first packet with
  *    sequence number 0 is refused.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +307,36 @@ const char *bzrtp_peer_err_str(int code)
 
 /* --- the bzrtp endpoint --------------------------------------------------- */
 
+struct bzrtp_cache {
+	void *db;                       /* sqlite3 * */
+	int (*close)(void *db);
+};
+
+struct bzrtp_cache *bzrtp_cache_new(void)
+{
+	int (*open_db)(const char *name, void **db);
+	struct bzrtp_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*(void **)&open_db = dlsym(RTLD_DEFAULT, "sqlite3_open");
+	*(void **)&c->close = dlsym(RTLD_DEFAULT, "sqlite3_close");
+	if (!open_db || !c->close || open_db(":memory:", &c->db) != 0) {
+		if (c->db && c->close)
+			c->close(c->db);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void bzrtp_cache_free(struct bzrtp_cache *c)
+{
+	if (!c)
+		return;
+	c->close(c->db);
+	free(c);
+}
+
 struct bzrtp_peer {
 	bzrtpContext_t *ctx;
 	uint32_t ssrc;
@@ -329,6 +362,7 @@ static void capture(struct bzrtp_peer *p, const bzrtpSrtpSecrets_t *s)
 	r->sas_algo = wire_of(s->sasAlgo);
 	if (s->sas)
 		snprintf(r->sas, sizeof(r->sas), "%s", s->sas);
+	r->secrets_cache_mismatch = s->cacheMismatch != 0;
 	/* Lengths are checked, not trusted: a short copy is a test failure. */
 	r->key_len = 0;
 	r->salt_len = 0;
@@ -420,6 +454,15 @@ struct bzrtp_peer *bzrtp_peer_new(const struct bzrtp_peer_config *cfg,
 	if (bzrtp_setCallbacks(p->ctx, &cbs) != 0)
 		goto fail;
 
+	/* Before init: init takes the ZID from the cache. */
+	if (cfg && cfg->cache) {
+		int rc = bzrtp_setZIDCache(p->ctx, cfg->cache->db,
+					   cfg->self_uri, cfg->peer_uri);
+		if (rc != 0 && rc != BZRTP_CACHE_SETUP &&
+		    rc != BZRTP_CACHE_UPDATE)
+			goto fail;
+	}
+
 	/* Before init: the Hello is built from these lists there. */
 	if (cfg) {
 		set_types(p->ctx, ZRTP_HASH_TYPE, cfg->hash, cfg->n_hash);
@@ -495,6 +538,14 @@ int bzrtp_peer_input(struct bzrtp_peer *p, const uint8_t *pkt, size_t len)
 		return -EMSGSIZE;
 	memcpy(copy, pkt, len);
 	return bzrtp_processMessage(p->ctx, p->ssrc, copy, (uint16_t)len);
+}
+
+void bzrtp_peer_set_verified(struct bzrtp_peer *p, bool verified)
+{
+	if (verified)
+		bzrtp_SASVerified(p->ctx);
+	else
+		bzrtp_resetSASVerified(p->ctx);
 }
 
 bool bzrtp_peer_secure(const struct bzrtp_peer *p)

@@ -107,10 +107,25 @@ int interop_exchange(struct interop_run *run, struct interop_party *a,
  * algorithms it finds missing (S256, AES1, HS32 and HS80, DH3k and Mult,
  * B32), so its Hello always offers those too.
  */
+struct bzrtp_cache;
+
 struct bzrtp_peer_config {
 	uint32_t hash[7], cipher[7], auth[7], ka[7], sas[7];
 	uint8_t n_hash, n_cipher, n_auth, n_ka, n_sas;
+	/* NULL: cacheless (random ZID, no retained secrets). Otherwise the
+	 * ZID and retained secrets live in cache under self_uri/peer_uri. */
+	struct bzrtp_cache *cache;
+	const char *self_uri, *peer_uri;
 };
+
+/*
+ * bzrtp's ZID cache: an in-memory sqlite3 database, so that retained
+ * secrets and the SAS-verified flag carry from one call to the next.
+ * sqlite3 is reached through libbzrtp's own dependency (dlsym), so the
+ * test links nothing more. NULL if that fails.
+ */
+struct bzrtp_cache *bzrtp_cache_new(void);
+void bzrtp_cache_free(struct bzrtp_cache *c);
 
 /* What bzrtp told its client, in our terms. */
 struct bzrtp_peer_result {
@@ -125,6 +140,7 @@ struct bzrtp_peer_result {
 	uint8_t peer_key[32], peer_salt[14];        /* bzrtp decrypts with */
 	unsigned errors;                /* statusMessage calls at ERROR level */
 	unsigned cache_mismatch;        /* BZRTP_MESSAGE_CACHEMISMATCH seen */
+	bool secrets_cache_mismatch;    /* bzrtpSrtpSecrets_t.cacheMismatch */
 };
 
 struct bzrtp_peer;
@@ -154,6 +170,10 @@ int bzrtp_peer_input(struct bzrtp_peer *p, const uint8_t *pkt, size_t len);
 /* BZRTP_CHANNEL_SECURE says so and startSrtpSession was called. */
 bool bzrtp_peer_secure(const struct bzrtp_peer *p);
 const struct bzrtp_peer_result *bzrtp_peer_result(const struct bzrtp_peer *p);
+
+/* The user confirmed (or revoked) the SAS: bzrtp_SASVerified or
+ * bzrtp_resetSASVerified, written to the cache. */
+void bzrtp_peer_set_verified(struct bzrtp_peer *p, bool verified);
 
 /* The a=zrtp-hash of bzrtp's Hello: 64 lowercase hex digits. 0 or -EIO. */
 int bzrtp_peer_hello_hash(struct bzrtp_peer *p, char out[65]);
