@@ -237,9 +237,14 @@ static void ours_party(struct ours *o, struct interop_party *p)
 
 /* --- one handshake -------------------------------------------------------- */
 
-/* What both sides are configured with, as wire names. */
+/*
+ * What both sides are configured with, as wire names. ka is the expected
+ * outcome; when ours_ka/bz_ka are set, they are the two sides' own first
+ * and second choices instead of ka alone.
+ */
 struct algo_set {
 	uint32_t hash, cipher, auth, auth2, ka, sas;
+	uint32_t ours_ka[2], bz_ka[2];
 };
 
 struct pair {
@@ -271,16 +276,21 @@ struct call_ids {
 static void pair_new_as(struct pair *p, const struct algo_set *a, bool passive,
 			const struct call_ids *ids)
 {
-	char prefs[128], h[5], c[5], t1[5], t2[5], k[5], s[5];
+	char prefs[128], kas[16], h[5], c[5], t1[5], t2[5], k[5], k2[5], s[5];
 	struct bzrtp_peer_config bc;
 
 	/* "B32 " is spelled "B32" in preference strings. Mult last, as in
 	 * our defaults: bzrtp only adds a second stream for a peer whose
 	 * Hello offers it. */
+	if (a->ours_ka[0])
+		snprintf(kas, sizeof(kas), "%s,%s", w4(a->ours_ka[0], k),
+			 w4(a->ours_ka[1], k2));
+	else
+		snprintf(kas, sizeof(kas), "%s", w4(a->ka, k));
 	snprintf(prefs, sizeof(prefs),
 		 "hash=%s;cipher=%s;auth=%s,%s;ka=%s,Mult;sas=%s", w4(a->hash, h),
-		 w4(a->cipher, c), w4(a->auth, t1), w4(a->auth2, t2),
-		 w4(a->ka, k), a->sas == ZRTP_SAS_B32 ? "B32" : w4(a->sas, s));
+		 w4(a->cipher, c), w4(a->auth, t1), w4(a->auth2, t2), kas,
+		 a->sas == ZRTP_SAS_B32 ? "B32" : w4(a->sas, s));
 	memset(p, 0, sizeof(*p));
 	ours_new_as(&p->ours, prefs, passive, ids ? ids->ours : NULL);
 
@@ -294,6 +304,11 @@ static void pair_new_as(struct pair *p, const struct algo_set *a, bool passive,
 	bc.n_auth = 2;
 	bc.ka[0] = a->ka;
 	bc.n_ka = 1;
+	if (a->bz_ka[0]) {
+		bc.ka[0] = a->bz_ka[0];
+		bc.ka[1] = a->bz_ka[1];
+		bc.n_ka = 2;
+	}
 	bc.sas[0] = a->sas;
 	bc.n_sas = 1;
 	if (ids && ids->bz_cache) {
@@ -468,21 +483,84 @@ static void handshake(const struct algo_set *a, enum zrtp_role our_role)
 }
 
 static const struct algo_set dh3k_hs80_b32 = {
-	ZRTP_HASH_S256, ZRTP_CIPHER_AES1, ZRTP_AUTH_HS80, ZRTP_AUTH_HS32,
-	ZRTP_KA_DH3K, ZRTP_SAS_B32,
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_DH3K, .sas = ZRTP_SAS_B32,
 };
 static const struct algo_set x255_hs80_b32 = {
-	ZRTP_HASH_S256, ZRTP_CIPHER_AES1, ZRTP_AUTH_HS80, ZRTP_AUTH_HS32,
-	ZRTP_KA_X255, ZRTP_SAS_B32,
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B32,
 };
 static const struct algo_set x255_hs32_b256 = {
-	ZRTP_HASH_S256, ZRTP_CIPHER_AES1, ZRTP_AUTH_HS32, ZRTP_AUTH_HS80,
-	ZRTP_KA_X255, ZRTP_SAS_B256,
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS32, .auth2 = ZRTP_AUTH_HS80,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B256,
 };
 static const struct algo_set dh3k_hs32_b256 = {
-	ZRTP_HASH_S256, ZRTP_CIPHER_AES1, ZRTP_AUTH_HS32, ZRTP_AUTH_HS80,
-	ZRTP_KA_DH3K, ZRTP_SAS_B256,
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS32, .auth2 = ZRTP_AUTH_HS80,
+	.ka = ZRTP_KA_DH3K, .sas = ZRTP_SAS_B256,
 };
+
+static const struct algo_set x255_s384_aes3 = {
+	.hash = ZRTP_HASH_S384, .cipher = ZRTP_CIPHER_AES3,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B32,
+};
+static const struct algo_set dh3k_s384_aes3 = {
+	.hash = ZRTP_HASH_S384, .cipher = ZRTP_CIPHER_AES3,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_DH3K, .sas = ZRTP_SAS_B32,
+};
+/*
+ * First choices differ: §4.1.2 takes the faster one, X255 here, and both
+ * sides must get there on their own. bzrtp as responder builds its DHPart
+ * public value when the Hello arrives, from its own choice
+ * (bzrtp_responseToHelloMessage -> bzrtp_cryptoAlgoAgreement), and
+ * bzrtp_turnIntoResponder takes the other algorithms from the Commit but
+ * not a different key agreement.
+ */
+static const struct algo_set ours_dh3k_first = {
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B32,
+	.ours_ka = {ZRTP_KA_DH3K, ZRTP_KA_X255},
+	.bz_ka = {ZRTP_KA_X255, ZRTP_KA_DH3K},
+};
+static const struct algo_set bzrtp_dh3k_first = {
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B32,
+	.ours_ka = {ZRTP_KA_X255, ZRTP_KA_DH3K},
+	.bz_ka = {ZRTP_KA_DH3K, ZRTP_KA_X255},
+};
+
+START_TEST(ours_initiator_x255_s384_aes3)
+{
+	handshake(&x255_s384_aes3, ZRTP_ROLE_INITIATOR);
+}
+END_TEST
+
+START_TEST(bzrtp_initiator_dh3k_s384_aes3)
+{
+	handshake(&dh3k_s384_aes3, ZRTP_ROLE_RESPONDER);
+}
+END_TEST
+
+START_TEST(ours_initiator_ka_first_choices_differ)
+{
+	handshake(&ours_dh3k_first, ZRTP_ROLE_INITIATOR);
+	handshake(&bzrtp_dh3k_first, ZRTP_ROLE_INITIATOR);
+}
+END_TEST
+
+START_TEST(bzrtp_initiator_ka_first_choices_differ)
+{
+	handshake(&ours_dh3k_first, ZRTP_ROLE_RESPONDER);
+	handshake(&bzrtp_dh3k_first, ZRTP_ROLE_RESPONDER);
+}
+END_TEST
 
 START_TEST(ours_initiator_dh3k)
 {
@@ -843,6 +921,10 @@ static Suite *bzrtp_interop_suite(void)
 	tcase_add_test(tc, bzrtp_initiator_x255);
 	tcase_add_test(tc, ours_initiator_x255_hs32_b256);
 	tcase_add_test(tc, bzrtp_initiator_dh3k_hs32_b256);
+	tcase_add_test(tc, ours_initiator_x255_s384_aes3);
+	tcase_add_test(tc, bzrtp_initiator_dh3k_s384_aes3);
+	tcase_add_test(tc, ours_initiator_ka_first_choices_differ);
+	tcase_add_test(tc, bzrtp_initiator_ka_first_choices_differ);
 	tcase_add_test(tc, contention_x255);
 	tcase_add_test(tc, hello_hash_both_ways);
 	tcase_add_test(tc, hello_hash_mismatch);
