@@ -1,22 +1,26 @@
 /*
  * Interop with Linphone's libbzrtp, in one process: our engine and a bzrtp
- * context over in-memory queues with a shared simulated clock, in both
- * roles, for DH3k and X255, with HS80 and HS32, B32 and B256.
+ * context over in-memory queues with a shared simulated clock.
  *
- * Each test asserts what a real call needs: both ends secure, the same
- * SAS, our sending key and salt equal to bzrtp's receiving ones and the
- * reverse, and the algorithms we configured on both sides.
+ * Each handshake test asserts what a real call needs: both ends secure,
+ * the same SAS, our sending key and salt equal to bzrtp's receiving ones
+ * and the reverse, the algorithms we configured on both sides, the roles
+ * we forced. Covered, in both roles unless noted: DH3k and X255; HS80,
+ * HS32; B32, B256; S384 with AES3; key-agreement first choices that
+ * differ; Commit contention (both active); 30% packet loss (DH3k);
+ * a=zrtp-hash both ways and a mismatch; retained secrets and the
+ * SAS-verified flag over four calls against bzrtp's own cache; a second
+ * stream in Multistream mode; our first sequence number on the wire.
  *
  * Forcing the roles (bzrtp has no API for it):
  *  - bzrtp responder: bzrtp sends Commit only after it receives a HelloACK
  *    (bzrtp stateMachine.c, state_discovery_waitingForHello and
  *    state_discovery_waitingForHelloAck). The network drops every HelloACK
- *    we send, so bzrtp can only answer our Commit, which RFC 6189 §4.1
- *    lets stand in for the lost HelloACK. Our Hellos, Commit and the rest
- *    go through untouched.
- *  - bzrtp initiator: we are passive (cfg.passive, §4.1.2: never send
- *    Commit); bzrtp ignores the P flag and commits.
- * A contention test runs both active with nothing dropped.
+ *    we send, so bzrtp can only answer our Commit, which may be sent in
+ *    place of a HelloACK (RFC 6189 §5.3). Everything else of ours goes
+ *    through.
+ *  - bzrtp initiator: we are passive (cfg.passive, the P flag of §5.2:
+ *    never send Commit); bzrtp ignores the P flag and commits.
  *
  * INTEROP_TRACE=1 prints every packet and the receiver's return code
  * (bzrtp's codes are named in bzrtp_peer_err_str); 2 adds a hex dump.
