@@ -37,6 +37,7 @@
 #endif
 
 #include "zrtp/cache.h"
+#include "zrtp/zrtp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -640,5 +641,59 @@ out:
 	sodium_memzero(img, img_len);
 	free(img);
 	free(tmp);
+	return r;
+}
+
+int zrtp_cache_get_retained(const struct zrtp_cache *c, const uint8_t zid[12],
+			    uint64_t now, struct zrtp_retained *out)
+{
+	struct zrtp_cache_entry e;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	if ((r = zrtp_cache_get(c, zid, now, &e)) < 0)
+		return r;
+	memset(out, 0, sizeof *out);
+	memcpy(out->rs1, e.rs1, sizeof out->rs1);
+	memcpy(out->rs2, e.rs2, sizeof out->rs2);
+	out->has_rs1 = e.has_rs1;
+	out->has_rs2 = e.has_rs2;
+	out->verified = e.verified;
+	sodium_memzero(&e, sizeof e);
+	return 0;
+}
+
+int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
+			    uint64_t now, const struct zrtp_retained *in)
+{
+	struct zrtp_cache_entry e, old;
+	int r;
+
+	if (!c || !zid || !in)
+		return -EINVAL;
+	memset(&e, 0, sizeof e);
+	memcpy(e.zid, zid, sizeof e.zid);
+	memcpy(e.rs1, in->rs1, sizeof e.rs1);
+	memcpy(e.rs2, in->rs2, sizeof e.rs2);
+	e.has_rs1 = in->has_rs1;
+	e.has_rs2 = in->has_rs2;
+	e.verified = in->verified;
+	if (in->ttl == 0)
+		e.expiry = zrtp_cache_get(c, zid, 0, &old) == 0 ? old.expiry
+								: ZRTP_CACHE_NEVER;
+	else if (in->ttl == 0xffffffffu || now > UINT64_MAX - in->ttl)
+		e.expiry = ZRTP_CACHE_NEVER;
+	else
+		e.expiry = now + in->ttl;
+	/* Secrets without their flag are stored as zeros (the file format
+	 * insists on it). */
+	if (!e.has_rs1)
+		memset(e.rs1, 0, sizeof e.rs1);
+	if (!e.has_rs2)
+		memset(e.rs2, 0, sizeof e.rs2);
+	r = zrtp_cache_put(c, &e);
+	sodium_memzero(&e, sizeof e);
+	sodium_memzero(&old, sizeof old);
 	return r;
 }

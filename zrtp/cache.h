@@ -63,6 +63,18 @@ int zrtp_cache_put(struct zrtp_cache *c, const struct zrtp_cache_entry *e);
 /* Remove a peer. 0 or -ENOENT. */
 int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12]);
 
+/*
+ * The engine's view (struct zrtp_retained, zrtp/zrtp.h), for callers that
+ * implement zrtp_callbacks.cache_get/cache_put on this table. now is wall
+ * time in seconds; put turns the engine's ttl into an expiry (ttl 0 keeps
+ * the stored one). Same returns as zrtp_cache_get / zrtp_cache_put.
+ */
+struct zrtp_retained;
+int zrtp_cache_get_retained(const struct zrtp_cache *c, const uint8_t zid[12],
+			    uint64_t now, struct zrtp_retained *out);
+int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
+			    uint64_t now, const struct zrtp_retained *in);
+
 size_t zrtp_cache_count(const struct zrtp_cache *c);
 /* The i-th entry (0 <= i < count), in no particular order. */
 const struct zrtp_cache_entry *zrtp_cache_at(const struct zrtp_cache *c,

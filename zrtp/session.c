@@ -583,7 +583,7 @@ static void cache_update(struct zrtp_stream *st)
 		 * the user confirms the SAS (zrtp_stream_set_verified). */
 		struct zrtp_retained keep = s->cached;
 		keep.verified = false;
-		keep.ttl = 0xffffffffu;
+		keep.ttl = 0;   /* flag only: the stored expiry stands */
 		if (s->cb.cache_put(s->arg, s->peer_zid, &keep) == 0)
 			s->cached.verified = false;
 		zrtp_wipe(&keep, sizeof keep);
@@ -1503,7 +1503,7 @@ int zrtp_stream_set_verified(struct zrtp_stream *st, bool verified)
 	} else {
 		struct zrtp_retained r = s->cached;
 		r.verified = verified;
-		r.ttl = 0xffffffffu;
+		r.ttl = 0;
 		int e = s->cb.cache_put(s->arg, s->peer_zid, &r);
 		zrtp_wipe(&r, sizeof r);
 		if (e < 0)

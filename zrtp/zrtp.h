@@ -67,7 +67,8 @@ struct zrtp_retained {
 	uint8_t rs1[32], rs2[32];
 	bool has_rs1, has_rs2;
 	bool verified;
-	uint32_t ttl;    /* put only: seconds to keep rs1; 0xffffffff forever */
+	uint32_t ttl;    /* put only: seconds to keep rs1 (0xffffffff: forever;
+			  * 0: a flag-only update, keep the stored expiry) */
 };
 
 /* SRTP master keys and salts for one stream once it is secure. */

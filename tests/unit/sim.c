@@ -49,6 +49,8 @@ static int sim_cache_get(void *arg, const uint8_t zid[12],
 			 struct zrtp_retained *out)
 {
 	struct sim_party *p = arg;
+	if (p->fcache)
+		return zrtp_cache_get_retained(p->fcache, zid, p->wall, out);
 	int i = p->use_cache ? sim_cache_find(&p->cache, zid) : -1;
 	if (i < 0)
 		return -ENOENT;
@@ -61,6 +63,8 @@ static int sim_cache_put(void *arg, const uint8_t zid[12],
 {
 	struct sim_party *p = arg;
 	p->cache.puts++;
+	if (p->fcache)
+		return zrtp_cache_put_retained(p->fcache, zid, p->wall, in);
 	if (!p->use_cache)
 		return 0;
 	int i = sim_cache_find(&p->cache, zid);

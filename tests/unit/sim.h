@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zrtp/cache.h"
 #include "zrtp/zrtp.h"
 
 #define SIM_MAX_STREAMS 4
@@ -56,6 +57,8 @@ struct sim_party {
 	struct sim_result res[SIM_MAX_STREAMS];
 	struct sim_cache cache;
 	bool use_cache;
+	struct zrtp_cache *fcache;         /* if set: the real cache table */
+	uint64_t wall;                     /* its clock, seconds */
 	uint8_t seed[32];
 	uint64_t rng_counter;
 	int sent[ZRTP_MSG_TYPE_COUNT];     /* messages sent, by type */

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 
@@ -325,6 +327,86 @@ START_TEST(test_cache_mismatch_clears_verified)
 	ck_assert_int_eq(zrtp_stream_set_verified(sim.p[0].st[0], true), 0);
 	ck_assert_mem_ne(sim.p[0].cache.r[0].rs1, corrupted, 32);
 	ck_assert(sim.p[0].cache.r[0].verified);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* Continuity through the real cache table and its file: each side saves
+ * after the call and loads before the next, as the shim will. */
+START_TEST(test_continuity_through_cache_file)
+{
+	char dir[] = "/tmp/zs-sess-XXXXXX", path[2][64];
+	struct sim sim;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sim_init(&sim, 55, 1);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof path[i], "%s/cache%d", dir, i);
+		sim.p[i].fcache = zrtp_cache_new(sim.p[i].cfg.zid);
+		sim.p[i].wall = 1700000000;
+	}
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(zrtp_stream_set_verified(sim.p[i].st[0], true), 0);
+		ck_assert_int_eq(zrtp_cache_save(sim.p[i].fcache, path[i]), 0);
+		zrtp_cache_free(sim.p[i].fcache);
+		sim.p[i].fcache = NULL;
+	}
+	sim_destroy(&sim);
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(zrtp_cache_load(path[i], &sim.p[i].fcache, NULL, 0), 0);
+		uint8_t zid[12];
+		zrtp_cache_own_zid(sim.p[i].fcache, zid);
+		ck_assert_mem_eq(zid, sim.p[i].cfg.zid, 12);
+		sim.p[i].wall += 3600;
+	}
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	for (int i = 0; i < 2; i++) {
+		ck_assert(sim.p[i].res[0].rs1_match);
+		ck_assert(sim.p[i].res[0].verified);
+		ck_assert_int_eq(sim.p[i].res[0].n_mismatch, 0);
+		ck_assert_uint_eq(zrtp_cache_count(sim.p[i].fcache), 1);
+		const struct zrtp_cache_entry *e = zrtp_cache_at(sim.p[i].fcache, 0);
+		ck_assert(e->has_rs1 && e->has_rs2 && e->verified);
+		ck_assert(e->expiry == ZRTP_CACHE_NEVER);
+		zrtp_cache_free(sim.p[i].fcache);
+		unlink(path[i]);
+	}
+	sim_destroy(&sim);
+	rmdir(dir);
+}
+END_TEST
+
+/* A peer announcing a cache expiry: the secret expires with it. */
+START_TEST(test_cache_expiry_from_confirm)
+{
+	struct sim sim;
+	sim_init(&sim, 56, 1);
+	for (int i = 0; i < 2; i++) {
+		sim.p[i].fcache = zrtp_cache_new(sim.p[i].cfg.zid);
+		sim.p[i].wall = 1000;
+	}
+	sim.p[1].cfg.cache_ttl = 60;   /* party 1 asks for one minute */
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	for (int i = 0; i < 2; i++) {
+		const struct zrtp_cache_entry *e = zrtp_cache_at(sim.p[i].fcache, 0);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->expiry, 1060);
+	}
+	sim_destroy(&sim);
+	/* Two minutes later the secret is gone: no continuity, no mismatch. */
+	for (int i = 0; i < 2; i++)
+		sim.p[i].wall = 1120;
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	for (int i = 0; i < 2; i++) {
+		ck_assert(!sim.p[i].res[0].rs1_match);
+		ck_assert_int_eq(sim.p[i].res[0].n_mismatch, 0);
+		zrtp_cache_free(sim.p[i].fcache);
+	}
 	sim_destroy(&sim);
 }
 END_TEST
@@ -856,6 +938,8 @@ Suite *session_suite(void)
 	tc = tcase_create("continuity");
 	tcase_add_test(tc, test_continuity_rs1_and_verified_flag);
 	tcase_add_test(tc, test_cache_mismatch_clears_verified);
+	tcase_add_test(tc, test_continuity_through_cache_file);
+	tcase_add_test(tc, test_cache_expiry_from_confirm);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("negative");
