@@ -97,7 +97,7 @@ struct zrtp_stream {
 
 	struct stored peer_hello_raw, peer_commit_raw, peer_dhpart_raw;
 	struct stored peer_confirm_raw;
-	struct zrtp_hello peer_hello;
+	struct zrtp_hello our_hello, peer_hello;
 	struct zrtp_commit peer_commit;
 	uint8_t peer_h1[32];              /* from the peer's DHPart */
 	bool have_peer_hello, hello_acked;
@@ -270,6 +270,14 @@ static int fail(struct zrtp_stream *st, enum zrtp_fail why, uint32_t err_code)
 /* ------------------------------------------------------------------ */
 /* building our messages                                               */
 
+static bool hello_lists(const uint32_t *list, unsigned n, uint32_t name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i] == name)
+			return true;
+	return false;
+}
+
 static int build_hello(struct zrtp_stream *st)
 {
 	const struct zrtp_config *cfg = &st->s->cfg;
@@ -282,6 +290,20 @@ static int build_hello(struct zrtp_stream *st)
 	memcpy(h->zid, cfg->zid, 12);
 	h->passive = cfg->passive;
 	zrtp_hello_set_algos(h, &cfg->prefs);
+	/* Peers such as Linphone open a second stream only with a peer whose
+	 * Hello lists Mult: a user's key-agreement list does not drop it,
+	 * only cfg->multistream does. */
+	bool listed = hello_lists(h->ka, h->n_ka, ZRTP_KA_MULT);
+	if (cfg->multistream && !listed && h->n_ka < ZRTP_MAX_ALGOS)
+		h->ka[h->n_ka++] = ZRTP_KA_MULT;
+	if (!cfg->multistream && listed) {
+		unsigned k = 0;
+		for (unsigned i = 0; i < h->n_ka; i++)
+			if (h->ka[i] != ZRTP_KA_MULT)
+				h->ka[k++] = h->ka[i];
+		h->n_ka = (uint8_t)k;
+	}
+	st->our_hello = *h;
 	int r = encode_into(&st->hello, &m);
 	if (r < 0)
 		return r;
@@ -675,14 +697,6 @@ static bool peer_offers_mult(const struct zrtp_stream *st)
 	return zrtp_hello_offers(&st->peer_hello, ZRTP_KIND_KA, ZRTP_KA_MULT);
 }
 
-static bool we_offer_mult(const struct zrtp_stream *st)
-{
-	const struct zrtp_algo_prefs *p = &st->s->cfg.prefs;
-	for (unsigned i = 0; i < p->n[ZRTP_KIND_KA]; i++)
-		if (p->list[ZRTP_KIND_KA][i] == ZRTP_KA_MULT)
-			return true;
-	return false;
-}
 
 static uint32_t negotiate_error(enum zrtp_algo_kind k)
 {
@@ -707,7 +721,7 @@ static int maybe_commit(struct zrtp_stream *st, uint64_t now)
 	if (st->state != ZRTP_ST_DISCOVERY || !st->have_peer_hello ||
 	    !st->hello_acked || s->cfg.passive)
 		return 0;
-	bool mult_ok = peer_offers_mult(st) && we_offer_mult(st);
+	bool mult_ok = peer_offers_mult(st) && s->cfg.multistream;
 	if (st != s->dh_stream && mult_ok && !s->have_sess_key &&
 	    s->dh_stream && s->dh_stream->state != ZRTP_ST_FAILED)
 		return 0;   /* wait for the DH stream, then go Multistream */
@@ -858,11 +872,11 @@ static bool peer_commit_wins(const struct zrtp_stream *st,
 	return memcmp(st->commit_key, theirs, n) < 0;  /* lower one yields */
 }
 
+/* Did our Hello offer, explicitly or implicitly, what the Commit chose? */
 static bool commit_algos_offered(const struct zrtp_stream *st,
 				 const struct zrtp_commit *c, uint32_t *err)
 {
-	const struct zrtp_algo_prefs *p = &st->s->cfg.prefs;
-	struct { enum zrtp_algo_kind k; uint32_t name; uint32_t err; } want[] = {
+	const struct { enum zrtp_algo_kind k; uint32_t name, err; } want[] = {
 		{ ZRTP_KIND_HASH, c->hash, ERR_HASH },
 		{ ZRTP_KIND_CIPHER, c->cipher, ERR_CIPHER },
 		{ ZRTP_KIND_AUTH, c->auth, ERR_AUTH },
@@ -870,22 +884,9 @@ static bool commit_algos_offered(const struct zrtp_stream *st,
 		{ ZRTP_KIND_SAS, c->sas, ERR_SAS },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		bool listed = false;
-		uint32_t n = want[i].name;
-		for (unsigned j = 0; j < p->n[want[i].k]; j++) {
-			uint32_t o = p->list[want[i].k][j];
-			if (o == n || (want[i].k == ZRTP_KIND_KA &&
-				       (o == ZRTP_KA_X255 || o == ZRTP_KA_E255) &&
-				       (n == ZRTP_KA_X255 || n == ZRTP_KA_E255)))
-				listed = true;
-		}
-		/* The mandatory algorithms are always implicitly offered. */
-		struct zrtp_hello none = { 0 };
-		if (!listed && !zrtp_hello_offers(&none, want[i].k, n)) {
-			*err = want[i].err;
-			return false;
-		}
-		if (n != ZRTP_KA_MULT && !zrtp_algo_supported(want[i].k, n)) {
+		if (!zrtp_hello_offers(&st->our_hello, want[i].k, want[i].name) ||
+		    (want[i].name != ZRTP_KA_MULT &&
+		     !zrtp_algo_supported(want[i].k, want[i].name))) {
 			*err = want[i].err;
 			return false;
 		}
@@ -1335,6 +1336,7 @@ void zrtp_config_default(struct zrtp_config *cfg, const uint8_t zid[12])
 		       ? strlen("zrtpshim " PACKAGE_VERSION) : 16);
 	zrtp_algo_prefs_default(&cfg->prefs);
 	cfg->cache_ttl = 0xffffffffu;
+	cfg->multistream = true;
 }
 
 struct zrtp_session *zrtp_session_new(const struct zrtp_config *cfg,
@@ -1375,9 +1377,9 @@ struct zrtp_stream *zrtp_stream_new(struct zrtp_session *s, uint32_t ssrc,
 	if (s->cb.random(s->arg, st->h[0], 32) < 0 ||
 	    s->cb.random(s->arg, (uint8_t *)&st->seq, sizeof st->seq) < 0)
 		goto err;
-	/* Random, but low: bzrtp drops every packet after its sequence
-	 * number wraps, and a handshake sends far fewer than 0xc000. */
-	st->seq &= 0x3fff;
+	/* Random, low and non-zero: bzrtp drops every packet after its
+	 * sequence number wraps, and refuses a first packet numbered 0. */
+	st->seq = (uint16_t)((st->seq & 0x3fff) + 1);
 	for (int i = 1; i < 4; i++)
 		if (sha256(st->h[i - 1], 32, st->h[i]) < 0)
 			goto err;

@@ -124,6 +124,7 @@ struct zrtp_config {
 	struct zrtp_algo_prefs prefs;
 	uint32_t cache_ttl;             /* what we announce in Confirm */
 	bool passive;                   /* never send Commit (§4.1) */
+	bool multistream;               /* offer Mult in every Hello (default) */
 };
 
 struct zrtp_session;

@@ -124,12 +124,27 @@ START_TEST(test_multistream_without_peer_mult_uses_dh)
 {
 	struct sim sim;
 	sim_init(&sim, 12, 2);
-	sim_prefs_single(&sim.p[1].cfg.prefs, ZRTP_HASH_S256, ZRTP_CIPHER_AES1,
-			 ZRTP_AUTH_HS80, ZRTP_KA_X255, ZRTP_SAS_B32, false);
+	sim.p[1].cfg.multistream = false;
 	run_call(&sim);
 	ck_assert(sim_stream_agrees(&sim, 0));
 	ck_assert(sim_stream_agrees(&sim, 1));
 	ck_assert_uint_eq(sim.p[0].res[1].algos.ka, ZRTP_KA_X255);
+	sim_destroy(&sim);
+}
+END_TEST
+
+/* A key-agreement list without Mult still gets Multistream. */
+START_TEST(test_multistream_kept_when_prefs_omit_it)
+{
+	struct sim sim;
+	sim_init(&sim, 13, 2);
+	for (int i = 0; i < 2; i++)
+		sim_prefs_single(&sim.p[i].cfg.prefs, ZRTP_HASH_S256,
+				 ZRTP_CIPHER_AES1, ZRTP_AUTH_HS80, ZRTP_KA_DH3K,
+				 ZRTP_SAS_B32, false);
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 1));
+	ck_assert_uint_eq(sim.p[0].res[1].algos.ka, ZRTP_KA_MULT);
 	sim_destroy(&sim);
 }
 END_TEST
@@ -923,6 +938,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_handshake_defaults_pick_x255);
 	tcase_add_test(tc, test_multistream_second_stream);
 	tcase_add_test(tc, test_multistream_without_peer_mult_uses_dh);
+	tcase_add_test(tc, test_multistream_kept_when_prefs_omit_it);
 	tcase_add_test(tc, test_commit_contention);
 	tcase_add_test(tc, test_passive_never_commits);
 	tcase_add_test(tc, test_no_peer_hello_budget);
