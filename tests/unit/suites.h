@@ -10,5 +10,7 @@ Suite *cache_suite(void);
 Suite *session_suite(void);
 Suite *sip_suite(void);
 Suite *sdp_suite(void);
+Suite *pcapread_suite(void);
+Suite *verify_suite(void);
 
 #endif

@@ -1,0 +1,7 @@
+/* placeholder: filled in by its owner */
+#include "tests/unit/suites.h"
+
+Suite *pcapread_suite(void)
+{
+	return suite_create("pcapread");
+}

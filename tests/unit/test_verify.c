@@ -1,0 +1,7 @@
+/* placeholder: filled in by its owner */
+#include "tests/unit/suites.h"
+
+Suite *verify_suite(void)
+{
+	return suite_create("verify");
+}
