@@ -187,8 +187,7 @@ int sdp_rewrite_zrtp_hash(const uint8_t *msg, size_t len, bool stream,
 {
 	struct sip_msg m;
 	struct sdp_view v;
-	size_t body_off, sdp_off;
-	size_t cl_off[SIP_MAX_HEADERS], cl_len[SIP_MAX_HEADERS], n_cl = 0;
+	size_t body_off, sdp_off, off, prev_end = 0, n_cl = 0;
 
 	if (!msg || !hashes || !valid_version(version) || (!out && cap))
 		return -EINVAL;
@@ -212,19 +211,20 @@ int sdp_rewrite_zrtp_hash(const uint8_t *msg, size_t len, bool stream,
 		    !valid_hash(hashes[i]))
 			return -EINVAL;
 
+	/* every Content-Length value (a duplicate must agree, so all are
+	 * rewritten): plain digits inside the headers, in order */
 	for (size_t i = 0; i < m.n_headers; i++) {
 		const struct sip_header *h = &m.headers[i];
 		if (!is_content_length(&h->name))
 			continue;
-		if (!slice_off(&h->value, msg, body_off, &cl_off[n_cl]) ||
-		    h->value.len == 0)
+		if (!slice_off(&h->value, msg, body_off, &off) ||
+		    h->value.len == 0 || off < prev_end)
 			return -EINVAL;
 		for (size_t k = 0; k < h->value.len; k++)
 			if (h->value.p[k] < '0' || h->value.p[k] > '9')
 				return -EINVAL;
-		if (n_cl > 0 && cl_off[n_cl] <= cl_off[n_cl - 1])
-			return -EINVAL;
-		cl_len[n_cl++] = h->value.len;
+		prev_end = off + h->value.len;
+		n_cl++;
 	}
 	if (n_cl == 0 && m.has_content_length)
 		return -EINVAL;
@@ -244,10 +244,14 @@ int sdp_rewrite_zrtp_hash(const uint8_t *msg, size_t len, bool stream,
 	/* pass 2: write */
 	struct rw_out w = { out, cap, 0 };
 	size_t cursor = 0;
-	for (size_t i = 0; i < n_cl; i++) {
-		rw_put(&w, msg + cursor, cl_off[i] - cursor);
+	for (size_t i = 0; i < m.n_headers; i++) {
+		const struct sip_header *h = &m.headers[i];
+		if (!is_content_length(&h->name))
+			continue;
+		off = (size_t)(h->value.p - (const char *)msg);
+		rw_put(&w, msg + cursor, off - cursor);
 		rw_put(&w, num, (size_t)nlen);
-		cursor = cl_off[i] + cl_len[i];
+		cursor = off + h->value.len;
 	}
 	if (n_cl == 0 && stream) {
 		/* before the blank line that ends the headers, in its style */
