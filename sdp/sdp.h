@@ -108,7 +108,7 @@ struct sdp_media {
 	bool protectable;          /* RTP/AVP or RTP/AVPF and port != 0 */
 	struct sip_slice addr;     /* effective c= address (media or session) */
 	int addr_family;           /* 4, 6, or 0 when none */
-	uint16_t rtcp_port;        /* a=rtcp, else port + 1 */
+	uint16_t rtcp_port;        /* a=rtcp, else port + 1; 0 when port is 0 */
 	struct sip_slice rtcp_addr;/* a=rtcp address if given */
 	bool rtcp_mux;
 	enum sdp_dir dir;
