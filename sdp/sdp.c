@@ -175,10 +175,10 @@ static int parse_m(const char *v, size_t len, struct sdp_media *m)
 	m->protectable = m->port != 0 &&
 		(slice_ieq(proto.p, proto.len, "RTP/AVP") ||
 		 slice_ieq(proto.p, proto.len, "RTP/AVPF"));
-	/* RFC 3605 §1: without a=rtcp, RTCP is on the next port; that holds
-	 * (as the contract in sdp.h says) even for port 0, where it means
-	 * nothing. 65535 has no next port: 0. */
-	m->rtcp_port = m->port < 65535 ? (uint16_t)(m->port + 1) : 0;
+	/* RFC 3605 §1: without a=rtcp, RTCP is on the next port. A rejected
+	 * stream (port 0) has none, and 65535 has no next port: 0. */
+	m->rtcp_port = (m->port != 0 && m->port < 65535) ?
+		(uint16_t)(m->port + 1) : 0;
 	return 0;
 }
 

@@ -183,7 +183,7 @@ START_TEST(parse_protos_and_ports)
 	ck_assert_uint_eq(v.n_media, 8);
 	ck_assert_uint_eq(v.media[0].port, 0);
 	ck_assert(!v.media[0].protectable);
-	ck_assert_uint_eq(v.media[0].rtcp_port, 1);
+	ck_assert_uint_eq(v.media[0].rtcp_port, 0);   /* rejected: no RTCP */
 	ck_assert(!v.media[1].protectable);
 	ck_assert(!v.media[2].protectable);
 	ck_assert(!v.media[3].protectable);
@@ -1348,6 +1348,79 @@ START_TEST(corpus)
 }
 END_TEST
 
+/* The TCP captures: each framed message with SDP round-trips as a stream
+ * message (exact Content-Length), the others are refused. */
+struct stream_walk {
+	const char *name;
+	size_t messages, with_sdp, n;
+};
+
+static void stream_frame(void *arg, enum sip_frame_kind kind,
+			 const uint8_t *p, size_t len)
+{
+	struct stream_walk *w = arg;
+	static struct sip_msg m;
+	char name[512];
+
+	if (kind != SIP_FRAME_MESSAGE)
+		return;
+	w->messages++;
+	snprintf(name, sizeof(name), "%s message %zu", w->name, w->messages);
+	if (sip_msg_parse(p, len, true, &m) == 0 && m.sdp.len > 0) {
+		round_trip(name, p, len, true, (unsigned)(w->n * 100 + w->messages));
+		w->with_sdp++;
+	} else {
+		uint8_t out[64];
+		ck_assert_msg(sdp_rewrite_zrtp_hash(p, len, true, "1.10",
+				hashes_12, out, sizeof(out)) == -EINVAL,
+			      "%s: no SDP but rewritten", name);
+	}
+}
+
+static int stream_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 7 && strcmp(d->d_name + n - 7, ".stream") == 0;
+}
+
+START_TEST(corpus_tcp)
+{
+	const char *src = getenv("ZS_SRCDIR");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/tests/data/sip/tcp", src ? src : ".");
+	struct dirent **ents;
+	int n = scandir(dir, &ents, stream_file, alphasort);
+	if (n < 0 && errno == ENOENT) {
+		fprintf(stderr, "sdp tcp corpus: SKIPPED, %s does not exist "
+			"(set ZS_SRCDIR to the source tree)\n", dir);
+		return;
+	}
+	ck_assert_msg(n > 0, "sdp tcp corpus: no .stream files in %s", dir);
+	size_t total = 0, with_sdp = 0;
+	for (int i = 0; i < n; i++) {
+		char path[8192];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+		uint8_t *data = (uint8_t *)read_all(path, &len);
+		ck_assert_msg(data, "%s: unreadable", path);
+		struct stream_walk w = { ents[i]->d_name, 0, 0, (size_t)i };
+		struct sip_framer *f = sip_framer_new(SIP_MAX_MSG);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(sip_framer_feed(f, data, len, stream_frame, &w), 0);
+		ck_assert_msg(w.messages > 0, "%s: no message framed", path);
+		total += w.messages;
+		with_sdp += w.with_sdp;
+		sip_framer_free(f);
+		free(data);
+		free(ents[i]);
+	}
+	free(ents);
+	ck_assert_uint_gt(with_sdp, 0);
+	fprintf(stderr, "sdp tcp corpus: %zu messages, %zu with SDP "
+		"round-tripped\n", total, with_sdp);
+}
+END_TEST
+
 Suite *sdp_suite(void)
 {
 	Suite *s = suite_create("sdp");
@@ -1387,6 +1460,7 @@ Suite *sdp_suite(void)
 	tcase_add_test(tc, round_trip_builtin);
 	tcase_add_test(tc, round_trip_judge_can_fail);
 	tcase_add_test(tc, corpus);
+	tcase_add_test(tc, corpus_tcp);
 	suite_add_tcase(s, tc);
 	return s;
 }
