@@ -209,6 +209,8 @@ enum shim_verdict {
  * give the protected packet (in the stream's own buffer, valid until the
  * stream's next send; the caller sends it under the stream's send lock,
  * which media.c takes and io.c releases with shim_media_send_done).
+ * send_done may be called after any verdict: it releases only what a
+ * REPLACE on this thread took (PASS and DROP return with nothing held).
  */
 enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 				      size_t len, const struct sockaddr *to,
@@ -269,6 +271,46 @@ void shim_media_call_ended(const char *call_id, size_t len);
  * or NULL. */
 struct shim_fd *shim_fd_find_port(uint16_t port);
 
+/* After fork, in the child (idempotent; media.c also registers it with
+ * pthread_atfork): every stream forgets its SRTP keys and replay state and
+ * drops its media from then on, the locks are re-initialised, and the
+ * child gives up the parent's cache lock (so it takes its own ZID). */
+void shim_media_atfork_child(void);
+
+/* Counters and state of one stream, for status and tests. */
+struct shim_media_stats {
+	char name[128];                /* "call-id/m-index" */
+	const char *phase;             /* "waiting", "negotiating", "secure",
+					* "clear", "failed", "ended" */
+	int zrtp_state;                /* enum zrtp_state, -1 if no engine */
+	char sas[32];
+	uint64_t tx_srtp, tx_held, tx_clear, tx_dropped, tx_err;
+	uint64_t rx_srtp, rx_zrtp, rx_zrtp_bad, rx_auth_fail, rx_replay,
+		 rx_early, rx_clear, rx_not_reading, rx_err;
+};
+/* The i-th live stream (0 <= i): 0, or -ENOENT past the last. */
+int shim_media_stats_get(size_t i, struct shim_media_stats *out);
+
+/* events.c (events/keylog owner). One stream event, after media.c has
+ * logged it; sas is "" except on SECURE. Called on the thread that fed the
+ * engine, with the stream's lock held: must not block for long and must
+ * not call into media.c. media.c carries a weak no-op until events.c lands. */
+struct zrtp_event;
+void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
+		      const char *sas);
+
+/* On SECURE, only when shim_config.keylog is set: one stream's SRTP master
+ * keys and salts (SRTCP uses the same; its tag is always 80 bits, RFC 4568
+ * / libsrtp's rule, even with HS32) with the ports that identify it in a
+ * capture. Same calling context as shim_events_emit; weak no-op until it
+ * lands. */
+struct zrtp_srtp_keys;
+void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
+		       uint16_t local_rtcp_port,
+		       const struct sockaddr_storage *peer_rtp,
+		       const struct sockaddr_storage *peer_rtcp,
+		       const struct zrtp_srtp_keys *keys);
+
 /* ------------------------------------------------------------------ */
 /* timer.c: the one shim thread                                         */
 
@@ -276,5 +318,13 @@ struct shim_fd *shim_fd_find_port(uint16_t port);
  * forked child). It sleeps until the earliest engine deadline, ticks
  * engines, and reads ZRTP from media sockets the client does not read. */
 void shim_timer_kick(void);
+/* In a forked child (from shim_media_atfork_child): the parent's thread is
+ * gone; forget it and re-initialise the timer's lock. */
+void shim_timer_atfork_child(void);
+
+/* media.c, for the timer thread only: tick every engine due at now (ms,
+ * CLOCK_MONOTONIC), do the reader duty for media fds the client does not
+ * read, and return when to run again (ms, or UINT64_MAX: nothing to do). */
+uint64_t shim_media_timer_run(uint64_t now);
 
 #endif

@@ -1,1 +1,120 @@
-/* placeholder: filled in by its owner */
+/*
+ * The shim's one thread. It sleeps on a condition variable (on
+ * CLOCK_MONOTONIC) until the earliest engine deadline or until
+ * shim_timer_kick signals a nearer one, then lets media.c tick the engines
+ * due and read media fds the client never reads (shim_media_timer_run).
+ *
+ * It is created lazily by the first kick, with every signal blocked (a
+ * client's signal handlers must never run on it), and again in a forked
+ * child, where only the forking thread survives. timer_mu guards the
+ * wake-up state only; media.c is called with it released, so the lock
+ * order with the streams' locks never arises. The thread runs with
+ * shim_in_shim set: every socket call it makes goes straight to libc.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim/shim.h"
+
+static pthread_mutex_t timer_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cv;
+static bool cv_ready;
+static bool running;
+static bool kicked;
+static pid_t running_pid;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* timer_mu held. */
+static void cv_init_locked(void)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&timer_cv, &a);
+	pthread_condattr_destroy(&a);
+	cv_ready = true;
+}
+
+static void *timer_main(void *arg)
+{
+	shim_in_shim = 1;
+	for (;;) {
+		uint64_t now = mono_ms();
+		uint64_t next = shim_media_timer_run(now);
+
+		pthread_mutex_lock(&timer_mu);
+		while (!kicked) {
+			if (next == UINT64_MAX) {
+				pthread_cond_wait(&timer_cv, &timer_mu);
+				continue;
+			}
+			if (mono_ms() >= next)
+				break;
+			struct timespec ts = {
+				.tv_sec = (time_t)(next / 1000u),
+				.tv_nsec = (long)(next % 1000u) * 1000000L,
+			};
+			if (pthread_cond_timedwait(&timer_cv, &timer_mu, &ts) ==
+			    ETIMEDOUT)
+				break;
+		}
+		kicked = false;
+		pthread_mutex_unlock(&timer_mu);
+	}
+	return NULL;
+}
+
+void shim_timer_kick(void)
+{
+	int saved = errno;
+	pthread_mutex_lock(&timer_mu);
+	if (!cv_ready)
+		cv_init_locked();
+	if (!running || running_pid != getpid()) {
+		pthread_t t;
+		pthread_attr_t attr;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		int r = pthread_create(&t, &attr, timer_main, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_attr_destroy(&attr);
+		if (r == 0) {
+			running = true;
+			running_pid = getpid();
+		} else {
+			shim_log(SHIM_LOG_ERROR, "timer: cannot start the thread "
+				 "(%s): ZRTP retransmissions will not happen",
+				 strerror(r));
+		}
+	}
+	kicked = true;
+	pthread_cond_signal(&timer_cv);
+	pthread_mutex_unlock(&timer_mu);
+	errno = saved;
+}
+
+void shim_timer_atfork_child(void)
+{
+	pthread_mutex_init(&timer_mu, NULL);
+	cv_init_locked();
+	running = false;
+	kicked = false;
+	running_pid = 0;
+}
