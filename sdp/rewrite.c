@@ -100,8 +100,10 @@ static void rw_section(struct rw_out *w, const struct rw_ctx *c,
 	}
 	if (!replaced) {
 		rw_put(w, b + cursor, ins - cursor);
+		/* the last line lacks its line end; a lone CR there (a CRLF cut
+		 * by Content-Length) only needs its LF, or it would be stray */
 		if (!ins_eol)
-			rw_str(w, c->eol);
+			rw_str(w, ins > s && b[ins - 1] == '\r' ? "\n" : c->eol);
 		rw_zrtp_line(w, c, hash);
 		if (ins_eol)
 			rw_str(w, c->eol);
