@@ -1,1 +1,642 @@
-/* placeholder: filled in by its owner */
+/*
+ * SIP on the client's sockets: what the offer/answer exchange of each call
+ * says about its media, and the a=zrtp-hash rewrite (RFC 6189 §8.1).
+ *
+ * Every SIP message the client sends or receives passes through here once
+ * (io.c hands over UDP datagrams and complete TCP messages). sdp/ parses
+ * it without copying; this file keeps, per Call-ID, the state the parser
+ * cannot know:
+ *
+ *   - who has an offer outstanding (RFC 3261 §13.2.1, RFC 6337): needed to
+ *     tell an offer from an answer (sip_dialog_classify), including the
+ *     cases the message alone does not settle: a 2xx repeating the answer
+ *     of an 18x, retransmitted responses, an INVITE without SDP (the 2xx
+ *     offers, the ACK answers);
+ *   - per m= line, our side (local RTP port, RTCP port or rtcp-mux, from
+ *     the last SDP we sent) and the peer's (address, ports, mux, and its
+ *     a=zrtp-hash, from the last SDP it sent).
+ *
+ * shim_media_describe is called for each protectable m= line when we send
+ * SDP (it creates the stream and gives our Hello hash for the rewrite) and
+ * again when the peer's SDP arrives; it attaches the fds and starts ZRTP
+ * once both sides are known. The outgoing message is rewritten with
+ * sdp_rewrite_zrtp_hash; if that fails it goes out unchanged, and the log
+ * says why. Incoming messages are never modified.
+ *
+ * A call ends on BYE or CANCEL (either way), or a final non-2xx to its
+ * first INVITE (a failed re-INVITE leaves the session as it was, §14.1):
+ * its streams end (shim_media_call_ended). Memory is bounded: at most
+ * SIPG_MAX_CALLS calls; ended calls linger SIPG_ENDED_MS to absorb
+ * retransmissions (a retransmitted BYE must not start anything), calls that
+ * never got an answer expire after SIPG_IDLE_MS, and when the table is full
+ * the oldest such call is evicted (its media ended, loudly).
+ *
+ * Locking: one mutex (sipg_mu) around the table, held while calling
+ * shim_media_describe / shim_media_call_ended. Lock order: sipg_mu before
+ * any media.c lock; nothing in media.c, timer.c or events.c takes sipg_mu.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdp/sdp.h"
+#include "shim/shim.h"
+
+#define SIPG_MAX_CALLS 64
+#define SIPG_MAX_LINES SDP_MAX_MEDIA
+#define SIPG_CALL_ID_MAX 256
+#define SIPG_ENDED_MS (32u * 1000u)        /* RFC 3261 Timer B/F: 64*T1 */
+#define SIPG_IDLE_MS (5u * 60u * 1000u)    /* no answer in 5 minutes */
+#define SIPG_ZRTP_VERSION "1.10"
+
+enum side { SIDE_NONE, SIDE_LOCAL, SIDE_PEER };
+
+struct sipg_line {
+	/* Our side, from the last SDP we sent. */
+	bool have_local;
+	bool local_protectable;
+	uint16_t local_rtp, local_rtcp;
+	bool local_mux;
+	/* The peer's side, from the last SDP it sent. */
+	bool have_peer;
+	bool peer_protectable;
+	struct sockaddr_storage peer_rtp, peer_rtcp;
+	bool peer_mux;
+	bool peer_hash_present;
+	char peer_hash[65];
+	/* Our Hello hash (from shim_media_describe). */
+	bool have_hash;
+	char hash[65];
+};
+
+struct sipg_call {
+	bool used;
+	char id[SIPG_CALL_ID_MAX];
+	size_t id_len;
+	uint64_t last_ms;
+	bool ended;
+	uint64_t ended_ms;
+	/* An answer was exchanged for an INVITE: the session exists, and a
+	 * failed re-INVITE must not end it. */
+	bool established;
+	/* The outstanding offer (RFC 3264): who made it, in which request. */
+	enum side offer_by;
+	uint32_t offer_cseq;
+	/* The INVITE whose offer was answered by a response (18x or 2xx):
+	 * SDP in later responses to it repeats that answer (RFC 6337 §3.1). */
+	enum side answered_by;
+	uint32_t answered_cseq;
+	bool answered_valid;
+	size_t n_lines;
+	struct sipg_line lines[SIPG_MAX_LINES];
+};
+
+static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sipg_call sipg_calls[SIPG_MAX_CALLS];
+
+static uint64_t sipg_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool slice_eq(struct sip_slice s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+/* --- the cheap test ------------------------------------------------------- */
+
+/*
+ * A SIP message starts with "SIP/2.0 " (a response) or with a method token
+ * followed by a space and a request-URI whose line ends in "SIP/2.0"
+ * (RFC 3261 §7.1). Only the first line is looked at, and only as far as
+ * len allows: io.c may give us just a prefix.
+ */
+bool shim_sip_looks(const uint8_t *p, size_t len)
+{
+	if (!p || len < 8)
+		return false;
+	if (memcmp(p, "SIP/2.0 ", 8) == 0)
+		return true;
+	size_t i = 0;
+	while (i < len && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	if (i < 3 || i > 16 || i >= len || p[i] != ' ')
+		return false;
+	/* The request-URI: a scheme then ':' (sip:, sips:, tel:, ...). */
+	size_t u = i + 1;
+	size_t k = u;
+	while (k < len && ((p[k] >= 'a' && p[k] <= 'z') ||
+			   (p[k] >= 'A' && p[k] <= 'Z')))
+		k++;
+	if (k == len)
+		return k > u;   /* prefix ends inside the scheme: plausible */
+	if (k == u || p[k] != ':')
+		return false;
+	/* If the whole first line is here, it must end in SIP/2.0. */
+	for (size_t e = k; e < len; e++) {
+		if (p[e] == '\r' || p[e] == '\n')
+			return e >= 8 + u && memcmp(p + e - 8, " SIP/2.0", 8) == 0;
+	}
+	return true;
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+static void call_reset(struct sipg_call *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+/* sipg_mu held. End a call's media, keep the slot to absorb retransmits. */
+static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
+{
+	if (c->ended)
+		return;
+	c->ended = true;
+	c->ended_ms = now;
+	c->offer_by = SIDE_NONE;
+	shim_log(SHIM_LOG_INFO, "sip: call %.*s ended (%s)", (int)c->id_len,
+		 c->id, why);
+	shim_media_call_ended(c->id, c->id_len);
+}
+
+/* sipg_mu held. Drop what has lived long enough. */
+static void table_expire_locked(uint64_t now)
+{
+	for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
+		struct sipg_call *c = &sipg_calls[i];
+		if (!c->used)
+			continue;
+		if (c->ended && now - c->ended_ms >= SIPG_ENDED_MS) {
+			call_reset(c);
+		} else if (!c->ended && !c->established &&
+			   now - c->last_ms >= SIPG_IDLE_MS) {
+			call_end_locked(c, now, "no answer for 5 minutes");
+			call_reset(c);
+		}
+	}
+}
+
+/*
+ * sipg_mu held. The call with this Call-ID, or a new slot for it. When the
+ * table is full: the oldest ended call, else the oldest call without an
+ * answer, else the least recently active call is evicted.
+ */
+static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
+					 uint64_t now)
+{
+	if (id.len == 0 || id.len > SIPG_CALL_ID_MAX)
+		return NULL;
+	struct sipg_call *free_slot = NULL;
+	for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
+		struct sipg_call *c = &sipg_calls[i];
+		if (!c->used) {
+			if (!free_slot)
+				free_slot = c;
+			continue;
+		}
+		if (c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
+			return c;
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot) {
+		struct sipg_call *victim = NULL;
+		for (int pass = 0; pass < 3 && !victim; pass++)
+			for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
+				struct sipg_call *c = &sipg_calls[i];
+				bool ok = pass == 0 ? c->ended
+					  : pass == 1 ? !c->established
+					  : true;
+				if (ok && (!victim || c->last_ms < victim->last_ms))
+					victim = c;
+			}
+		if (!victim->ended)
+			shim_log(SHIM_LOG_WARN, "sip: %d calls tracked: forgetting "
+				 "call %.*s to make room (its media ends)",
+				 SIPG_MAX_CALLS, (int)victim->id_len, victim->id);
+		call_end_locked(victim, now, "evicted");
+		call_reset(victim);
+		free_slot = victim;
+	}
+	call_reset(free_slot);
+	free_slot->used = true;
+	memcpy(free_slot->id, id.p, id.len);
+	free_slot->id_len = id.len;
+	free_slot->last_ms = now;
+	return free_slot;
+}
+
+/* --- SDP into line state -------------------------------------------------- */
+
+/*
+ * A transport address from an SDP address slice and port. Our socket's
+ * family decides IPv4 vs v4-mapped IPv6 (a dual-stack client sends IPv4
+ * peers through an AF_INET6 socket). Unspecified addresses (the old
+ * c=0.0.0.0 hold, RFC 3264 §8.4) give no address: false.
+ */
+static bool sdp_addr(struct sip_slice a, uint16_t port, int want_family,
+		     struct sockaddr_storage *out)
+{
+	char buf[64];
+	memset(out, 0, sizeof *out);
+	if (a.len == 0 || a.len >= sizeof buf || port == 0)
+		return false;
+	memcpy(buf, a.p, a.len);
+	buf[a.len] = '\0';
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (inet_pton(AF_INET, buf, &v4) == 1) {
+		if (v4.s_addr == htonl(INADDR_ANY))
+			return false;
+		if (want_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(port);
+			s6->sin6_addr.s6_addr[10] = 0xff;
+			s6->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&s6->sin6_addr.s6_addr[12], &v4, 4);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(port);
+			s4->sin_addr = v4;
+		}
+		return true;
+	}
+	if (inet_pton(AF_INET6, buf, &v6) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&v6))
+			return false;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		s6->sin6_addr = v6;
+		return true;
+	}
+	return false;   /* an FQDN: we do not resolve names */
+}
+
+/* The family of the socket bound to our RTP port, AF_INET if unknown. */
+static int local_family(uint16_t port)
+{
+	struct shim_fd *f = port ? shim_fd_find_port(port) : NULL;
+	int fam = AF_INET;
+	if (f) {
+		fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
+		shim_fd_put(f);
+	}
+	return fam;
+}
+
+static void learn_local(struct sipg_call *c, const struct sdp_view *v)
+{
+	c->n_lines = v->n_media < SIPG_MAX_LINES ? v->n_media : SIPG_MAX_LINES;
+	for (size_t i = 0; i < c->n_lines; i++) {
+		const struct sdp_media *m = &v->media[i];
+		struct sipg_line *l = &c->lines[i];
+		l->have_local = true;
+		l->local_protectable = m->protectable;
+		l->local_rtp = m->port;
+		l->local_mux = m->rtcp_mux;
+		l->local_rtcp = m->rtcp_mux ? m->port : m->rtcp_port;
+	}
+}
+
+static void learn_peer(struct sipg_call *c, const struct sdp_view *v)
+{
+	size_t n = v->n_media < SIPG_MAX_LINES ? v->n_media : SIPG_MAX_LINES;
+	if (n > c->n_lines)
+		c->n_lines = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct sdp_media *m = &v->media[i];
+		struct sipg_line *l = &c->lines[i];
+		l->peer_protectable = m->protectable;
+		l->peer_mux = m->rtcp_mux;
+		int fam = local_family(l->local_rtp);
+		struct sockaddr_storage rtp, rtcp;
+		if (sdp_addr(m->addr, m->port, fam, &rtp)) {
+			struct sip_slice ra = m->rtcp_addr.len ? m->rtcp_addr
+							       : m->addr;
+			uint16_t rp = m->rtcp_mux ? m->port : m->rtcp_port;
+			if (!sdp_addr(ra, rp, fam, &rtcp))
+				rtcp = rtp;
+			l->peer_rtp = rtp;
+			l->peer_rtcp = rtcp;
+			l->have_peer = true;
+		}
+		/* The hash belongs to this SDP: a re-offer without it means
+		 * the peer no longer signals ZRTP here. */
+		l->peer_hash_present = false;
+		l->peer_hash[0] = '\0';
+		if (m->has_zrtp_hash && m->zrtp_hash.len == 64) {
+			memcpy(l->peer_hash, m->zrtp_hash.p, 64);
+			l->peer_hash[64] = '\0';
+			l->peer_hash_present = true;
+		} else if (m->has_zrtp_hash) {
+			shim_log(SHIM_LOG_WARN, "sip: call %.*s m=%zu: the "
+				 "peer's a=zrtp-hash is malformed: ignored",
+				 (int)c->id_len, c->id, i);
+		}
+	}
+}
+
+/*
+ * sipg_mu held. Tell media.c about every line we protect. with_peer: the
+ * peer's side is part of the negotiated session (an answer was exchanged,
+ * or we are answering its offer).
+ */
+static void describe_lines(struct sipg_call *c, bool with_peer)
+{
+	for (size_t i = 0; i < c->n_lines; i++) {
+		struct sipg_line *l = &c->lines[i];
+		l->have_hash = false;
+		if (!l->have_local || !l->local_protectable)
+			continue;
+		if (with_peer && l->have_peer && !l->peer_protectable)
+			continue;   /* the peer rejected it or uses SAVP */
+		struct shim_media_desc d;
+		memset(&d, 0, sizeof d);
+		d.call_id = c->id;
+		d.call_id_len = c->id_len;
+		d.m_index = (unsigned)i;
+		d.local_rtp_port = l->local_rtp;
+		d.local_rtcp_port = l->local_rtcp;
+		d.local_mux = l->local_mux;
+		if (with_peer && l->have_peer) {
+			d.have_peer = true;
+			d.peer_rtp = l->peer_rtp;
+			d.peer_rtcp = l->peer_rtcp;
+			d.peer_mux = l->peer_mux;
+			d.peer_signals_zrtp = l->peer_hash_present;
+			d.have_peer_hash = l->peer_hash_present;
+			if (l->peer_hash_present)
+				memcpy(d.peer_hash, l->peer_hash, 65);
+		}
+		char hash[65] = "";
+		int r = shim_media_describe(&d, hash);
+		if (r == 0 && strlen(hash) == 64) {
+			memcpy(l->hash, hash, 65);
+			l->have_hash = true;
+		} else {
+			shim_log(SHIM_LOG_WARN, "sip: call %.*s m=%zu (port %u): "
+				 "the media path refused it (%s): not protected",
+				 (int)c->id_len, c->id, i, l->local_rtp,
+				 r < 0 ? strerror(-r) : "no Hello hash");
+		}
+	}
+}
+
+/* --- offer/answer --------------------------------------------------------- */
+
+/*
+ * sipg_mu held. Classify m as sent by `by`, with this call's state, and
+ * update the offer/answer bookkeeping. Returns the role of its SDP.
+ */
+static enum sip_sdp_role classify(struct sipg_call *c, const struct sip_msg *m,
+				  enum side by, struct sip_dialog_info *info)
+{
+	bool is_invite_resp = m->kind == SIP_RESPONSE &&
+			      slice_eq(m->cseq_method, "INVITE");
+	bool pending = c->offer_by != SIDE_NONE && c->offer_by != by;
+
+	/* A response repeating the answer already given to this INVITE
+	 * (18x then 2xx, or a retransmission): still the answer. */
+	if (is_invite_resp && c->answered_valid && c->answered_by == by &&
+	    c->answered_cseq == m->cseq)
+		pending = true;
+	sip_dialog_classify(m, pending, info);
+
+	if (info->sdp_role == SIP_SDP_OFFER) {
+		c->offer_by = by;
+		c->offer_cseq = m->cseq;
+		c->answered_valid = false;
+	} else if (info->sdp_role == SIP_SDP_ANSWER) {
+		c->offer_by = SIDE_NONE;
+		if (is_invite_resp) {
+			c->answered_valid = true;
+			c->answered_by = by;
+			c->answered_cseq = m->cseq;
+		}
+		if (slice_eq(info->method, "INVITE") ||
+		    slice_eq(info->method, "ACK"))
+			c->established = true;
+	}
+	/* A 2xx to an INVITE establishes the dialog even without SDP. */
+	if (is_invite_resp && m->status >= 200 && m->status < 300)
+		c->established = true;
+	return info->sdp_role;
+}
+
+/*
+ * sipg_mu held. Whether a message that "ends media" by the parser's
+ * reading really ends this call: BYE always; CANCEL and a final error
+ * only for the first INVITE (a failed re-INVITE leaves the session).
+ */
+static bool really_ends(const struct sipg_call *c, const struct sip_msg *m,
+			const struct sip_dialog_info *info)
+{
+	if (slice_eq(info->method, "BYE"))
+		return m->kind == SIP_REQUEST;
+	if (slice_eq(info->method, "CANCEL"))
+		return m->kind == SIP_REQUEST && !c->established;
+	if (m->kind == SIP_RESPONSE && slice_eq(info->method, "INVITE")) {
+		/* Auth challenges end nothing: the client retries with the
+		 * same Call-ID and a new CSeq. */
+		if (m->status == 401 || m->status == 407)
+			return false;
+		return !c->established;
+	}
+	return false;
+}
+
+/* sipg_mu held. A failed re-INVITE: its offer is withdrawn (RFC 3261 §14.1). */
+static void rollback_offer(struct sipg_call *c, const struct sip_msg *m)
+{
+	if (c->offer_by != SIDE_NONE && c->offer_cseq == m->cseq)
+		c->offer_by = SIDE_NONE;
+}
+
+struct parsed {
+	struct sip_msg msg;
+	struct sdp_view sdp;
+	bool have_sdp;
+};
+
+/* A sip_msg is several kilobytes: not on a client thread's stack, and not
+ * in static TLS. sipg_mu guards it. */
+static struct parsed sipg_parsed;
+
+/* sipg_mu held. */
+static struct parsed *parse(const uint8_t *msg, size_t len, bool stream)
+{
+	struct parsed *p = &sipg_parsed;
+	p->have_sdp = false;
+	int r = sip_msg_parse(msg, len, stream, &p->msg);
+	if (r < 0) {
+		shim_log(SHIM_LOG_DEBUG, "sip: a %zu-byte message did not parse "
+			 "(%s): passed through", len, strerror(-r));
+		return NULL;
+	}
+	if (p->msg.sdp.len > 0) {
+		r = sdp_parse((const uint8_t *)p->msg.sdp.p, p->msg.sdp.len,
+			      &p->sdp);
+		if (r == 0)
+			p->have_sdp = true;
+		else
+			shim_log(SHIM_LOG_WARN, "sip: call %.*s: SDP did not "
+				 "parse (%s): its media is not learned",
+				 (int)p->msg.call_id.len, p->msg.call_id.p,
+				 strerror(-r));
+	}
+	return p;
+}
+
+/* --- the two entry points -------------------------------------------------- */
+
+size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
+			 bool stream, const struct sockaddr *peer,
+			 uint8_t *out, size_t cap)
+{
+	(void)f;
+	(void)peer;
+	if (!msg || len == 0 || len > SIP_MAX_MSG)
+		return 0;
+	size_t result = 0;
+	uint64_t now = sipg_now_ms();
+
+	pthread_mutex_lock(&sipg_mu);
+	struct parsed *p = parse(msg, len, stream);
+	if (!p)
+		goto out;
+	const struct sip_msg *m = &p->msg;
+	table_expire_locked(now);
+	bool is_request = m->kind == SIP_REQUEST;
+	bool may_start = p->have_sdp || (is_request &&
+					 slice_eq(m->method, "INVITE"));
+	struct sipg_call *c = call_get_locked(m->call_id, may_start, now);
+	if (!c)
+		goto out;
+	c->last_ms = now;
+
+	struct sip_dialog_info info;
+	enum sip_sdp_role role = classify(c, m, SIDE_LOCAL, &info);
+
+	if (c->ended) {
+		/* Retransmissions of the end (BYE, 200 BYE, ACK to 487) go
+		 * untouched; a new INVITE on an ended Call-ID starts over. */
+		if (!(is_request && slice_eq(m->method, "INVITE") &&
+		      role == SIP_SDP_OFFER) || c->established)
+			goto out;
+		c->ended = false;
+	}
+
+	if (info.ends_media) {
+		if (really_ends(c, m, &info))
+			call_end_locked(c, now, is_request ? "we sent it" :
+					"we refused the INVITE");
+		else if (m->kind == SIP_RESPONSE)
+			rollback_offer(c, m);
+		goto out;
+	}
+	if (role == SIP_SDP_NONE || !p->have_sdp)
+		goto out;
+
+	learn_local(c, &p->sdp);
+	/* Answering the peer's offer: its side is known now. Offering: the
+	 * peer's side from the current session (if any) still holds until
+	 * its answer arrives. */
+	describe_lines(c, role == SIP_SDP_ANSWER || c->established);
+
+	const char *hashes[SDP_MAX_MEDIA] = { 0 };
+	size_t nh = 0;
+	for (size_t i = 0; i < c->n_lines && i < SDP_MAX_MEDIA; i++)
+		if (c->lines[i].have_hash) {
+			hashes[i] = c->lines[i].hash;
+			nh++;
+		}
+	if (nh == 0)
+		goto out;
+	int r = sdp_rewrite_zrtp_hash(msg, len, stream, SIPG_ZRTP_VERSION,
+				      hashes, out, cap);
+	if (r > 0) {
+		result = (size_t)r;
+		shim_log(SHIM_LOG_DEBUG, "sip: call %.*s: %s with a=zrtp-hash "
+			 "on %zu m= line(s)", (int)c->id_len, c->id,
+			 role == SIP_SDP_OFFER ? "offer" : "answer", nh);
+	} else {
+		shim_log(SHIM_LOG_WARN, "sip: call %.*s: cannot add a=zrtp-hash "
+			 "(%s): %s sent unchanged; the peer cannot check our "
+			 "Hello against signalling", (int)c->id_len, c->id,
+			 r == -ENOSPC ? "the message would not fit" :
+			 r == -EINVAL ? "the message did not parse completely" :
+			 strerror(r < 0 ? -r : EINVAL),
+			 role == SIP_SDP_OFFER ? "offer" : "answer");
+	}
+out:
+	pthread_mutex_unlock(&sipg_mu);
+	return result;
+}
+
+void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
+		       bool stream, const struct sockaddr *from)
+{
+	(void)f;
+	(void)from;
+	if (!msg || len == 0 || len > SIP_MAX_MSG)
+		return;
+	uint64_t now = sipg_now_ms();
+
+	pthread_mutex_lock(&sipg_mu);
+	struct parsed *p = parse(msg, len, stream);
+	if (!p)
+		goto out;
+	const struct sip_msg *m = &p->msg;
+	table_expire_locked(now);
+	bool is_request = m->kind == SIP_REQUEST;
+	bool may_start = p->have_sdp || (is_request &&
+					 slice_eq(m->method, "INVITE"));
+	struct sipg_call *c = call_get_locked(m->call_id, may_start, now);
+	if (!c)
+		goto out;
+	c->last_ms = now;
+
+	struct sip_dialog_info info;
+	enum sip_sdp_role role = classify(c, m, SIDE_PEER, &info);
+
+	if (c->ended) {
+		if (!(is_request && slice_eq(m->method, "INVITE") &&
+		      role == SIP_SDP_OFFER) || c->established)
+			goto out;
+		c->ended = false;
+	}
+	if (info.ends_media) {
+		if (really_ends(c, m, &info))
+			call_end_locked(c, now, is_request ? "the peer sent it" :
+					"the peer refused the INVITE");
+		else if (m->kind == SIP_RESPONSE)
+			rollback_offer(c, m);
+		goto out;
+	}
+	if (role == SIP_SDP_NONE || !p->have_sdp)
+		goto out;
+
+	learn_peer(c, &p->sdp);
+	/* The peer's answer to our offer completes the exchange: tell the
+	 * media path. The peer's offer waits for our answer (we do not know
+	 * which lines we accept, nor our ports), unless a session exists
+	 * and our side is already known. */
+	if (role == SIP_SDP_ANSWER)
+		describe_lines(c, true);
+out:
+	pthread_mutex_unlock(&sipg_mu);
+}
