@@ -1,1 +1,678 @@
-/* placeholder: filled in by its owner */
+/*
+ * The send and receive paths of tracked fds (shim.h, "io.c").
+ *
+ * What the client must never notice (DESIGN "Rules that hold everywhere"):
+ * same return values, same errno, same blocking behaviour as the libc call.
+ * Hence the shape of both paths:
+ *
+ * send, UDP   a SIP-looking datagram goes to sipglue for a rewrite (sent
+ *             instead of the original; the client is told its own length);
+ *             on an fd with media, media.c decides PASS / DROP (the client
+ *             is told everything was sent) / REPLACE (SRTP or ZRTP sent in
+ *             its place); an fd without media whose sends look like RTP
+ *             (version 2, not RTCP, same SSRC and seq+1 twice in a row) is
+ *             adopted as media first. Anything else: the client's msghdr
+ *             goes to the real sendmsg untouched, control data included.
+ * send, TCP   SIP detection works per write: if the bytes of ONE write
+ *             begin a SIP message, they go to shim_sip_outgoing (stream =
+ *             true), which rewrites them only if they form complete
+ *             message(s). A message the client writes in pieces passes
+ *             untouched (the known limit). A TCP connection whose first
+ *             bytes either way are not SIP (nor CRLF keep-alives) is
+ *             forgotten: from then on it costs one table load.
+ * recv, UDP   without media: straight into the client's buffers (exact
+ *             libc semantics for free); a SIP-looking datagram is shown to
+ *             sipglue afterwards (read-only). With media: into this
+ *             thread's buffer, so a packet the shim consumes never touches
+ *             the client's memory, then copied out with the kernel's
+ *             MSG_TRUNC / msg_flags / msg_namelen rules.
+ * recv, TCP   straight into the client's buffers; each chunk the client
+ *             consumes is handed to sipglue (stream = true) for framing.
+ *
+ * Receive loop: a packet the shim consumes (ZRTP, SRTP failing auth, ...)
+ * makes the real receive run again: a blocking socket keeps waiting, a
+ * non-blocking one (or MSG_DONTWAIT) gets the kernel's own EAGAIN when
+ * nothing else is queued, and SO_RCVTIMEO's EAGAIN comes back as is
+ * (each real receive restarts that timeout: the known limit).
+ * MSG_PEEK never consumes a packet the client would get: the head packet
+ * is peeked; if the shim would consume it, it is received for real (the
+ * same flags minus PEEK, plus DONTWAIT) and processed, and we peek again.
+ *
+ * Buffers: per thread, mapped once on the first packet that needs one and
+ * unmapped when the thread exits; no allocation per packet (STYLE 5).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shim/private.h"
+#include "shim/shim.h"
+
+/* Largest UDP payload (IPv6 without jumbograms: 65535 - 8) fits. */
+#define IO_RX_CAP 65536
+/* A rewritten SIP message: the original plus a=zrtp-hash lines. */
+#define IO_OUT_CAP (65536 + 8192)
+/* How much of a packet the cheap tests look at. */
+#define IO_PREFIX 64
+
+/* TCP connections: what the first bytes said (kept in sniff_count, which
+ * io.c owns; UDP uses it for RTP sniffing). */
+enum { TCP_UNDECIDED = 0, TCP_SIP = 1 };
+
+struct io_bufs {
+	uint8_t rx[IO_RX_CAP];      /* receive (media fds), flattened sends */
+	uint8_t out[IO_OUT_CAP];    /* SIP rewrites */
+};
+
+static _Thread_local struct io_bufs *io_tls;
+static pthread_key_t io_key;
+static pthread_once_t io_key_once = PTHREAD_ONCE_INIT;
+static bool io_key_ok;
+
+static void io_bufs_free(void *p)
+{
+	if (p != NULL)
+		munmap(p, sizeof(struct io_bufs));
+}
+
+static void io_key_make(void)
+{
+	io_key_ok = pthread_key_create(&io_key, io_bufs_free) == 0;
+}
+
+static struct io_bufs *io_bufs(void)
+{
+	void *p;
+
+	if (io_tls != NULL)
+		return io_tls;
+	pthread_once(&io_key_once, io_key_make);
+	p = mmap(NULL, sizeof(struct io_bufs), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (io_key_ok)
+		(void)pthread_setspecific(io_key, p);
+	io_tls = p;
+	return p;
+}
+
+/* Total iovec length, or SIZE_MAX if the kernel would refuse the vector
+ * (too many entries, or a sum beyond SSIZE_MAX): those go to libc as they
+ * are, so the error is the kernel's own. */
+static size_t iov_total(const struct msghdr *msg)
+{
+	size_t t = 0;
+
+	if (msg->msg_iovlen > IOV_MAX || (msg->msg_iovlen > 0 &&
+					  msg->msg_iov == NULL))
+		return SIZE_MAX;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (msg->msg_iov[i].iov_len > (size_t)SSIZE_MAX - t)
+			return SIZE_MAX;
+		t += msg->msg_iov[i].iov_len;
+	}
+	return t;
+}
+
+/* Copy up to cap bytes of the vector into dst; returns bytes copied. */
+static size_t iov_gather(const struct iovec *iov, size_t iovlen, size_t len,
+			 uint8_t *dst, size_t cap)
+{
+	size_t n = 0;
+
+	if (len > cap)
+		len = cap;
+	for (size_t i = 0; i < iovlen && n < len; i++) {
+		size_t l = iov[i].iov_len;
+		if (l > len - n)
+			l = len - n;
+		memcpy(dst + n, iov[i].iov_base, l);
+		n += l;
+	}
+	return n;
+}
+
+static size_t iov_scatter(const struct iovec *iov, size_t iovlen,
+			  const uint8_t *src, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < iovlen && n < len; i++) {
+		size_t l = iov[i].iov_len;
+		if (l > len - n)
+			l = len - n;
+		if (l > 0)
+			memcpy(iov[i].iov_base, src + n, l);
+		n += l;
+	}
+	return n;
+}
+
+/*
+ * The first len bytes of the vector as one contiguous span: the first
+ * iovec itself if it holds them, else a copy in buf (cap bytes). Returns
+ * NULL if they do not fit.
+ */
+static const uint8_t *iov_flat(const struct iovec *iov, size_t iovlen,
+			       size_t len, uint8_t *buf, size_t cap)
+{
+	if (len == 0)
+		return buf;
+	if (iovlen >= 1 && iov[0].iov_len >= len)
+		return iov[0].iov_base;
+	if (buf == NULL || len > cap)
+		return NULL;
+	(void)iov_gather(iov, iovlen, len, buf, cap);
+	return buf;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return sizeof(struct sockaddr_in);
+	if (ss->ss_family == AF_INET6)
+		return sizeof(struct sockaddr_in6);
+	return 0;
+}
+
+/* Where a datagram goes: its own address, else the connected peer. */
+static const struct sockaddr *send_dest(const struct shim_fd *f,
+					const struct msghdr *msg,
+					socklen_t *len)
+{
+	if (msg->msg_name != NULL && msg->msg_namelen > 0) {
+		*len = msg->msg_namelen;
+		return msg->msg_name;
+	}
+	*len = addr_len(&f->peer);
+	return *len ? (const struct sockaddr *)&f->peer : NULL;
+}
+
+/* An auto-bound socket (sendto or connect without bind) gets its port from
+ * the kernel; read it back once so shim_fd_find_port can find it when SDP
+ * announces that port. */
+static void learn_local(struct shim_fd *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (f->local.ss_family != 0)
+		return;
+	if (getsockname(f->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		shim_fd_set_local(f, (struct sockaddr *)&ss, len);
+}
+
+static bool crlf_only(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/* RTP-shaped (RFC 3550 §5.1): version 2, a fixed header, and a payload
+ * type outside 72..76, where RTCP's packet types 200..204 land (RFC 5761
+ * §4). */
+static bool rtp_shaped(const uint8_t *p, size_t n)
+{
+	unsigned pt;
+
+	if (n < 12 || (p[0] >> 6) != 2)
+		return false;
+	pt = p[1] & 0x7f;
+	return pt < 72 || pt > 76;
+}
+
+/*
+ * Two consecutive RTP-shaped sends with the same SSRC and seq+1 make an fd
+ * media. Returns true on the send that completes the pattern. The sniff
+ * fields are a heuristic shared by threads sending on one fd: relaxed
+ * atomics, no lock.
+ */
+static bool rtp_sniff(struct shim_fd *f, const uint8_t *p, size_t n)
+{
+	uint32_t ssrc;
+	uint16_t seq;
+	uint8_t count;
+
+	if (!rtp_shaped(p, n)) {
+		__atomic_store_n(&f->sniff_count, 0, __ATOMIC_RELAXED);
+		return false;
+	}
+	ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+	       (uint32_t)p[10] << 8 | p[11];
+	seq = (uint16_t)(p[2] << 8 | p[3]);
+	count = __atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED);
+	if (count >= 1 &&
+	    __atomic_load_n(&f->sniff_ssrc, __ATOMIC_RELAXED) == ssrc &&
+	    (uint16_t)(__atomic_load_n(&f->sniff_seq, __ATOMIC_RELAXED) + 1) ==
+		    seq) {
+		__atomic_store_n(&f->sniff_seq, seq, __ATOMIC_RELAXED);
+		if (count >= 2)
+			return false;   /* adoption already tried */
+		__atomic_store_n(&f->sniff_count, 2, __ATOMIC_RELAXED);
+		return true;
+	}
+	__atomic_store_n(&f->sniff_ssrc, ssrc, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->sniff_seq, seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->sniff_count, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+/* The client's msghdr with one span of our own bytes in place of its
+ * data; name, control data and flags are the client's. */
+static ssize_t send_bytes(int fd, const struct msghdr *msg, const void *p,
+			  size_t n, int flags)
+{
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+	struct msghdr m = *msg;
+
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	return shim_real.sendmsg(fd, &m, flags);
+}
+
+/* A rewritten SIP message on TCP goes out whole, or the byte stream would
+ * be corrupt. If nothing could be sent, the client gets the kernel's
+ * EAGAIN and retries its original bytes, which is consistent; once some
+ * bytes are out, we wait for the socket (poll) and finish. */
+static ssize_t send_all_stream(int fd, const struct msghdr *msg,
+			       const uint8_t *p, size_t n, int flags)
+{
+	size_t done = 0;
+	struct msghdr m = *msg;
+
+	while (done < n) {
+		ssize_t r = send_bytes(fd, &m, p + done, n - done, flags);
+		if (r >= 0) {
+			done += (size_t)r;
+			m.msg_control = NULL;   /* ancillary data goes once */
+			m.msg_controllen = 0;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (done == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		(void)poll(&pfd, 1, 1000);
+	}
+	return (ssize_t)n;
+}
+
+static ssize_t io_send_tcp(struct shim_fd *f, const struct msghdr *msg,
+			   int flags, size_t len)
+{
+	uint8_t head[IO_PREFIX];
+	size_t hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head,
+			       sizeof(head));
+	uint8_t state = __atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED);
+	struct io_bufs *b;
+	const uint8_t *p;
+	socklen_t plen;
+	const struct sockaddr *peer;
+	size_t n;
+	int saved;
+
+	if (hn == 0)
+		return shim_real.sendmsg(f->fd, msg, flags);
+	if (state == TCP_UNDECIDED) {
+		if (!crlf_only(head, hn) && !shim_sip_looks(head, hn)) {
+			shim_fd_remove(f->fd);  /* not SIP: forget it */
+			return shim_real.sendmsg(f->fd, msg, flags);
+		}
+		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
+	}
+	if (!shim_sip_looks(head, hn) || (b = io_bufs()) == NULL)
+		return shim_real.sendmsg(f->fd, msg, flags);
+	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx, sizeof(b->rx));
+	if (p == NULL)
+		return shim_real.sendmsg(f->fd, msg, flags);
+	peer = send_dest(f, msg, &plen);
+	saved = errno;
+	n = shim_sip_outgoing(f, p, len, true, peer, b->out, sizeof(b->out));
+	errno = saved;
+	if (n == 0 || n > sizeof(b->out))
+		return shim_real.sendmsg(f->fd, msg, flags);
+	if (send_all_stream(f->fd, msg, b->out, n, flags) < 0)
+		return -1;
+	return (ssize_t)len;
+}
+
+static ssize_t io_send_media(struct shim_fd *f, const struct msghdr *msg,
+			     int flags, const uint8_t *p, size_t len)
+{
+	const struct sockaddr *to;
+	socklen_t tolen;
+	const uint8_t *out = NULL;
+	size_t out_len = 0;
+	enum shim_verdict v;
+	ssize_t r;
+	int saved = errno;
+
+	to = send_dest(f, msg, &tolen);
+	v = shim_media_outgoing(f, p, len, to, tolen, &out, &out_len);
+	errno = saved;
+	switch (v) {
+	case SHIM_DROP:
+		r = (ssize_t)len;   /* held: the client is told it was sent */
+		break;
+	case SHIM_REPLACE:
+		r = send_bytes(f->fd, msg, out, out_len, flags);
+		if (r >= 0)
+			r = (ssize_t)len;
+		break;
+	case SHIM_PASS:
+	default:
+		r = shim_real.sendmsg(f->fd, msg, flags);
+		break;
+	}
+	saved = errno;
+	shim_media_send_done(f);
+	errno = saved;
+	return r;
+}
+
+ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
+{
+	size_t len = iov_total(msg);
+	uint8_t head[IO_PREFIX];
+	size_t hn;
+	struct io_bufs *b;
+	const uint8_t *p;
+	const struct sockaddr *to;
+	socklen_t tolen;
+	ssize_t r;
+	int saved;
+
+	if (len == SIZE_MAX || (flags & MSG_OOB))
+		return shim_real.sendmsg(f->fd, msg, flags);
+	if (f->kind == SHIM_FD_TCP)
+		return io_send_tcp(f, msg, flags, len);
+
+	hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head, sizeof(head));
+	if (hn > 0 && shim_sip_looks(head, hn)) {
+		size_t n;
+
+		b = io_bufs();
+		p = b ? iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx,
+				 sizeof(b->rx)) : NULL;
+		if (p == NULL)
+			return shim_real.sendmsg(f->fd, msg, flags);
+		to = send_dest(f, msg, &tolen);
+		saved = errno;
+		n = shim_sip_outgoing(f, p, len, false, to, b->out,
+				      sizeof(b->out));
+		errno = saved;
+		if (n == 0 || n > sizeof(b->out))
+			return shim_real.sendmsg(f->fd, msg, flags);
+		r = send_bytes(f->fd, msg, b->out, n, flags);
+		if (r < 0 && errno == EMSGSIZE) {
+			/* The rewrite no longer fits one datagram: the call
+			 * goes on unprotected rather than failing. */
+			shim_log(SHIM_LOG_WARN, "fd %d: SIP message with "
+				 "a=zrtp-hash is too large for UDP (%zu bytes): "
+				 "sent without it", f->fd, n);
+			return shim_real.sendmsg(f->fd, msg, flags);
+		}
+		learn_local(f);
+		return r < 0 ? -1 : (ssize_t)len;
+	}
+
+	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
+		if (!rtp_sniff(f, head, hn)) {
+			r = shim_real.sendmsg(f->fd, msg, flags);
+			if (r >= 0 && f->local.ss_family == 0) {
+				saved = errno;
+				learn_local(f);
+				errno = saved;
+			}
+			return r;
+		}
+		to = send_dest(f, msg, &tolen);
+		saved = errno;
+		learn_local(f);
+		shim_media_adopt(f, to, tolen);
+		errno = saved;
+		if (atomic_load_explicit(&f->media, memory_order_acquire) ==
+		    NULL)
+			return shim_real.sendmsg(f->fd, msg, flags);
+	}
+
+	/* Media. REPLACE output never aliases the input: media.c writes it
+	 * into the stream's own buffer. */
+	b = (msg->msg_iovlen >= 1 && msg->msg_iov[0].iov_len >= len) ? NULL :
+	    io_bufs();
+	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b ? b->rx : NULL,
+		     b ? sizeof(b->rx) : 0);
+	if (p == NULL) {
+		/* No buffer to flatten into (mmap failed): never let media
+		 * out in clear by accident; fail like a full socket buffer. */
+		errno = ENOBUFS;
+		return -1;
+	}
+	return io_send_media(f, msg, flags, p, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* receive                                                             */
+
+/* The kernel's move_addr_to_user: copy what fits, report the full length. */
+static void name_out(struct msghdr *msg, const struct sockaddr_storage *ss,
+		     socklen_t klen)
+{
+	if (msg->msg_name == NULL)
+		return;     /* the kernel leaves msg_namelen alone too */
+	if (klen > sizeof(*ss))
+		klen = sizeof(*ss);
+	if (msg->msg_namelen > 0)
+		memcpy(msg->msg_name, ss,
+		       msg->msg_namelen < klen ? msg->msg_namelen : klen);
+	msg->msg_namelen = klen;
+}
+
+static void mark_client_reads(struct shim_fd *f)
+{
+	if (!atomic_load_explicit(&f->client_reads, memory_order_relaxed))
+		atomic_store_explicit(&f->client_reads, true,
+				      memory_order_release);
+}
+
+/* A UDP fd without media: the client's own buffers, its own semantics.
+ * Only the source address goes through our storage (so SIP learning has
+ * it whole even when the client's is short or absent). */
+static ssize_t io_recv_plain(struct shim_fd *f, struct msghdr *msg, int flags)
+{
+	struct sockaddr_storage ss;
+	struct msghdr m = *msg;
+	uint8_t head[IO_PREFIX];
+	size_t avail, hn, tot;
+	ssize_t r;
+	int saved;
+
+	m.msg_name = &ss;
+	m.msg_namelen = sizeof(ss);
+	r = shim_real.recvmsg(f->fd, &m, flags);
+	if (r < 0)
+		return r;
+	msg->msg_controllen = m.msg_controllen;
+	msg->msg_flags = m.msg_flags;
+	name_out(msg, &ss, m.msg_namelen);
+	if ((flags & MSG_PEEK) || r == 0)
+		return r;
+
+	tot = iov_total(msg);
+	avail = (size_t)r < tot ? (size_t)r : tot;
+	hn = iov_gather(msg->msg_iov, msg->msg_iovlen, avail, head,
+			sizeof(head));
+	if (hn > 0 && shim_sip_looks(head, hn)) {
+		struct io_bufs *b = io_bufs();
+		const uint8_t *p = iov_flat(msg->msg_iov, msg->msg_iovlen,
+					    avail, b ? b->rx : NULL,
+					    b ? sizeof(b->rx) : 0);
+		if (p != NULL) {
+			saved = errno;
+			shim_sip_incoming(f, p, avail, false,
+					  (struct sockaddr *)&ss);
+			errno = saved;
+		}
+	}
+	return r;
+}
+
+static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
+{
+	uint8_t head[IO_PREFIX];
+	ssize_t r = shim_real.recvmsg(f->fd, msg, flags);
+	size_t avail, hn, tot;
+	struct io_bufs *b;
+	const uint8_t *p;
+	int saved;
+
+	if (r <= 0 || (flags & (MSG_PEEK | MSG_TRUNC)))
+		return r;
+	saved = errno;
+	tot = iov_total(msg);
+	avail = (size_t)r < tot ? (size_t)r : tot;
+	hn = iov_gather(msg->msg_iov, msg->msg_iovlen, avail, head,
+			sizeof(head));
+	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) ==
+	    TCP_UNDECIDED) {
+		if (!crlf_only(head, hn) && !shim_sip_looks(head, hn)) {
+			shim_fd_remove(f->fd);
+			errno = saved;
+			return r;
+		}
+		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
+	}
+	b = io_bufs();
+	p = iov_flat(msg->msg_iov, msg->msg_iovlen, avail, b ? b->rx : NULL,
+		     b ? sizeof(b->rx) : 0);
+	if (p != NULL)
+		shim_sip_incoming(f, p, avail, true,
+				  addr_len(&f->peer) ?
+				  (const struct sockaddr *)&f->peer : NULL);
+	errno = saved;
+	return r;
+}
+
+/* Hand one received datagram (len bytes in buf) to the client the way the
+ * kernel would have: truncated to its buffers with MSG_TRUNC in msg_flags,
+ * the full length returned if it asked with MSG_TRUNC. */
+static ssize_t deliver(struct msghdr *msg, int flags, const uint8_t *buf,
+		       size_t len, int kflags)
+{
+	size_t cap = iov_total(msg);
+	size_t n = iov_scatter(msg->msg_iov, msg->msg_iovlen, buf,
+			       len < cap ? len : cap);
+
+	msg->msg_flags = (kflags & ~MSG_TRUNC) | (len > n ? MSG_TRUNC : 0);
+	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)n;
+}
+
+/* An fd with media: receive into this thread's buffer, let media.c judge,
+ * loop over what it consumes. */
+static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
+			     struct io_bufs *b)
+{
+	const bool peek = (flags & MSG_PEEK) != 0;
+	const int kflags_in = flags & ~MSG_TRUNC;
+	const size_t ctl_cap = msg->msg_controllen;
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		struct iovec iov = { .iov_base = b->rx, .iov_len = sizeof(b->rx) };
+		struct msghdr m = {
+			.msg_name = &ss, .msg_namelen = sizeof(ss),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = msg->msg_control,
+			.msg_controllen = ctl_cap,
+		};
+		enum shim_verdict v = SHIM_PASS;
+		size_t n, new_len = 0;
+		ssize_t r;
+		int saved;
+
+		r = shim_real.recvmsg(f->fd, &m, kflags_in);
+		if (r < 0)
+			return r;
+		n = (size_t)r;
+		saved = errno;
+		if (n > 0 && shim_sip_looks(b->rx, n)) {
+			if (!peek)
+				shim_sip_incoming(f, b->rx, n, false,
+						  (struct sockaddr *)&ss);
+		} else if (n <= SHIM_PKT_MAX) {
+			v = shim_media_incoming(f, b->rx, n, &new_len,
+						(struct sockaddr *)&ss,
+						m.msg_namelen, peek);
+		}
+		/* Over-sized datagrams are no RTP: untouched (DESIGN). */
+		errno = saved;
+
+		if (v == SHIM_DROP) {
+			if (!peek)
+				continue;
+			/* The head packet is one the shim consumes: take it
+			 * off the queue for real, then peek at the next. */
+			m.msg_name = &ss;
+			m.msg_namelen = sizeof(ss);
+			m.msg_control = NULL;
+			m.msg_controllen = 0;
+			m.msg_flags = 0;
+			r = shim_real.recvmsg(f->fd, &m, (kflags_in & ~MSG_PEEK) |
+					      MSG_DONTWAIT);
+			if (r >= 0 && (size_t)r <= SHIM_PKT_MAX &&
+			    !shim_sip_looks(b->rx, (size_t)r)) {
+				v = shim_media_incoming(
+					f, b->rx, (size_t)r, &new_len,
+					(struct sockaddr *)&ss, m.msg_namelen,
+					false);
+				if (v != SHIM_DROP)
+					shim_log(SHIM_LOG_WARN, "fd %d: another "
+						 "reader took the peeked packet; "
+						 "one packet lost", f->fd);
+			}
+			errno = saved;
+			continue;
+		}
+		if (v == SHIM_REPLACE) {
+			if (new_len > SHIM_PKT_MAX)
+				new_len = SHIM_PKT_MAX;
+			n = new_len;
+		}
+		msg->msg_controllen = m.msg_controllen;
+		name_out(msg, &ss, m.msg_namelen);
+		return deliver(msg, flags, b->rx, n, m.msg_flags);
+	}
+}
+
+ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags)
+{
+	struct io_bufs *b;
+
+	mark_client_reads(f);
+	if ((flags & (MSG_ERRQUEUE | MSG_OOB)) || iov_total(msg) == SIZE_MAX)
+		return shim_real.recvmsg(f->fd, msg, flags);
+	if (f->kind == SHIM_FD_TCP)
+		return io_recv_tcp(f, msg, flags);
+	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL)
+		return io_recv_plain(f, msg, flags);
+	b = io_bufs();
+	if (b == NULL) {
+		/* Without a buffer the media path cannot run; SRTP reaches the
+		 * client as is (it fails to decode: no cleartext leak). */
+		shim_log(SHIM_LOG_ERROR, "fd %d: no receive buffer: media "
+			 "passed through undecrypted", f->fd);
+		return io_recv_plain(f, msg, flags);
+	}
+	return io_recv_media(f, msg, flags, b);
+}

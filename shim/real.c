@@ -1,1 +1,105 @@
-/* placeholder: filled in by its owner */
+/*
+ * The libc functions the shim wraps, resolved once with dlsym(RTLD_NEXT).
+ *
+ * Two habits from libfaketime and proxychains-ng: resolution happens once
+ * under pthread_once, and a pointer that comes back NULL (for a required
+ * symbol) or that lands inside this very library (another copy of the shim
+ * preloaded twice, or an RTLD_NEXT chain that loops back to us) aborts with
+ * a message. Calling through either would recurse forever or jump to 0.
+ *
+ * The check for "our own hook" compares the object dladdr() reports for the
+ * resolved address with the object holding this file, instead of comparing
+ * against &socket etc.: inside a dlopen'ed (not preloaded) copy, &socket
+ * would be libc's own address and the naive check would abort wrongly.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim/shim.h"
+
+struct shim_real shim_real;
+
+_Thread_local int shim_in_shim;
+
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+/* The abort message goes out with a raw syscall: shim_real.write is what
+ * we are failing to resolve, and libc's write is our own hook. */
+static void real_die(const char *name, const char *why)
+{
+	static const char pre[] = "zrtpshim: fatal: cannot resolve libc's ";
+	char line[256];
+	size_t n = 0;
+	const char *parts[] = { pre, name, ": ", why, "\n" };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t l = strlen(parts[i]);
+		if (l > sizeof(line) - n)
+			l = sizeof(line) - n;
+		memcpy(line + n, parts[i], l);
+		n += l;
+	}
+	(void)syscall(SYS_write, 2, line, n);
+	abort();
+}
+
+static void *real_lookup(const char *name, bool required)
+{
+	Dl_info self, found;
+	void *p;
+
+	dlerror();
+	p = dlsym(RTLD_NEXT, name);
+	if (p == NULL) {
+		if (required)
+			real_die(name, "dlsym(RTLD_NEXT) returned NULL");
+		return NULL;
+	}
+	if (dladdr((void *)shim_real_init, &self) != 0 &&
+	    dladdr(p, &found) != 0 && self.dli_fbase == found.dli_fbase)
+		real_die(name, "dlsym(RTLD_NEXT) returned the shim's own hook "
+			       "(is libzrtpshim preloaded twice?)");
+	return p;
+}
+
+static void real_resolve(void)
+{
+	/* The casts go through void * on purpose: POSIX guarantees dlsym's
+	 * object pointer converts to a function pointer. */
+#define REAL(member, req) \
+	*(void **)&shim_real.member = real_lookup(#member, req)
+	REAL(socket, true);
+	REAL(bind, true);
+	REAL(connect, true);
+	REAL(close, true);
+	REAL(close_range, false);   /* glibc < 2.34: the hook says ENOSYS */
+	REAL(dup, true);
+	REAL(dup2, true);
+	REAL(dup3, true);
+	REAL(fcntl, true);
+	REAL(sendto, true);
+	REAL(send, true);
+	REAL(sendmsg, true);
+	REAL(sendmmsg, true);
+	REAL(write, true);
+	REAL(writev, true);
+	REAL(recvfrom, true);
+	REAL(recv, true);
+	REAL(recvmsg, true);
+	REAL(recvmmsg, true);
+	REAL(read, true);
+	REAL(readv, true);
+	REAL(fork, true);
+#undef REAL
+}
+
+void shim_real_init(void)
+{
+	(void)pthread_once(&real_once, real_resolve);
+}
