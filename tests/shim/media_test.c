@@ -1,0 +1,967 @@
+/*
+ * The media path (shim/media.c, shim/timer.c) between two processes over
+ * real UDP on 127.0.0.1, without LD_PRELOAD and without a real client.
+ *
+ * Each scenario forks two "sides". A shimmed side links the real media.c
+ * and timer.c with the test-only stubs below (a small fd registry, the
+ * real libc pointers, a log that counts what it says) and plays both the
+ * client and io.c: its "client" builds RTP and RTCP packets whose bytes
+ * are a function of (side, sequence number), and sends and receives them
+ * through shim_media_outgoing / shim_media_incoming exactly as io.c would.
+ * A plain side is a client with no shim at all (a peer without ZRTP).
+ *
+ *        side A  <-->  relay (the parent: the wire)  <-->  side B
+ *
+ * The parent is the only path between them: it forwards every datagram,
+ * classifies it (ZRTP, STUN, other RTP-shaped), and looks for the
+ * clients' cleartext marker in every byte that crosses. It can also
+ * tamper with, replay and inject packets. Verdicts are judged from what
+ * the wire carried and from what each client was handed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "shim/shim.h"
+#include "zrtp/packet.h"
+#include "zrtp/zrtp.h"
+
+/* ---- test-only stand-ins for the rest of the shim ------------------------ */
+
+struct shim_real shim_real;
+_Thread_local int shim_in_shim;
+struct shim_config shim_config;
+
+void shim_real_init(void)
+{
+	shim_real.socket = socket;
+	shim_real.bind = bind;
+	shim_real.close = close;
+	shim_real.sendto = sendto;
+	shim_real.send = send;
+	shim_real.sendmsg = sendmsg;
+	shim_real.recvfrom = recvfrom;
+	shim_real.recv = recv;
+	shim_real.recvmsg = recvmsg;
+	shim_real.read = read;
+	shim_real.write = write;
+}
+
+static char side_name = '?';
+static int log_verbose;
+static atomic_int log_clear_warnings, log_failed, log_corrupt, log_other_slot;
+
+void shim_log(enum shim_log_level lvl, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int saved = errno;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (strstr(line, "IN CLEAR"))
+		atomic_fetch_add(&log_clear_warnings, 1);
+	if (strstr(line, "ZRTP FAILED"))
+		atomic_fetch_add(&log_failed, 1);
+	if (strstr(line, "CORRUPT"))
+		atomic_fetch_add(&log_corrupt, 1);
+	if (strstr(line, "its own ZID"))
+		atomic_fetch_add(&log_other_slot, 1);
+	if (log_verbose || lvl <= SHIM_LOG_WARN)
+		dprintf(2, "  [%c %d] %s\n", side_name, (int)lvl, line);
+	errno = saved;
+}
+
+#define MAX_FDS 1024
+static struct shim_fd *fds[MAX_FDS];
+
+struct shim_fd *shim_fd_get(int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS || !fds[fd])
+		return NULL;
+	atomic_fetch_add(&fds[fd]->refs, 1);
+	return fds[fd];
+}
+
+void shim_fd_put(struct shim_fd *f)
+{
+	if (f)
+		atomic_fetch_sub(&f->refs, 1);
+}
+
+struct shim_fd *shim_fd_find_port(uint16_t port)
+{
+	for (int i = 0; i < MAX_FDS; i++)
+		if (fds[i] && ntohs(((struct sockaddr_in *)&fds[i]->local)
+					    ->sin_port) == port)
+			return shim_fd_get(i);
+	return NULL;
+}
+
+static struct shim_fd *track(int fd)
+{
+	struct shim_fd *f = calloc(1, sizeof *f);
+	socklen_t l = sizeof f->local;
+	atomic_init(&f->refs, 1);
+	f->fd = fd;
+	f->kind = SHIM_FD_UDP;
+	f->family = AF_INET;
+	getsockname(fd, (struct sockaddr *)&f->local, &l);
+	fds[fd] = f;
+	return f;
+}
+
+static int n_secure_events, n_failed_events, n_keylog;
+static char event_sas[32];
+
+void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
+		      const char *sas)
+{
+	if (ev->type == ZRTP_EV_SECURE) {
+		n_secure_events++;
+		snprintf(event_sas, sizeof event_sas, "%s", sas);
+	} else if (ev->type == ZRTP_EV_FAILED) {
+		n_failed_events++;
+	}
+}
+
+void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
+		       uint16_t local_rtcp_port,
+		       const struct sockaddr_storage *peer_rtp,
+		       const struct sockaddr_storage *peer_rtcp,
+		       const struct zrtp_srtp_keys *keys)
+{
+	n_keylog++;
+}
+
+/* ---- packets the clients send -------------------------------------------- */
+
+#define MARKER "CLEARTEXT-"
+#define INJECT_MARKER "INJECTED-"
+#define RTP_PAYLOAD 160
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* RTP, PT 0, its payload a function of (side, seq). */
+static size_t make_rtp(uint8_t *p, char side, uint16_t seq)
+{
+	uint32_t ssrc = 0xCA110000u + (uint32_t)side;
+	p[0] = 0x80;
+	p[1] = 0;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	uint32_t ts = (uint32_t)seq * 160u;
+	p[4] = (uint8_t)(ts >> 24); p[5] = (uint8_t)(ts >> 16);
+	p[6] = (uint8_t)(ts >> 8); p[7] = (uint8_t)ts;
+	p[8] = (uint8_t)(ssrc >> 24); p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
+	int n = snprintf((char *)p + 12, RTP_PAYLOAD, MARKER "%c-%05u-",
+			 side, (unsigned)seq);
+	for (int i = n; i < RTP_PAYLOAD; i++)
+		p[12 + i] = (uint8_t)(side + seq + i);
+	return 12 + RTP_PAYLOAD;
+}
+
+/* RTCP APP (PT 204) carrying the marker: 8-byte header, name, data. */
+static size_t make_rtcp(uint8_t *p, char side, uint16_t n)
+{
+	uint32_t ssrc = 0xCA110000u + (uint32_t)side;
+	size_t len = 8 + 4 + 32;
+	p[0] = 0x80;
+	p[1] = 204;
+	p[2] = 0;
+	p[3] = (uint8_t)(len / 4 - 1);
+	p[4] = (uint8_t)(ssrc >> 24); p[5] = (uint8_t)(ssrc >> 16);
+	p[6] = (uint8_t)(ssrc >> 8); p[7] = (uint8_t)ssrc;
+	memcpy(p + 8, "ZSHT", 4);
+	memset(p + 12, '.', 32);
+	char tmp[33];
+	snprintf(tmp, sizeof tmp, MARKER "RTCP-%c-%05u", side, (unsigned)n);
+	memcpy(p + 12, tmp, strlen(tmp));
+	return len;
+}
+
+static bool has_marker(const uint8_t *p, size_t len, const char *m)
+{
+	size_t ml = strlen(m);
+	for (size_t i = 0; i + ml <= len; i++)
+		if (memcmp(p + i, m, ml) == 0)
+			return true;
+	return false;
+}
+
+/* ---- one side ------------------------------------------------------------- */
+
+struct side_cfg {
+	char name;                  /* 'A' or 'B' */
+	bool shim;                  /* false: a plain client, no ZRTP */
+	bool mux;
+	bool peek;                  /* receive with MSG_PEEK first */
+	bool reads;                 /* false: never reads its sockets */
+	enum shim_policy policy;
+	bool peer_signals_zrtp;     /* what the peer's SDP says */
+	int run_ms;
+	int rtp_fd, rtcp_fd;        /* bound by the parent */
+	struct sockaddr_in peer_rtp, peer_rtcp;   /* the relay's sockets */
+	int hash_out, hash_in;      /* pipes to the other side (-1: none) */
+	int result_fd;
+	char dir[256];
+};
+
+struct side_result {
+	bool ran;
+	char sas[32];
+	struct shim_media_stats st;
+	bool have_stats;
+	int secure_events, failed_events, keylogs;
+	int sent_rtp, sent_rtcp;
+	int delivered_rtp, delivered_rtcp, bad_payload, injected_delivered;
+	int stun_delivered, stun_bad;
+	int peek_mismatch, peeks;
+	int first_pass_seq;         /* first RTP the shim let out in clear */
+	int held_after_pass;        /* held again after clear started */
+	int log_clear, log_failed, log_corrupt, log_other_slot;
+	char err[200];
+};
+
+static void check_rtp(struct side_cfg *c, struct side_result *r,
+		      const uint8_t *p, size_t len)
+{
+	uint8_t want[SHIM_PKT_MAX];
+	char peer = c->name == 'A' ? 'B' : 'A';
+	if (has_marker(p, len, INJECT_MARKER)) {
+		r->injected_delivered++;
+		return;
+	}
+	if (len >= 8 && p[1] == 204) {
+		uint16_t n = 0;
+		const char *q = memchr(p, '-', len);
+		(void)q;
+		/* find the counter after "RTCP-X-" */
+		for (size_t i = 0; i + 13 < len; i++)
+			if (memcmp(p + i, "RTCP-", 5) == 0) {
+				n = (uint16_t)atoi((const char *)p + i + 7);
+				break;
+			}
+		size_t wl = make_rtcp(want, peer, n);
+		if (wl == len && memcmp(want, p, len) == 0)
+			r->delivered_rtcp++;
+		else
+			r->bad_payload++;
+		return;
+	}
+	if (len < 12) {
+		r->bad_payload++;
+		return;
+	}
+	uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
+	size_t wl = make_rtp(want, peer, seq);
+	if (wl == len && memcmp(want, p, len) == 0)
+		r->delivered_rtp++;
+	else
+		r->bad_payload++;
+}
+
+static const uint8_t stun_req[20] = {
+	0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
+	'S', 'T', 'U', 'N', 't', 'e', 's', 't', 'x', 'i', 'd', '1',
+};
+
+/* What io.c does for one received datagram on a shimmed fd. */
+static void client_receive(struct side_cfg *c, struct side_result *r, int fd)
+{
+	uint8_t buf[SHIM_PKT_MAX], pbuf[SHIM_PKT_MAX];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof from;
+	size_t plen = 0, nl = 0;
+	enum shim_verdict pv = SHIM_PASS;
+	bool peeked = false;
+
+	if (c->shim)
+		atomic_store(&fds[fd]->client_reads, true);
+	if (c->shim && c->peek) {
+		/* Two peeks, then the read: all three must agree. */
+		for (int k = 0; k < 2; k++) {
+			fl = sizeof from;
+			ssize_t n = recvfrom(fd, pbuf, sizeof pbuf, MSG_PEEK,
+					     (struct sockaddr *)&from, &fl);
+			if (n < 0)
+				return;
+			size_t l2;
+			enum shim_verdict v = shim_media_incoming(
+				fds[fd], pbuf, (size_t)n, &l2,
+				(struct sockaddr *)&from, fl, true);
+			if (k == 0) {
+				pv = v;
+				plen = l2;
+				memcpy(buf, pbuf, l2);
+			} else if (v != pv || (v == SHIM_REPLACE &&
+					       (l2 != plen ||
+						memcmp(buf, pbuf, l2) != 0))) {
+				r->peek_mismatch++;
+			}
+		}
+		peeked = true;
+		r->peeks++;
+	}
+	fl = sizeof from;
+	ssize_t n = recvfrom(fd, pbuf, sizeof pbuf, MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		return;
+	enum shim_verdict v = SHIM_PASS;
+	nl = (size_t)n;
+	if (c->shim)
+		v = shim_media_incoming(fds[fd], pbuf, (size_t)n, &nl,
+					(struct sockaddr *)&from, fl, false);
+	if (peeked && (v != pv || (v == SHIM_REPLACE &&
+				   (nl != plen || memcmp(buf, pbuf, nl) != 0))))
+		r->peek_mismatch++;
+	if (v == SHIM_DROP)
+		return;
+	if ((size_t)n == sizeof stun_req && pbuf[0] == 0 && pbuf[1] == 1) {
+		if (memcmp(pbuf, stun_req, sizeof stun_req) == 0)
+			r->stun_delivered++;
+		else
+			r->stun_bad++;
+		return;
+	}
+	if (!c->shim && (pbuf[0] >> 6) != 2)
+		return;            /* a plain client ignores ZRTP */
+	check_rtp(c, r, pbuf, nl);
+}
+
+/* What io.c does for one send on a shimmed fd. */
+static int client_send(struct side_cfg *c, int fd, const uint8_t *p,
+		       size_t len, const struct sockaddr_in *to)
+{
+	if (!c->shim)
+		return (int)sendto(fd, p, len, 0, (const struct sockaddr *)to,
+				   sizeof *to);
+	const uint8_t *out = NULL;
+	size_t out_len = 0;
+	enum shim_verdict v = shim_media_outgoing(fds[fd], p, len,
+						  (const struct sockaddr *)to,
+						  sizeof *to, &out, &out_len);
+	if (v == SHIM_PASS)
+		sendto(fd, p, len, 0, (const struct sockaddr *)to, sizeof *to);
+	else if (v == SHIM_REPLACE)
+		sendto(fd, out, out_len, 0, (const struct sockaddr *)to,
+		       sizeof *to);
+	shim_media_send_done(fds[fd]);
+	return (int)v;
+}
+
+static void side_run(struct side_cfg *c)
+{
+	struct side_result r;
+	memset(&r, 0, sizeof r);
+	r.first_pass_seq = -1;
+	side_name = c->name;
+	shim_real_init();
+
+	if (c->shim) {
+		shim_config.policy = c->policy;
+		snprintf(shim_config.dir, sizeof shim_config.dir, "%s", c->dir);
+		track(c->rtp_fd);
+		if (c->rtcp_fd >= 0)
+			track(c->rtcp_fd);
+		struct shim_media_desc d;
+		char ours[65] = "", theirs[65] = "";
+		memset(&d, 0, sizeof d);
+		d.call_id = "call-1@test";
+		d.call_id_len = strlen(d.call_id);
+		d.m_index = 0;
+		struct sockaddr_in me;
+		socklen_t ml = sizeof me;
+		getsockname(c->rtp_fd, (struct sockaddr *)&me, &ml);
+		d.local_rtp_port = ntohs(me.sin_port);
+		d.local_rtcp_port = c->mux ? d.local_rtp_port
+					   : (uint16_t)(d.local_rtp_port + 1);
+		d.local_mux = c->mux;
+		/* Our offer first (no peer yet), as sipglue does. */
+		int e = shim_media_describe(&d, ours);
+		if (e < 0 || strlen(ours) != 64) {
+			snprintf(r.err, sizeof r.err, "describe: %d", e);
+			goto out;
+		}
+		if (c->hash_out >= 0 && write(c->hash_out, ours, 65) != 65)
+			snprintf(r.err, sizeof r.err, "hash pipe");
+		if (c->hash_in >= 0 && read(c->hash_in, theirs, 65) == 65 &&
+		    strlen(theirs) == 64) {
+			d.have_peer_hash = true;
+			memcpy(d.peer_hash, theirs, 65);
+		}
+		d.have_peer = true;
+		memcpy(&d.peer_rtp, &c->peer_rtp, sizeof c->peer_rtp);
+		memcpy(&d.peer_rtcp, c->mux ? &c->peer_rtp : &c->peer_rtcp,
+		       sizeof c->peer_rtcp);
+		d.peer_mux = c->mux;
+		d.peer_signals_zrtp = c->peer_signals_zrtp;
+		e = shim_media_describe(&d, ours);
+		if (e < 0) {
+			snprintf(r.err, sizeof r.err, "describe 2: %d", e);
+			goto out;
+		}
+	}
+
+	uint64_t start = now_ms(), end = start + (uint64_t)c->run_ms;
+	uint64_t next_rtp = start, next_rtcp = start + 50;
+	uint16_t seq = 1000, rtcp_n = 0;
+	bool sent_stun = false;
+	int rtcp_fd = c->mux ? c->rtp_fd : c->rtcp_fd;
+	const struct sockaddr_in *rtcp_to = c->mux ? &c->peer_rtp : &c->peer_rtcp;
+	while (now_ms() < end) {
+		uint64_t t = now_ms();
+		uint8_t pkt[SHIM_PKT_MAX];
+		if (t >= next_rtp) {
+			size_t l = make_rtp(pkt, c->name, seq);
+			int v = client_send(c, c->rtp_fd, pkt, l, &c->peer_rtp);
+			if (v == SHIM_PASS && c->shim && r.first_pass_seq < 0)
+				r.first_pass_seq = seq;
+			if (v == SHIM_DROP && r.first_pass_seq >= 0)
+				r.held_after_pass++;
+			r.sent_rtp++;
+			seq++;
+			next_rtp += 20;
+		}
+		if (t >= next_rtcp) {
+			size_t l = make_rtcp(pkt, c->name, rtcp_n++);
+			client_send(c, rtcp_fd, pkt, l, rtcp_to);
+			r.sent_rtcp++;
+			next_rtcp += 100;
+		}
+		if (!sent_stun && t >= start + 200) {
+			/* STUN out: must leave untouched. */
+			client_send(c, c->rtp_fd, stun_req, sizeof stun_req,
+				    &c->peer_rtp);
+			sent_stun = true;
+		}
+		struct pollfd p[2] = {
+			{ .fd = c->rtp_fd, .events = POLLIN },
+			{ .fd = c->rtcp_fd, .events = POLLIN },
+		};
+		int np = c->rtcp_fd >= 0 && !c->mux ? 2 : 1;
+		uint64_t wake = next_rtp < next_rtcp ? next_rtp : next_rtcp;
+		t = now_ms();
+		int to = wake > t ? (int)(wake - t) : 0;
+		if (!c->reads) {
+			usleep((useconds_t)to * 1000u);
+			continue;
+		}
+		if (poll(p, (nfds_t)np, to) <= 0)
+			continue;
+		for (int i = 0; i < np; i++)
+			if (p[i].revents & POLLIN)
+				client_receive(c, &r, p[i].fd);
+	}
+	if (c->shim) {
+		r.have_stats = shim_media_stats_get(0, &r.st) == 0;
+		snprintf(r.sas, sizeof r.sas, "%s", r.st.sas);
+	}
+out:
+	r.ran = true;
+	r.secure_events = n_secure_events;
+	r.failed_events = n_failed_events;
+	r.keylogs = n_keylog;
+	r.log_clear = atomic_load(&log_clear_warnings);
+	r.log_failed = atomic_load(&log_failed);
+	r.log_corrupt = atomic_load(&log_corrupt);
+	r.log_other_slot = atomic_load(&log_other_slot);
+	if (write(c->result_fd, &r, sizeof r) != (ssize_t)sizeof r)
+		_exit(3);
+	_exit(0);
+}
+
+/* ---- the wire ------------------------------------------------------------- */
+
+struct relay_cfg {
+	bool tamper;        /* A→B: flip a byte in 3 SRTP packets, replay one,
+			     * inject cleartext RTP and a STUN request to B */
+};
+
+struct wire_stats {
+	int zrtp, stun, rtp, other;
+	int leaks;          /* datagrams carrying a client's cleartext marker */
+	int min_clear_seq;  /* lowest RTP seq seen in clear, -1 none */
+	int tampered, replayed, injected;
+};
+
+static int udp_bound(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+		return -1;
+	socklen_t l = sizeof a;
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A pair of consecutive ports (RTP, RTCP at +1). */
+static int udp_pair(int *rtcp_fd, uint16_t *port)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		uint16_t p;
+		int fd = udp_bound(&p);
+		if (fd < 0)
+			return -1;
+		int fd2 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)(p + 1)) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (p < 65535 && bind(fd2, (struct sockaddr *)&a, sizeof a) == 0) {
+			*rtcp_fd = fd2;
+			*port = p;
+			return fd;
+		}
+		close(fd);
+		close(fd2);
+	}
+	return -1;
+}
+
+static struct sockaddr_in loop_addr(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static void classify(struct wire_stats *w, const uint8_t *p, size_t len)
+{
+	if (zrtp_packet_looks_zrtp(p, len))
+		w->zrtp++;
+	else if (len >= 20 && (p[0] & 0xc0) == 0 &&
+		 p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42)
+		w->stun++;
+	else if (len >= 12 && (p[0] >> 6) == 2)
+		w->rtp++;
+	else
+		w->other++;
+	if (has_marker(p, len, MARKER)) {
+		w->leaks++;
+		if (len >= 12 && p[1] < 128) {
+			int seq = p[2] << 8 | p[3];
+			if (w->min_clear_seq < 0 || seq < w->min_clear_seq)
+				w->min_clear_seq = seq;
+		}
+	}
+}
+
+struct scenario {
+	const char *name;
+	bool mux;
+	bool b_shim, b_peek, b_reads, a_peek;
+	enum shim_policy policy;
+	bool a_peer_signals;        /* B's SDP carries a=zrtp-hash */
+	bool tamper;
+	bool corrupt_cache;
+	int run_ms;
+};
+
+struct outcome {
+	struct side_result a, b;
+	struct wire_stats ab, ba;   /* A→B, B→A */
+	char dir[256];
+};
+
+static void run_scenario(const struct scenario *sc, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	o->ab.min_clear_seq = o->ba.min_clear_seq = -1;
+	snprintf(o->dir, sizeof o->dir, "/tmp/zs-media-test-%d-%s",
+		 (int)getpid(), sc->name);
+	mkdir(o->dir, 0700);
+	if (sc->corrupt_cache) {
+		char p[300];
+		snprintf(p, sizeof p, "%s/cache", o->dir);
+		FILE *f = fopen(p, "w");
+		if (f) {
+			fputs("this is not a cache file\n", f);
+			fclose(f);
+		}
+	}
+
+	uint16_t pa, pb, pra, prb;
+	int a_rtcp = -1, b_rtcp = -1, ra_rtcp = -1, rb_rtcp = -1;
+	int a_rtp = udp_pair(&a_rtcp, &pa), b_rtp = udp_pair(&b_rtcp, &pb);
+	int ra_rtp = udp_pair(&ra_rtcp, &pra), rb_rtp = udp_pair(&rb_rtcp, &prb);
+	if (a_rtp < 0 || b_rtp < 0 || ra_rtp < 0 || rb_rtp < 0) {
+		fprintf(stderr, "cannot bind sockets\n");
+		exit(99);
+	}
+	int hab[2], hba[2], ra[2], rb[2];
+	if (pipe(hab) || pipe(hba) || pipe(ra) || pipe(rb))
+		exit(99);
+
+	struct side_cfg ca = {
+		.name = 'A', .shim = true, .mux = sc->mux, .peek = sc->a_peek,
+		.reads = true, .policy = sc->policy,
+		.peer_signals_zrtp = sc->a_peer_signals, .run_ms = sc->run_ms,
+		.rtp_fd = a_rtp, .rtcp_fd = sc->mux ? -1 : a_rtcp,
+		.peer_rtp = loop_addr(pra), .peer_rtcp = loop_addr((uint16_t)(pra + 1)),
+		.hash_out = sc->b_shim ? hab[1] : -1,
+		.hash_in = sc->b_shim ? hba[0] : -1, .result_fd = ra[1],
+	};
+	struct side_cfg cb = ca;
+	cb.name = 'B';
+	cb.shim = sc->b_shim;
+	cb.peek = sc->b_peek;
+	cb.reads = sc->b_reads;
+	cb.peer_signals_zrtp = true;
+	cb.rtp_fd = b_rtp;
+	cb.rtcp_fd = sc->mux ? -1 : b_rtcp;
+	cb.peer_rtp = loop_addr(prb);
+	cb.peer_rtcp = loop_addr((uint16_t)(prb + 1));
+	cb.hash_out = sc->b_shim ? hba[1] : -1;
+	cb.hash_in = sc->b_shim ? hab[0] : -1;
+	cb.result_fd = rb[1];
+	snprintf(ca.dir, sizeof ca.dir, "%s", o->dir);
+	snprintf(cb.dir, sizeof cb.dir, "%s", o->dir);
+
+	pid_t kid_a = fork();
+	if (kid_a == 0)
+		side_run(&ca);
+	pid_t kid_b = fork();
+	if (kid_b == 0)
+		side_run(&cb);
+
+	/* The relay: RA_* is where A sends, RB_* where B sends. */
+	struct sockaddr_in a_addr[2] = { loop_addr(pa), loop_addr((uint16_t)(pa + 1)) };
+	struct sockaddr_in b_addr[2] = { loop_addr(pb), loop_addr((uint16_t)(pb + 1)) };
+	int rfd[4] = { ra_rtp, ra_rtcp, rb_rtp, rb_rtcp };
+	uint64_t deadline = now_ms() + (uint64_t)sc->run_ms + 5000;
+	int srtp_ab = 0, alive = 2;
+	while (alive > 0 && now_ms() < deadline) {
+		struct pollfd p[4];
+		for (int i = 0; i < 4; i++)
+			p[i] = (struct pollfd){ .fd = rfd[i], .events = POLLIN };
+		if (poll(p, 4, 20) > 0)
+			for (int i = 0; i < 4; i++) {
+				if (!(p[i].revents & POLLIN))
+					continue;
+				uint8_t buf[4096];
+				ssize_t n = recv(rfd[i], buf, sizeof buf, 0);
+				if (n <= 0)
+					continue;
+				bool from_a = i < 2;
+				int leg = i % 2;
+				/* A→B leaves from RB_*, B→A from RA_*. */
+				int out_fd = from_a ? rfd[2 + leg] : rfd[leg];
+				struct sockaddr_in *to = from_a ? &b_addr[leg]
+								: &a_addr[leg];
+				struct wire_stats *w = from_a ? &o->ab : &o->ba;
+				classify(w, buf, (size_t)n);
+				bool rtp = n >= 12 && (buf[0] >> 6) == 2 &&
+					   buf[1] < 128 && leg == 0;
+				if (from_a && sc->tamper && rtp && sc->b_shim &&
+				    w->leaks == 0) {
+					srtp_ab++;
+					if (srtp_ab >= 20 && srtp_ab < 23) {
+						buf[20] ^= 0x01;
+						w->tampered++;
+					}
+					if (srtp_ab == 25) {
+						sendto(out_fd, buf, (size_t)n, 0,
+						       (struct sockaddr *)to, sizeof *to);
+						w->replayed++;
+					}
+					if (srtp_ab == 27) {
+						uint8_t inj[SHIM_PKT_MAX];
+						for (int k = 0; k < 3; k++) {
+							size_t l = make_rtp(inj, 'A',
+								(uint16_t)(buf[2] << 8 | buf[3]) + 1 + k);
+							memcpy(inj + 12, INJECT_MARKER, strlen(INJECT_MARKER));
+							sendto(out_fd, inj, l, 0,
+							       (struct sockaddr *)to, sizeof *to);
+							w->injected++;
+						}
+						sendto(out_fd, stun_req, sizeof stun_req, 0,
+						       (struct sockaddr *)to, sizeof *to);
+					}
+				}
+				sendto(out_fd, buf, (size_t)n, 0,
+				       (struct sockaddr *)to, sizeof *to);
+			}
+		int st;
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			alive--;
+	}
+	if (alive > 0) {
+		kill(kid_a, SIGKILL);
+		kill(kid_b, SIGKILL);
+		waitpid(kid_a, NULL, 0);
+		waitpid(kid_b, NULL, 0);
+	}
+	if (read(ra[0], &o->a, sizeof o->a) != (ssize_t)sizeof o->a)
+		o->a.ran = false;
+	if (read(rb[0], &o->b, sizeof o->b) != (ssize_t)sizeof o->b)
+		o->b.ran = false;
+	int all[] = { a_rtp, a_rtcp, b_rtp, b_rtcp, ra_rtp, ra_rtcp, rb_rtp,
+		      rb_rtcp, hab[0], hab[1], hba[0], hba[1], ra[0], ra[1],
+		      rb[0], rb[1] };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		close(all[i]);
+}
+
+/* ---- judging -------------------------------------------------------------- */
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		checks++;                                                      \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+		}                                                              \
+	} while (0)
+
+static void show(const char *who, const struct side_result *r)
+{
+	const struct shim_media_stats *s = &r->st;
+	printf("  %s: %s sas=%s tx srtp=%llu held=%llu clear=%llu dropped=%llu "
+	       "| rx srtp=%llu zrtp=%llu auth_fail=%llu replay=%llu early=%llu "
+	       "clear=%llu not_reading=%llu | delivered rtp=%d rtcp=%d bad=%d "
+	       "stun=%d peeks=%d%s%s\n", who, r->have_stats ? s->phase : "-",
+	       r->sas, (unsigned long long)s->tx_srtp,
+	       (unsigned long long)s->tx_held, (unsigned long long)s->tx_clear,
+	       (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_srtp,
+	       (unsigned long long)s->rx_zrtp,
+	       (unsigned long long)s->rx_auth_fail,
+	       (unsigned long long)s->rx_replay, (unsigned long long)s->rx_early,
+	       (unsigned long long)s->rx_clear,
+	       (unsigned long long)s->rx_not_reading, r->delivered_rtp,
+	       r->delivered_rtcp, r->bad_payload, r->stun_delivered, r->peeks,
+	       r->err[0] ? " err=" : "", r->err);
+}
+
+static void show_wire(const char *dir, const struct wire_stats *w)
+{
+	printf("  wire %s: zrtp=%d stun=%d rtp-shaped=%d other=%d leaks=%d "
+	       "tampered=%d replayed=%d injected=%d\n", dir, w->zrtp, w->stun,
+	       w->rtp, w->other, w->leaks, w->tampered, w->replayed, w->injected);
+}
+
+static bool dir_has(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			found = true;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void rm_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[600];
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Both shimmed: handshake, SRTP both ways, nothing in clear on the wire. */
+static void judge_secure(const struct scenario *sc, const struct outcome *o)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	CHECK(a->ran && b->ran && !a->err[0] && !b->err[0], "sides ran");
+	CHECK(a->have_stats && strcmp(a->st.phase, "secure") == 0,
+	      "A secure (%s)", a->have_stats ? a->st.phase : "-");
+	CHECK(b->have_stats && strcmp(b->st.phase, "secure") == 0,
+	      "B secure (%s)", b->have_stats ? b->st.phase : "-");
+	CHECK(a->sas[0] && strcmp(a->sas, b->sas) == 0, "same SAS %s/%s",
+	      a->sas, b->sas);
+	CHECK(a->secure_events == 1 && b->secure_events == 1,
+	      "one SECURE event each");
+	/* Nothing but ZRTP, STUN and SRTP crossed the wire. */
+	CHECK(o->ab.leaks == 0 && o->ba.leaks == 0,
+	      "no cleartext on the wire (%d, %d)", o->ab.leaks, o->ba.leaks);
+	CHECK(o->ab.other == 0 && o->ba.other == 0, "nothing unclassified");
+	CHECK(o->ab.zrtp > 0 && o->ba.zrtp > 0, "ZRTP both ways");
+	CHECK(o->ab.rtp > 50 && o->ba.rtp > 50, "SRTP both ways");
+	CHECK(o->ab.stun >= 1 && o->ba.stun >= 1, "STUN left untouched");
+	/* The clients start sending at once: the shim held their packets. */
+	CHECK(a->st.tx_held > 0 && b->st.tx_held > 0, "held while negotiating");
+	CHECK(a->st.tx_srtp > 50 && b->st.tx_srtp > 50, "protected");
+	/* Identical RTP and RTCP out of the other end. */
+	if (sc->b_reads) {
+		CHECK(b->delivered_rtp > 50, "B got A's RTP (%d)", b->delivered_rtp);
+		CHECK(b->delivered_rtcp > 5, "B got A's RTCP (%d)",
+		      b->delivered_rtcp);
+	} else {
+		CHECK(b->st.rx_not_reading > 0, "the shim read for B (%llu)",
+		      (unsigned long long)b->st.rx_not_reading);
+		CHECK(b->delivered_rtp == 0, "B never reads");
+	}
+	CHECK(a->delivered_rtp > 50, "A got B's RTP (%d)", a->delivered_rtp);
+	CHECK(a->delivered_rtcp > 5, "A got B's RTCP (%d)", a->delivered_rtcp);
+	CHECK(a->bad_payload == 0 && b->bad_payload == 0,
+	      "every delivered packet identical to what was sent (%d, %d)",
+	      a->bad_payload, b->bad_payload);
+	CHECK(a->st.rx_auth_fail == 0 || sc->tamper, "A: no auth failures");
+	CHECK(a->peek_mismatch == 0 && b->peek_mismatch == 0,
+	      "peek and read agree (%d, %d)", a->peek_mismatch, b->peek_mismatch);
+	if (sc->a_peek)
+		CHECK(a->peeks > 50, "A peeked");
+	if (sc->b_peek)
+		CHECK(b->peeks > 50, "B peeked");
+	/* Two processes, one cache directory: two ZIDs (else the handshake
+	 * would have failed with equal ZIDs), two cache files. */
+	CHECK(a->log_other_slot + b->log_other_slot == 1,
+	      "exactly one side took a second cache slot");
+	char p[300];
+	snprintf(p, sizeof p, "%s", o->dir);
+	CHECK(dir_has(p, "cache-1") && dir_has(p, "cache.lock"),
+	      "cache and cache-1 in %s", p);
+}
+
+static void judge_tamper(const struct outcome *o)
+{
+	const struct side_result *b = &o->b;
+	CHECK(o->ab.tampered == 3 && o->ab.replayed == 1 && o->ab.injected == 3,
+	      "relay did its mischief");
+	/* 3 tampered + 3 injected cleartext fail authentication. */
+	CHECK(b->st.rx_auth_fail >= 6, "B dropped forged and cleartext (%llu)",
+	      (unsigned long long)b->st.rx_auth_fail);
+	CHECK(b->st.rx_replay >= 1, "B dropped the replay (%llu)",
+	      (unsigned long long)b->st.rx_replay);
+	CHECK(b->injected_delivered == 0, "no injected cleartext delivered");
+	CHECK(b->stun_delivered == 1 + 1, "B got both STUN requests untouched "
+	      "(%d, bad %d)", b->stun_delivered, b->stun_bad);
+}
+
+static void judge_no_peer(const struct scenario *sc, const struct outcome *o,
+			  bool expect_clear)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	CHECK(a->ran && b->ran && !a->err[0], "sides ran");
+	CHECK(o->ab.zrtp > 5, "A sent Hellos (%d)", o->ab.zrtp);
+	CHECK(a->st.tx_held > 0, "A held its RTP while trying");
+	if (expect_clear) {
+		CHECK(a->have_stats && strcmp(a->st.phase, "clear") == 0,
+		      "A fell back to clear (%s)", a->st.phase);
+		CHECK(a->log_clear == 1, "one IN CLEAR warning (%d)",
+		      a->log_clear);
+		CHECK(a->first_pass_seq >= 0 && o->ab.min_clear_seq ==
+						       a->first_pass_seq,
+		      "nothing in clear before the fallback (wire %d, first "
+		      "pass %d)", o->ab.min_clear_seq, a->first_pass_seq);
+		CHECK(a->held_after_pass == 0, "no hold after the fallback");
+		CHECK(o->ab.leaks > 0, "clear RTP after the fallback");
+		CHECK(b->delivered_rtp > 0, "B got A's RTP in clear");
+		CHECK(a->delivered_rtp > 0, "A gets B's RTP after the fallback");
+		CHECK(a->st.rx_early > 0, "A dropped B's RTP while trying");
+	} else {
+		CHECK(a->have_stats && strcmp(a->st.phase, "failed") == 0,
+		      "A failed (%s)", a->st.phase);
+		CHECK(a->log_failed == 1, "reason logged once (%d)",
+		      a->log_failed);
+		CHECK(a->failed_events == 1, "one FAILED event");
+		CHECK(o->ab.leaks == 0, "nothing of A's in clear (%d)",
+		      o->ab.leaks);
+		CHECK(a->first_pass_seq < 0, "no RTP passed");
+		CHECK(b->delivered_rtp == 0 && b->delivered_rtcp == 0,
+		      "B got nothing from A");
+		CHECK(a->delivered_rtp == 0, "A refused B's cleartext");
+		CHECK(a->st.rx_early > 0 && a->st.tx_dropped > 0,
+		      "counted (%llu, %llu)", (unsigned long long)a->st.rx_early,
+		      (unsigned long long)a->st.tx_dropped);
+	}
+	(void)sc;
+}
+
+int main(void)
+{
+	static const struct scenario scs[] = {
+		{ .name = "rtcp-port+1", .b_shim = true, .b_peek = true,
+		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
+		  .a_peer_signals = true, .tamper = true, .run_ms = 3000 },
+		{ .name = "rtcp-mux", .mux = true, .b_shim = true, .a_peek = true,
+		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
+		  .a_peer_signals = true, .corrupt_cache = true, .run_ms = 3000 },
+		{ .name = "b-never-reads", .b_shim = true, .b_reads = false,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .run_ms = 4000 },
+		{ .name = "opportunistic-plain-peer", .b_shim = false,
+		  .b_reads = true, .policy = SHIM_POLICY_OPPORTUNISTIC,
+		  .run_ms = 5500 },
+		{ .name = "require-plain-peer", .b_shim = false, .b_reads = true,
+		  .policy = SHIM_POLICY_REQUIRE, .run_ms = 5000 },
+		{ .name = "opportunistic-peer-signals-zrtp", .b_shim = false,
+		  .b_reads = true, .policy = SHIM_POLICY_OPPORTUNISTIC,
+		  .a_peer_signals = true, .run_ms = 5000 },
+	};
+	const char *only = getenv("MEDIA_TEST_ONLY");
+	log_verbose = getenv("MEDIA_TEST_VERBOSE") != NULL;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof scs / sizeof scs[0]; i++) {
+		const struct scenario *sc = &scs[i];
+		if (only && strcmp(only, sc->name) != 0)
+			continue;
+		struct outcome o;
+		int before = failures;
+		printf("scenario %s\n", sc->name);
+		fflush(stdout);
+		run_scenario(sc, &o);
+		show("A", &o.a);
+		show("B", &o.b);
+		show_wire("A->B", &o.ab);
+		show_wire("B->A", &o.ba);
+		if (sc->b_shim) {
+			judge_secure(sc, &o);
+			if (sc->tamper)
+				judge_tamper(&o);
+			if (sc->corrupt_cache) {
+				CHECK(dir_has(o.dir, "cache.corrupt-"),
+				      "corrupt cache moved aside");
+				CHECK(o.a.log_corrupt + o.b.log_corrupt == 1,
+				      "corruption logged once");
+			}
+		} else {
+			judge_no_peer(sc, &o, sc->policy ==
+						   SHIM_POLICY_OPPORTUNISTIC &&
+					       !sc->a_peer_signals);
+		}
+		printf("%s %s\n", failures == before ? "ok" : "FAILED", sc->name);
+		fflush(stdout);
+		rm_dir(o.dir);
+	}
+	printf("%d checks, %d failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
