@@ -382,11 +382,11 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 		FAIL("missing key=");
 	if (!have_salt)
 		FAIL("missing salt=");
-	out->key_len = profiles[out->profile].key_len;
-	if (hex_decode(key_hex, key_hex_len, out->key, out->key_len) < 0) {
+	size_t want = profiles[out->profile].key_len;
+	out->key_len = want;
+	if (hex_decode(key_hex, key_hex_len, out->key, want) < 0) {
 		explicit_bzero(out, sizeof(*out));
-		FAIL("key must be %zu hex digits for this profile",
-		     2 * profiles[out->profile].key_len);
+		FAIL("key must be %zu hex digits for this profile", 2 * want);
 	}
 	return 1;
 }

@@ -27,6 +27,9 @@ capture_stop() {
 sox -n -r 8000 -c 1 -b 16 tone.wav synth 3 sine 440 synth 3 pinknoise mix vol 0.5 2>/dev/null
 sox tone.wav -t raw -e u-law -r 8000 -c 1 tone.ulaw
 sox tone.wav -t raw -e a-law -r 8000 -c 1 tone.alaw
+# linphonec: a file longer than the call (when its file ends mid-call,
+# linphonec 5.1 was seen starting a second, cleartext RTP stream).
+sox -n -r 8000 -c 1 -b 16 long.wav synth 10 sine 440 synth 10 pinknoise mix vol 0.5 2>/dev/null
 
 for w in $WHICH; do case $w in
 sipp)
@@ -210,12 +213,12 @@ enabled=0
 X
 	done
 	capture_start "$OUT/verify-linphone-zrtp.pcap" 'udp and host 127.0.0.1 and (port 5181 or port 5183 or portrange 7178-7179 or portrange 7278-7279)'
-	( sleep 1; echo "soundcard use files"; echo "play $T/tone.wav"; sleep 12; echo quit ) | \
-		HOME=$T/b/home timeout -k 2 16 linphonec -c b/rc -a >b.log 2>&1 &
+	( sleep 1; echo "soundcard use files"; echo "play $T/long.wav"; sleep 9; echo quit ) | \
+		HOME=$T/b/home timeout -k 2 13 linphonec -c b/rc -a >b.log 2>&1 &
 	B=$!
 	sleep 2
-	( sleep 1; echo "soundcard use files"; echo "play $T/tone.wav"; echo "call sip:bob@127.0.0.1:5183"; sleep 7; echo terminate; sleep 1; echo quit ) | \
-		HOME=$T/a/home timeout -k 2 14 linphonec -c a/rc >a.log 2>&1
+	( sleep 1; echo "soundcard use files"; echo "play $T/long.wav"; echo "call sip:bob@127.0.0.1:5183"; sleep 4; echo terminate; sleep 1; echo quit ) | \
+		HOME=$T/a/home timeout -k 2 11 linphonec -c a/rc >a.log 2>&1
 	wait "$B"
 	capture_stop
 	grep -h "encrypted" a.log b.log
