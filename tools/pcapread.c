@@ -50,6 +50,7 @@
 #define DLT_IPV6 229
 #endif
 
+#define IOBUF_SIZE (256u * 1024u)
 #define ETH_VLAN_MAX 4          /* stacked 802.1Q / 802.1ad tags */
 #define IP6_EXT_MAX 8           /* extension headers walked per packet */
 
@@ -92,6 +93,7 @@ struct tcp_flow {
 	bool flush_pending;     /* declare missing bytes up to flush_to */
 	bool flush_all;         /* declare missing bytes before every range */
 	bool unsync_after;      /* forget next_seq once drained (RST) */
+	bool resync;            /* the next chunk does not continue the last */
 	uint32_t isn, next_seq, fin_seq, flush_to;
 	int ring;               /* index in the ring pool, -1 none */
 	unsigned nr;
@@ -126,6 +128,7 @@ enum rd_state { RD_READ, RD_FLUSH, RD_END };
 
 struct pr_reader {
 	pcap_t *pcap;
+	uint8_t *iobuf;         /* the FILE's buffer, IOBUF_SIZE bytes */
 	int dlt;
 	struct pr_stats st;
 	enum rd_state state;
@@ -277,6 +280,7 @@ static struct tcp_flow *flow_get(struct pr_reader *r, const struct flow_key *k)
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->used = true;
+	f->resync = true;
 	f->ring = -1;
 	f->hnext = r->hash[h];
 	r->hash[h] = flow_idx(r, f);
@@ -288,6 +292,7 @@ static struct tcp_flow *flow_get(struct pr_reader *r, const struct flow_key *k)
 static void flow_unsync(struct tcp_flow *f)
 {
 	f->synced = f->have_isn = f->has_fin = false;
+	f->resync = true;
 }
 
 /* Move next_seq to n; ranges at or below it are trimmed away. */
@@ -306,10 +311,12 @@ static void flow_advance(struct tcp_flow *f, uint32_t n)
 	f->nr = k;
 }
 
-static void fill_tcp(const struct pr_reader *r, const struct tcp_flow *f,
+static void fill_tcp(const struct pr_reader *r, struct tcp_flow *f,
 		     struct pr_datagram *d, const uint8_t *p, size_t len)
 {
 	d->proto = PR_TCP;
+	d->resync = f->resync;
+	f->resync = false;
 	d->ts_usec = r->ts;
 	d->index = r->index;
 	d->src.family = d->dst.family = f->key.family;
@@ -344,6 +351,7 @@ static int flow_drain(struct pr_reader *r, struct tcp_flow *f,
 		    (f->flush_pending && !seq_lt(f->flush_to, g->start))) {
 			r->st.tcp_gaps += g->start - f->next_seq;
 			f->next_seq = g->start;
+			f->resync = true;
 			continue;
 		}
 		break;
@@ -351,6 +359,7 @@ static int flow_drain(struct pr_reader *r, struct tcp_flow *f,
 	if (f->flush_pending && seq_lt(f->next_seq, f->flush_to)) {
 		r->st.tcp_gaps += f->flush_to - f->next_seq;
 		flow_advance(f, f->flush_to);
+		f->resync = true;
 	}
 	f->flush_pending = f->flush_all = false;
 	if (f->unsync_after && !f->nr) {
@@ -623,6 +632,7 @@ static int decode_l4(struct pr_reader *r, struct pr_datagram *d, uint8_t family,
 		}
 		r->st.udp++;
 		d->proto = PR_UDP;
+		d->resync = false;
 		d->ts_usec = r->ts;
 		d->index = r->index;
 		d->src.family = d->dst.family = family;
@@ -876,15 +886,29 @@ static bool dlt_supported(int dlt)
 
 /* ---- The interface ----------------------------------------------------- */
 
+/* Close what pr_open had opened when it gives up. */
+static int open_fail(struct pr_reader *r, FILE *fp, int err)
+{
+	if (r && r->pcap)
+		pcap_close(r->pcap);    /* closes fp too */
+	else if (fp)
+		fclose(fp);
+	if (r)
+		free(r->iobuf);         /* only after fp stopped using it */
+	free(r);
+	return err;
+}
+
 int pr_open(const char *path, struct pr_reader **out, char *why, size_t why_len)
 {
 	char eb[PCAP_ERRBUF_SIZE];
 	struct stat sb;
+	struct pr_reader *r;
 	int e;
+
 	*out = NULL;
 	if (why_len)
 		why[0] = '\0';
-
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
 		e = errno;
@@ -895,20 +919,24 @@ int pr_open(const char *path, struct pr_reader **out, char *why, size_t why_len)
 		: S_ISDIR(sb.st_mode) ? EISDIR : 0;
 	if (e) {
 		snprintf(why, why_len, "cannot open %s: %s", path, strerror(e));
-		fclose(fp);
-		return -e;
+		return open_fail(NULL, fp, -e);
 	}
 	if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
 		snprintf(why, why_len, "%s is empty", path);
-		fclose(fp);
-		return -EINVAL;
+		return open_fail(NULL, fp, -EINVAL);
 	}
-	/* libpcap reads with fread: a large stdio buffer keeps read(2)s few. */
-	setvbuf(fp, NULL, _IOFBF, 1 << 18);
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->iobuf = malloc(IOBUF_SIZE))) {
+		snprintf(why, why_len, "%s: out of memory", path);
+		return open_fail(r, fp, -ENOMEM);
+	}
+	/* libpcap reads with fread: a large stdio buffer keeps read(2)s few
+	 * (glibc ignores the size unless it is given the buffer too). */
+	setvbuf(fp, (char *)r->iobuf, _IOFBF, IOBUF_SIZE);
 
 	eb[0] = '\0';
-	pcap_t *pc = pcap_fopen_offline(fp, eb);
-	if (!pc) {
+	r->pcap = pcap_fopen_offline(fp, eb);
+	if (!r->pcap) {
 		if (strstr(eb, "truncated"))
 			snprintf(why, why_len, "%s: capture header is truncated",
 				 path);
@@ -919,25 +947,15 @@ int pr_open(const char *path, struct pr_reader **out, char *why, size_t why_len)
 			snprintf(why, why_len,
 				 "%s is not a readable pcap or pcapng capture: %s",
 				 path, eb);
-		fclose(fp);
-		return -EINVAL;
+		return open_fail(r, fp, -EINVAL);
 	}
-	int dlt = pcap_datalink(pc);
-	if (!dlt_supported(dlt)) {
-		const char *name = pcap_datalink_val_to_name(dlt);
+	r->dlt = pcap_datalink(r->pcap);
+	if (!dlt_supported(r->dlt)) {
+		const char *name = pcap_datalink_val_to_name(r->dlt);
 		snprintf(why, why_len, "%s: unsupported link type %d (%s)", path,
-			 dlt, name ? name : "unknown");
-		pcap_close(pc);
-		return -EINVAL;
+			 r->dlt, name ? name : "unknown");
+		return open_fail(r, fp, -EINVAL);
 	}
-	struct pr_reader *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(why, why_len, "%s: out of memory", path);
-		pcap_close(pc);
-		return -ENOMEM;
-	}
-	r->pcap = pc;
-	r->dlt = dlt;
 	*out = r;
 	return 0;
 }
@@ -1025,6 +1043,7 @@ void pr_close(struct pr_reader *r)
 	free(r->flows);
 	free(r->hash);
 	pcap_close(r->pcap);
+	free(r->iobuf);
 	free(r);
 }
 

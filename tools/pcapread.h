@@ -31,6 +31,11 @@ struct pr_datagram {
 	struct pr_addr src, dst;
 	const uint8_t *data;       /* UDP payload, or in-order TCP bytes */
 	size_t len;
+	/* TCP: these bytes do not continue the ones last delivered for this
+	 * src->dst: the flow's first chunk, bytes lost just before it
+	 * (counted in tcp_gaps), or a new connection on the same 4-tuple.
+	 * A stream parser (SIP framing) starts afresh. Always false for UDP. */
+	bool resync;
 };
 
 /* Why packets were skipped; the report prints every non-zero count. */

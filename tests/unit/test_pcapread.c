@@ -281,6 +281,7 @@ struct item {
 	struct pr_addr src, dst;
 	uint64_t index, ts;
 	size_t len;
+	bool resync;
 	uint8_t data[256];      /* the first bytes; len says how many there were */
 };
 
@@ -319,6 +320,7 @@ static int read_all(const char *path, struct got *g)
 			it->index = d.index;
 			it->ts = d.ts_usec;
 			it->len = d.len;
+			it->resync = d.resync;
 			memcpy(it->data, d.data, d.len < 256 ? d.len : 256);
 		}
 		g->n++;
@@ -378,6 +380,7 @@ static void assert_udp(const struct item *it, int family, const char *src,
 	ck_assert_uint_eq(it->dst.port, dp);
 	ck_assert_uint_eq(it->len, n);
 	ck_assert_mem_eq(it->data, pl, n);
+	ck_assert(!it->resync);
 }
 
 static const char RTP[] = "\x80\x00\x00\x01rtp-payload-bytes";
@@ -1210,6 +1213,11 @@ START_TEST(test_tcp_in_order)
 	ck_assert_uint_eq(g->it[2].src.port, 5070);
 	ck_assert_uint_eq(g->it[2].len, 11);
 	ck_assert_mem_eq(g->it[2].data, "SIP/2.0 100", 11);
+	/* Each direction's first chunk starts its stream; the rest follow. */
+	ck_assert(g->it[0].resync);
+	ck_assert(!g->it[1].resync);
+	ck_assert(g->it[2].resync);
+	ck_assert(!g->it[3].resync);
 	ck_assert_uint_eq(g->st.tcp_segments, 9);
 	ck_assert_uint_eq(g->st.tcp_gaps, 0);
 	free(g);
@@ -1235,6 +1243,8 @@ START_TEST(test_tcp_out_of_order)
 	ck_assert_int_eq(g->n, 2);      /* SIP1, then 2+3 from the buffer */
 	ck_assert_uint_eq(g->it[0].index, 6);
 	ck_assert_uint_eq(g->it[1].index, 6);
+	ck_assert(g->it[0].resync);
+	ck_assert(!g->it[1].resync);
 	ck_assert_uint_eq(g->st.tcp_gaps, 0);
 	free(g);
 }
@@ -1291,6 +1301,7 @@ START_TEST(test_tcp_gap_acked)
 	/* Delivered when the ACK showed the gap, before what follows. */
 	ck_assert_int_eq(g->n, 3);
 	ck_assert_uint_eq(g->it[1].index, 6);
+	ck_assert(g->it[1].resync);     /* the framer must drop SIP1's tail */
 	ck_assert_int_eq(g->it[2].proto, PR_UDP);
 	free(g);
 }
@@ -1433,6 +1444,9 @@ START_TEST(test_tcp_fin_rst)
 	read_ok(p, g);
 	snprintf(want, sizeof(want), "%s%s%s", SIP1, SIP3, SIP2);
 	expect_stream(g, want, L1 + L3 + L2);
+	ck_assert_int_eq(g->n, 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert(g->it[i].resync);
 	ck_assert_uint_eq(g->st.tcp_gaps, L2);
 	free(g);
 }
