@@ -130,6 +130,10 @@ struct shim_media {
 
 	/* Which fds carry it (-1: none). Written under media_mu. */
 	_Atomic int rtp_fd, rtcp_fd;
+	/* The RTP socket's inode: ZRTP is sent on the fd only while it is
+	 * still that socket (a closed fd's number may already be reused
+	 * while a blocked reader keeps the old entry, and its detach, alive). */
+	_Atomic unsigned long rtp_ino;
 	bool had_fd;                     /* media_mu */
 	uint16_t local_rtp_port, local_rtcp_port;   /* media_mu */
 	bool local_mux;
@@ -567,11 +571,15 @@ static int cb_send(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct shim_media *s = arg;
 	int fd = atomic_load(&s->rtp_fd);
-	if (fd < 0) {
+	struct stat sb;
+	int saved = errno;
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (unsigned long)sb.st_ino != atomic_load(&s->rtp_ino)) {
+		errno = saved;
 		s->st.tx_err++;
 		return -EBADF;
 	}
-	int saved = errno, guard = shim_in_shim;
+	int guard = shim_in_shim;
 	shim_in_shim = 1;
 	ssize_t n = shim_real.sendto(fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 				     s->have_peer ? (const struct sockaddr *)&s->peer_rtp
@@ -931,8 +939,14 @@ static struct shim_media *attach_locked(struct shim_media *s, struct shim_fd *f,
 	} else {
 		old = NULL;
 	}
-	if (role == 0 || role == 2)
+	if (role == 0 || role == 2) {
+		struct stat sb;
+		int saved = errno;
+		atomic_store(&s->rtp_ino, fstat(f->fd, &sb) == 0
+					  ? (unsigned long)sb.st_ino : 0);
+		errno = saved;
 		atomic_store(&s->rtp_fd, f->fd);
+	}
 	if (role == 1 || role == 2)
 		atomic_store(&s->rtcp_fd, f->fd);
 	s->had_fd = true;

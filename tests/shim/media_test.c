@@ -162,10 +162,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* RTP, PT 0, its payload a function of (side, seq). */
-static size_t make_rtp(uint8_t *p, char side, uint16_t seq)
+#define MAX_LINES 2
+
+/* RTP, PT 0, its payload a function of (side, line, seq). */
+static size_t make_rtp(uint8_t *p, char side, int line, uint16_t seq)
 {
-	uint32_t ssrc = 0xCA110000u + (uint32_t)side;
+	uint32_t ssrc = 0xCA110000u + (uint32_t)side + 0x100u * (uint32_t)line;
 	p[0] = 0x80;
 	p[1] = 0;
 	p[2] = (uint8_t)(seq >> 8);
@@ -175,17 +177,17 @@ static size_t make_rtp(uint8_t *p, char side, uint16_t seq)
 	p[6] = (uint8_t)(ts >> 8); p[7] = (uint8_t)ts;
 	p[8] = (uint8_t)(ssrc >> 24); p[9] = (uint8_t)(ssrc >> 16);
 	p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
-	int n = snprintf((char *)p + 12, RTP_PAYLOAD, MARKER "%c-%05u-",
-			 side, (unsigned)seq);
+	int n = snprintf((char *)p + 12, RTP_PAYLOAD, MARKER "%c%d-%05u-",
+			 side, line, (unsigned)seq);
 	for (int i = n; i < RTP_PAYLOAD; i++)
-		p[12 + i] = (uint8_t)(side + seq + i);
+		p[12 + i] = (uint8_t)(side + seq + i + line);
 	return 12 + RTP_PAYLOAD;
 }
 
 /* RTCP APP (PT 204) carrying the marker: 8-byte header, name, data. */
-static size_t make_rtcp(uint8_t *p, char side, uint16_t n)
+static size_t make_rtcp(uint8_t *p, char side, int line, uint16_t n)
 {
-	uint32_t ssrc = 0xCA110000u + (uint32_t)side;
+	uint32_t ssrc = 0xCA110000u + (uint32_t)side + 0x100u * (uint32_t)line;
 	size_t len = 8 + 4 + 32;
 	p[0] = 0x80;
 	p[1] = 204;
@@ -196,7 +198,8 @@ static size_t make_rtcp(uint8_t *p, char side, uint16_t n)
 	memcpy(p + 8, "ZSHT", 4);
 	memset(p + 12, '.', 32);
 	char tmp[33];
-	snprintf(tmp, sizeof tmp, MARKER "RTCP-%c-%05u", side, (unsigned)n);
+	snprintf(tmp, sizeof tmp, MARKER "RTCP-%c%d-%05u", side, line,
+		 (unsigned)n);
 	memcpy(p + 12, tmp, strlen(tmp));
 	return len;
 }
@@ -221,8 +224,10 @@ struct side_cfg {
 	enum shim_policy policy;
 	bool peer_signals_zrtp;     /* what the peer's SDP says */
 	int run_ms;
-	int rtp_fd, rtcp_fd;        /* bound by the parent */
-	struct sockaddr_in peer_rtp, peer_rtcp;   /* the relay's sockets */
+	int nlines;                 /* m= lines of the call */
+	int rtp_fd[MAX_LINES], rtcp_fd[MAX_LINES];   /* bound by the parent */
+	struct sockaddr_in peer_rtp[MAX_LINES], peer_rtcp[MAX_LINES];
+				    /* the relay's sockets */
 	int hash_out, hash_in;      /* pipes to the other side (-1: none) */
 	int result_fd;
 	char dir[256];
@@ -230,9 +235,11 @@ struct side_cfg {
 
 struct side_result {
 	bool ran;
-	char sas[32];
-	struct shim_media_stats st;
-	bool have_stats;
+	char sas[MAX_LINES][32];
+	struct shim_media_stats st;         /* line 0 */
+	struct shim_media_stats st1;        /* line 1 */
+	bool have_stats, have_stats1;
+	int delivered_line[MAX_LINES];
 	int secure_events, failed_events, keylogs;
 	int sent_rtp, sent_rtcp;
 	int delivered_rtp, delivered_rtcp, bad_payload, injected_delivered;
@@ -244,7 +251,7 @@ struct side_result {
 	char err[200];
 };
 
-static void check_rtp(struct side_cfg *c, struct side_result *r,
+static void check_rtp(struct side_cfg *c, struct side_result *r, int line,
 		      const uint8_t *p, size_t len)
 {
 	uint8_t want[SHIM_PKT_MAX];
@@ -255,15 +262,13 @@ static void check_rtp(struct side_cfg *c, struct side_result *r,
 	}
 	if (len >= 8 && p[1] == 204) {
 		uint16_t n = 0;
-		const char *q = memchr(p, '-', len);
-		(void)q;
-		/* find the counter after "RTCP-X-" */
+		/* the counter after "RTCP-Xl-" */
 		for (size_t i = 0; i + 13 < len; i++)
 			if (memcmp(p + i, "RTCP-", 5) == 0) {
-				n = (uint16_t)atoi((const char *)p + i + 7);
+				n = (uint16_t)atoi((const char *)p + i + 8);
 				break;
 			}
-		size_t wl = make_rtcp(want, peer, n);
+		size_t wl = make_rtcp(want, peer, line, n);
 		if (wl == len && memcmp(want, p, len) == 0)
 			r->delivered_rtcp++;
 		else
@@ -275,10 +280,11 @@ static void check_rtp(struct side_cfg *c, struct side_result *r,
 		return;
 	}
 	uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
-	size_t wl = make_rtp(want, peer, seq);
-	if (wl == len && memcmp(want, p, len) == 0)
+	size_t wl = make_rtp(want, peer, line, seq);
+	if (wl == len && memcmp(want, p, len) == 0) {
 		r->delivered_rtp++;
-	else
+		r->delivered_line[line]++;
+	} else
 		r->bad_payload++;
 }
 
@@ -288,7 +294,8 @@ static const uint8_t stun_req[20] = {
 };
 
 /* What io.c does for one received datagram on a shimmed fd. */
-static void client_receive(struct side_cfg *c, struct side_result *r, int fd)
+static void client_receive(struct side_cfg *c, struct side_result *r,
+			   int line, int fd)
 {
 	uint8_t buf[SHIM_PKT_MAX], pbuf[SHIM_PKT_MAX];
 	struct sockaddr_storage from;
@@ -348,7 +355,7 @@ static void client_receive(struct side_cfg *c, struct side_result *r, int fd)
 	}
 	if (!c->shim && (pbuf[0] >> 6) != 2)
 		return;            /* a plain client ignores ZRTP */
-	check_rtp(c, r, pbuf, nl);
+	check_rtp(c, r, line, pbuf, nl);
 }
 
 /* What io.c does for one send on a shimmed fd. */
@@ -381,47 +388,55 @@ static void side_run(struct side_cfg *c)
 	shim_real_init();
 
 	if (c->shim) {
+		char ours[MAX_LINES][65], theirs[MAX_LINES][65];
+		struct shim_media_desc d[MAX_LINES];
 		shim_config.policy = c->policy;
 		snprintf(shim_config.dir, sizeof shim_config.dir, "%s", c->dir);
-		track(c->rtp_fd);
-		if (c->rtcp_fd >= 0)
-			track(c->rtcp_fd);
-		struct shim_media_desc d;
-		char ours[65] = "", theirs[65] = "";
-		memset(&d, 0, sizeof d);
-		d.call_id = "call-1@test";
-		d.call_id_len = strlen(d.call_id);
-		d.m_index = 0;
-		struct sockaddr_in me;
-		socklen_t ml = sizeof me;
-		getsockname(c->rtp_fd, (struct sockaddr *)&me, &ml);
-		d.local_rtp_port = ntohs(me.sin_port);
-		d.local_rtcp_port = c->mux ? d.local_rtp_port
-					   : (uint16_t)(d.local_rtp_port + 1);
-		d.local_mux = c->mux;
-		/* Our offer first (no peer yet), as sipglue does. */
-		int e = shim_media_describe(&d, ours);
-		if (e < 0 || strlen(ours) != 64) {
-			snprintf(r.err, sizeof r.err, "describe: %d", e);
-			goto out;
+		memset(theirs, 0, sizeof theirs);
+		for (int l = 0; l < c->nlines; l++) {
+			track(c->rtp_fd[l]);
+			if (c->rtcp_fd[l] >= 0)
+				track(c->rtcp_fd[l]);
+			struct sockaddr_in me;
+			socklen_t ml = sizeof me;
+			getsockname(c->rtp_fd[l], (struct sockaddr *)&me, &ml);
+			memset(&d[l], 0, sizeof d[l]);
+			d[l].call_id = "call-1@test";
+			d[l].call_id_len = strlen(d[l].call_id);
+			d[l].m_index = (unsigned)l;
+			d[l].local_rtp_port = ntohs(me.sin_port);
+			d[l].local_rtcp_port = c->mux ? d[l].local_rtp_port
+					: (uint16_t)(d[l].local_rtp_port + 1);
+			d[l].local_mux = c->mux;
+			/* Our offer first (no peer yet), as sipglue does. */
+			int e = shim_media_describe(&d[l], ours[l]);
+			if (e < 0 || strlen(ours[l]) != 64) {
+				snprintf(r.err, sizeof r.err, "describe: %d", e);
+				goto out;
+			}
 		}
-		if (c->hash_out >= 0 && write(c->hash_out, ours, 65) != 65)
+		size_t hl = (size_t)c->nlines * 65;
+		if (c->hash_out >= 0 && write(c->hash_out, ours, hl) != (ssize_t)hl)
 			snprintf(r.err, sizeof r.err, "hash pipe");
-		if (c->hash_in >= 0 && read(c->hash_in, theirs, 65) == 65 &&
-		    strlen(theirs) == 64) {
-			d.have_peer_hash = true;
-			memcpy(d.peer_hash, theirs, 65);
-		}
-		d.have_peer = true;
-		memcpy(&d.peer_rtp, &c->peer_rtp, sizeof c->peer_rtp);
-		memcpy(&d.peer_rtcp, c->mux ? &c->peer_rtp : &c->peer_rtcp,
-		       sizeof c->peer_rtcp);
-		d.peer_mux = c->mux;
-		d.peer_signals_zrtp = c->peer_signals_zrtp;
-		e = shim_media_describe(&d, ours);
-		if (e < 0) {
-			snprintf(r.err, sizeof r.err, "describe 2: %d", e);
-			goto out;
+		if (c->hash_in >= 0 && read(c->hash_in, theirs, hl) != (ssize_t)hl)
+			memset(theirs, 0, sizeof theirs);
+		for (int l = 0; l < c->nlines; l++) {
+			if (strnlen(theirs[l], 65) == 64) {
+				d[l].have_peer_hash = true;
+				memcpy(d[l].peer_hash, theirs[l], 65);
+			}
+			d[l].have_peer = true;
+			memcpy(&d[l].peer_rtp, &c->peer_rtp[l], sizeof c->peer_rtp[l]);
+			memcpy(&d[l].peer_rtcp,
+			       c->mux ? &c->peer_rtp[l] : &c->peer_rtcp[l],
+			       sizeof c->peer_rtcp[l]);
+			d[l].peer_mux = c->mux;
+			d[l].peer_signals_zrtp = c->peer_signals_zrtp;
+			int e = shim_media_describe(&d[l], ours[l]);
+			if (e < 0) {
+				snprintf(r.err, sizeof r.err, "describe 2: %d", e);
+				goto out;
+			}
 		}
 	}
 
@@ -429,39 +444,52 @@ static void side_run(struct side_cfg *c)
 	uint64_t next_rtp = start, next_rtcp = start + 50;
 	uint16_t seq = 1000, rtcp_n = 0;
 	bool sent_stun = false;
-	int rtcp_fd = c->mux ? c->rtp_fd : c->rtcp_fd;
-	const struct sockaddr_in *rtcp_to = c->mux ? &c->peer_rtp : &c->peer_rtcp;
 	while (now_ms() < end) {
 		uint64_t t = now_ms();
 		uint8_t pkt[SHIM_PKT_MAX];
 		if (t >= next_rtp) {
-			size_t l = make_rtp(pkt, c->name, seq);
-			int v = client_send(c, c->rtp_fd, pkt, l, &c->peer_rtp);
-			if (v == SHIM_PASS && c->shim && r.first_pass_seq < 0)
-				r.first_pass_seq = seq;
-			if (v == SHIM_DROP && r.first_pass_seq >= 0)
-				r.held_after_pass++;
-			r.sent_rtp++;
+			for (int l = 0; l < c->nlines; l++) {
+				size_t len = make_rtp(pkt, c->name, l, seq);
+				int v = client_send(c, c->rtp_fd[l], pkt, len,
+						    &c->peer_rtp[l]);
+				if (l == 0 && v == SHIM_PASS && c->shim &&
+				    r.first_pass_seq < 0)
+					r.first_pass_seq = seq;
+				if (l == 0 && v == SHIM_DROP && r.first_pass_seq >= 0)
+					r.held_after_pass++;
+				r.sent_rtp++;
+			}
 			seq++;
 			next_rtp += 20;
 		}
 		if (t >= next_rtcp) {
-			size_t l = make_rtcp(pkt, c->name, rtcp_n++);
-			client_send(c, rtcp_fd, pkt, l, rtcp_to);
-			r.sent_rtcp++;
+			for (int l = 0; l < c->nlines; l++) {
+				size_t len = make_rtcp(pkt, c->name, l, rtcp_n);
+				client_send(c, c->mux ? c->rtp_fd[l] : c->rtcp_fd[l],
+					    pkt, len, c->mux ? &c->peer_rtp[l]
+							     : &c->peer_rtcp[l]);
+				r.sent_rtcp++;
+			}
+			rtcp_n++;
 			next_rtcp += 100;
 		}
 		if (!sent_stun && t >= start + 200) {
 			/* STUN out: must leave untouched. */
-			client_send(c, c->rtp_fd, stun_req, sizeof stun_req,
-				    &c->peer_rtp);
+			client_send(c, c->rtp_fd[0], stun_req, sizeof stun_req,
+				    &c->peer_rtp[0]);
 			sent_stun = true;
 		}
-		struct pollfd p[2] = {
-			{ .fd = c->rtp_fd, .events = POLLIN },
-			{ .fd = c->rtcp_fd, .events = POLLIN },
-		};
-		int np = c->rtcp_fd >= 0 && !c->mux ? 2 : 1;
+		struct pollfd p[2 * MAX_LINES];
+		int line_of[2 * MAX_LINES], np = 0;
+		for (int l = 0; l < c->nlines; l++) {
+			p[np] = (struct pollfd){ .fd = c->rtp_fd[l], .events = POLLIN };
+			line_of[np++] = l;
+			if (!c->mux) {
+				p[np] = (struct pollfd){ .fd = c->rtcp_fd[l],
+							 .events = POLLIN };
+				line_of[np++] = l;
+			}
+		}
 		uint64_t wake = next_rtp < next_rtcp ? next_rtp : next_rtcp;
 		t = now_ms();
 		int to = wake > t ? (int)(wake - t) : 0;
@@ -473,11 +501,14 @@ static void side_run(struct side_cfg *c)
 			continue;
 		for (int i = 0; i < np; i++)
 			if (p[i].revents & POLLIN)
-				client_receive(c, &r, p[i].fd);
+				client_receive(c, &r, line_of[i], p[i].fd);
 	}
 	if (c->shim) {
 		r.have_stats = shim_media_stats_get(0, &r.st) == 0;
-		snprintf(r.sas, sizeof r.sas, "%s", r.st.sas);
+		r.have_stats1 = c->nlines > 1 &&
+				shim_media_stats_get(1, &r.st1) == 0;
+		snprintf(r.sas[0], sizeof r.sas[0], "%s", r.st.sas);
+		snprintf(r.sas[1], sizeof r.sas[1], "%s", r.st1.sas);
 	}
 out:
 	r.ran = true;
@@ -573,6 +604,7 @@ static void classify(struct wire_stats *w, const uint8_t *p, size_t len)
 
 struct scenario {
 	const char *name;
+	int nlines;
 	bool mux;
 	bool b_shim, b_peek, b_reads, a_peek;
 	enum shim_policy policy;
@@ -590,6 +622,7 @@ struct outcome {
 
 static void run_scenario(const struct scenario *sc, struct outcome *o)
 {
+	int nl = sc->nlines ? sc->nlines : 1;
 	memset(o, 0, sizeof *o);
 	o->ab.min_clear_seq = o->ba.min_clear_seq = -1;
 	snprintf(o->dir, sizeof o->dir, "/tmp/zs-media-test-%d-%s",
@@ -605,13 +638,22 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 		}
 	}
 
-	uint16_t pa, pb, pra, prb;
-	int a_rtcp = -1, b_rtcp = -1, ra_rtcp = -1, rb_rtcp = -1;
-	int a_rtp = udp_pair(&a_rtcp, &pa), b_rtp = udp_pair(&b_rtcp, &pb);
-	int ra_rtp = udp_pair(&ra_rtcp, &pra), rb_rtp = udp_pair(&rb_rtcp, &prb);
-	if (a_rtp < 0 || b_rtp < 0 || ra_rtp < 0 || rb_rtp < 0) {
-		fprintf(stderr, "cannot bind sockets\n");
-		exit(99);
+	/* Per line: A's, B's and the relay's two pairs (RTP, RTCP at +1).
+	 * Leg 2l is line l's RTP, leg 2l+1 its RTCP. */
+	int nlegs = 2 * nl;
+	int afd[2 * MAX_LINES], bfd[2 * MAX_LINES];
+	int rafd[2 * MAX_LINES], rbfd[2 * MAX_LINES];
+	uint16_t pa[MAX_LINES], pb[MAX_LINES], pra[MAX_LINES], prb[MAX_LINES];
+	for (int l = 0; l < nl; l++) {
+		afd[2 * l] = udp_pair(&afd[2 * l + 1], &pa[l]);
+		bfd[2 * l] = udp_pair(&bfd[2 * l + 1], &pb[l]);
+		rafd[2 * l] = udp_pair(&rafd[2 * l + 1], &pra[l]);
+		rbfd[2 * l] = udp_pair(&rbfd[2 * l + 1], &prb[l]);
+		if (afd[2 * l] < 0 || bfd[2 * l] < 0 || rafd[2 * l] < 0 ||
+		    rbfd[2 * l] < 0) {
+			fprintf(stderr, "cannot bind sockets\n");
+			exit(99);
+		}
 	}
 	int hab[2], hba[2], ra[2], rb[2];
 	if (pipe(hab) || pipe(hba) || pipe(ra) || pipe(rb))
@@ -621,8 +663,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 		.name = 'A', .shim = true, .mux = sc->mux, .peek = sc->a_peek,
 		.reads = true, .policy = sc->policy,
 		.peer_signals_zrtp = sc->a_peer_signals, .run_ms = sc->run_ms,
-		.rtp_fd = a_rtp, .rtcp_fd = sc->mux ? -1 : a_rtcp,
-		.peer_rtp = loop_addr(pra), .peer_rtcp = loop_addr((uint16_t)(pra + 1)),
+		.nlines = nl,
 		.hash_out = sc->b_shim ? hab[1] : -1,
 		.hash_in = sc->b_shim ? hba[0] : -1, .result_fd = ra[1],
 	};
@@ -632,13 +673,19 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	cb.peek = sc->b_peek;
 	cb.reads = sc->b_reads;
 	cb.peer_signals_zrtp = true;
-	cb.rtp_fd = b_rtp;
-	cb.rtcp_fd = sc->mux ? -1 : b_rtcp;
-	cb.peer_rtp = loop_addr(prb);
-	cb.peer_rtcp = loop_addr((uint16_t)(prb + 1));
 	cb.hash_out = sc->b_shim ? hba[1] : -1;
 	cb.hash_in = sc->b_shim ? hab[0] : -1;
 	cb.result_fd = rb[1];
+	for (int l = 0; l < nl; l++) {
+		ca.rtp_fd[l] = afd[2 * l];
+		ca.rtcp_fd[l] = sc->mux ? -1 : afd[2 * l + 1];
+		ca.peer_rtp[l] = loop_addr(pra[l]);
+		ca.peer_rtcp[l] = loop_addr((uint16_t)(pra[l] + 1));
+		cb.rtp_fd[l] = bfd[2 * l];
+		cb.rtcp_fd[l] = sc->mux ? -1 : bfd[2 * l + 1];
+		cb.peer_rtp[l] = loop_addr(prb[l]);
+		cb.peer_rtcp[l] = loop_addr((uint16_t)(prb[l] + 1));
+	}
 	snprintf(ca.dir, sizeof ca.dir, "%s", o->dir);
 	snprintf(cb.dir, sizeof cb.dir, "%s", o->dir);
 
@@ -649,28 +696,34 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	if (kid_b == 0)
 		side_run(&cb);
 
-	/* The relay: RA_* is where A sends, RB_* where B sends. */
-	struct sockaddr_in a_addr[2] = { loop_addr(pa), loop_addr((uint16_t)(pa + 1)) };
-	struct sockaddr_in b_addr[2] = { loop_addr(pb), loop_addr((uint16_t)(pb + 1)) };
-	int rfd[4] = { ra_rtp, ra_rtcp, rb_rtp, rb_rtcp };
+	/* The relay: rafd[leg] is where A sends, rbfd[leg] where B sends. */
+	struct sockaddr_in a_addr[2 * MAX_LINES], b_addr[2 * MAX_LINES];
+	for (int l = 0; l < nl; l++)
+		for (int k = 0; k < 2; k++) {
+			a_addr[2 * l + k] = loop_addr((uint16_t)(pa[l] + k));
+			b_addr[2 * l + k] = loop_addr((uint16_t)(pb[l] + k));
+		}
 	uint64_t deadline = now_ms() + (uint64_t)sc->run_ms + 5000;
 	int srtp_ab = 0, alive = 2;
 	while (alive > 0 && now_ms() < deadline) {
-		struct pollfd p[4];
-		for (int i = 0; i < 4; i++)
-			p[i] = (struct pollfd){ .fd = rfd[i], .events = POLLIN };
-		if (poll(p, 4, 20) > 0)
-			for (int i = 0; i < 4; i++) {
+		struct pollfd p[4 * MAX_LINES];
+		for (int i = 0; i < nlegs; i++) {
+			p[i] = (struct pollfd){ .fd = rafd[i], .events = POLLIN };
+			p[nlegs + i] = (struct pollfd){ .fd = rbfd[i],
+							.events = POLLIN };
+		}
+		if (poll(p, (nfds_t)(2 * nlegs), 20) > 0)
+			for (int i = 0; i < 2 * nlegs; i++) {
 				if (!(p[i].revents & POLLIN))
 					continue;
 				uint8_t buf[4096];
-				ssize_t n = recv(rfd[i], buf, sizeof buf, 0);
+				ssize_t n = recv(p[i].fd, buf, sizeof buf, 0);
 				if (n <= 0)
 					continue;
-				bool from_a = i < 2;
-				int leg = i % 2;
-				/* A→B leaves from RB_*, B→A from RA_*. */
-				int out_fd = from_a ? rfd[2 + leg] : rfd[leg];
+				bool from_a = i < nlegs;
+				int leg = i % nlegs;
+				/* A→B leaves from rbfd, B→A from rafd. */
+				int out_fd = from_a ? rbfd[leg] : rafd[leg];
 				struct sockaddr_in *to = from_a ? &b_addr[leg]
 								: &a_addr[leg];
 				struct wire_stats *w = from_a ? &o->ab : &o->ba;
@@ -691,10 +744,12 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 					}
 					if (srtp_ab == 27) {
 						uint8_t inj[SHIM_PKT_MAX];
+						uint16_t s0 = (uint16_t)(buf[2] << 8 | buf[3]);
 						for (int k = 0; k < 3; k++) {
-							size_t l = make_rtp(inj, 'A',
-								(uint16_t)(buf[2] << 8 | buf[3]) + 1 + k);
-							memcpy(inj + 12, INJECT_MARKER, strlen(INJECT_MARKER));
+							size_t l = make_rtp(inj, 'A', 0,
+								(uint16_t)(s0 + 1 + k));
+							memcpy(inj + 12, INJECT_MARKER,
+							       strlen(INJECT_MARKER));
 							sendto(out_fd, inj, l, 0,
 							       (struct sockaddr *)to, sizeof *to);
 							w->injected++;
@@ -707,8 +762,10 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 				       (struct sockaddr *)to, sizeof *to);
 			}
 		int st;
-		while (waitpid(-1, &st, WNOHANG) > 0)
-			alive--;
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == kid_a || w == kid_b)
+				alive--;
 	}
 	if (alive > 0) {
 		kill(kid_a, SIGKILL);
@@ -720,11 +777,16 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 		o->a.ran = false;
 	if (read(rb[0], &o->b, sizeof o->b) != (ssize_t)sizeof o->b)
 		o->b.ran = false;
-	int all[] = { a_rtp, a_rtcp, b_rtp, b_rtcp, ra_rtp, ra_rtcp, rb_rtp,
-		      rb_rtcp, hab[0], hab[1], hba[0], hba[1], ra[0], ra[1],
-		      rb[0], rb[1] };
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		close(all[i]);
+	for (int i = 0; i < nlegs; i++) {
+		close(afd[i]);
+		close(bfd[i]);
+		close(rafd[i]);
+		close(rbfd[i]);
+	}
+	int pipes[] = { hab[0], hab[1], hba[0], hba[1], ra[0], ra[1], rb[0],
+			rb[1] };
+	for (size_t i = 0; i < sizeof pipes / sizeof pipes[0]; i++)
+		close(pipes[i]);
 }
 
 /* ---- judging -------------------------------------------------------------- */
@@ -749,7 +811,7 @@ static void show(const char *who, const struct side_result *r)
 	       "| rx srtp=%llu zrtp=%llu auth_fail=%llu replay=%llu early=%llu "
 	       "clear=%llu not_reading=%llu | delivered rtp=%d rtcp=%d bad=%d "
 	       "stun=%d peeks=%d%s%s\n", who, r->have_stats ? s->phase : "-",
-	       r->sas, (unsigned long long)s->tx_srtp,
+	       r->sas[0], (unsigned long long)s->tx_srtp,
 	       (unsigned long long)s->tx_held, (unsigned long long)s->tx_clear,
 	       (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_srtp,
 	       (unsigned long long)s->rx_zrtp,
@@ -805,10 +867,27 @@ static void judge_secure(const struct scenario *sc, const struct outcome *o)
 	      "A secure (%s)", a->have_stats ? a->st.phase : "-");
 	CHECK(b->have_stats && strcmp(b->st.phase, "secure") == 0,
 	      "B secure (%s)", b->have_stats ? b->st.phase : "-");
-	CHECK(a->sas[0] && strcmp(a->sas, b->sas) == 0, "same SAS %s/%s",
-	      a->sas, b->sas);
-	CHECK(a->secure_events == 1 && b->secure_events == 1,
-	      "one SECURE event each");
+	CHECK(a->sas[0][0] && strcmp(a->sas[0], b->sas[0]) == 0,
+	      "same SAS %s/%s", a->sas[0], b->sas[0]);
+	int nl = sc->nlines ? sc->nlines : 1;
+	CHECK(a->secure_events == nl && b->secure_events == nl,
+	      "one SECURE event per stream (%d, %d)", a->secure_events,
+	      b->secure_events);
+	if (nl > 1) {
+		/* The second line went Multistream over the same session:
+		 * secure, the same SAS, media through it both ways. */
+		CHECK(a->have_stats1 && strcmp(a->st1.phase, "secure") == 0 &&
+		      b->have_stats1 && strcmp(b->st1.phase, "secure") == 0,
+		      "line 1 secure (%s, %s)", a->st1.phase, b->st1.phase);
+		CHECK(strcmp(a->sas[1], a->sas[0]) == 0 &&
+		      strcmp(b->sas[1], a->sas[0]) == 0, "line 1 SAS %s/%s",
+		      a->sas[1], b->sas[1]);
+		CHECK(a->delivered_line[1] > 50 && b->delivered_line[1] > 50,
+		      "line 1 RTP both ways (%d, %d)", a->delivered_line[1],
+		      b->delivered_line[1]);
+		CHECK(a->st1.tx_srtp > 50 && b->st1.tx_srtp > 50,
+		      "line 1 protected");
+	}
 	/* Nothing but ZRTP, STUN and SRTP crossed the wire. */
 	CHECK(o->ab.leaks == 0 && o->ba.leaks == 0,
 	      "no cleartext on the wire (%d, %d)", o->ab.leaks, o->ba.leaks);
@@ -915,6 +994,9 @@ int main(void)
 		{ .name = "rtcp-mux", .mux = true, .b_shim = true, .a_peek = true,
 		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
 		  .a_peer_signals = true, .corrupt_cache = true, .run_ms = 3000 },
+		{ .name = "two-lines-multistream", .nlines = 2, .b_shim = true,
+		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
+		  .a_peer_signals = true, .run_ms = 3000 },
 		{ .name = "b-never-reads", .b_shim = true, .b_reads = false,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .run_ms = 4000 },
