@@ -265,6 +265,8 @@ struct gen_opts {
 	bool same_ssrc;            /* both sides use SSRC 0xCA110000 (sipp) */
 	bool wildcard;             /* the key log gives no addresses */
 	bool clear_b;              /* side B sends cleartext instead */
+	bool noise_b;              /* ... random bytes (like u-law white noise) */
+	uint8_t pt_b;              /* side B's payload type */
 	uint64_t flipped_frame;    /* out: frame number of the flipped packet */
 };
 
@@ -327,7 +329,7 @@ static void gen_capture(const char *pcap, const char *keylog, struct gen_opts *g
 		for (int s = 0; s < 2; s++) {
 			uint8_t p[256 + SRTP_MAX_TRAILER_LEN];
 			p[0] = 0x80;
-			p[1] = 0;
+			p[1] = s == 1 ? g->pt_b : 0;
 			p[2] = (uint8_t)((i + 1000) >> 8);
 			p[3] = (uint8_t)(i + 1000);
 			uint32_t ts = 5000 + 160 * i;
@@ -336,7 +338,8 @@ static void gen_capture(const char *pcap, const char *keylog, struct gen_opts *g
 			p[8] = (uint8_t)(ssrc[s] >> 24), p[9] = (uint8_t)(ssrc[s] >> 16);
 			p[10] = (uint8_t)(ssrc[s] >> 8), p[11] = (uint8_t)ssrc[s];
 			for (unsigned k = 0; k < 160; k++)
-				p[12 + k] = gen_sample(i * 160 + k, s);
+				p[12 + k] = s == 1 && g->noise_b ? rng8()
+								  : gen_sample(i * 160 + k, s);
 			int len = 172;
 			if (!(s == 1 && g->clear_b))
 				ck_assert_int_eq(srtp_protect(sess[s], p, &len),
@@ -1062,6 +1065,47 @@ START_TEST(keylog_same_ssrc_and_clear)
 }
 END_TEST
 
+/*
+ * The keyless table on payloads whose bytes look random: cleartext G.711
+ * of loud white noise is near-uniform (z < 8 in ~80% of packets, see
+ * doc/verify.md), so its length (no room for a tag) must decide; with a
+ * payload type that is not G.711 nothing can, and the answer is unknown.
+ */
+START_TEST(keyless_random_payloads)
+{
+	char pcap[600], keys[600];
+	snprintf(pcap, sizeof(pcap), "%s/noise.pcap", tmpdir);
+	snprintf(keys, sizeof(keys), "%s/noise.keys", tmpdir);
+	srtp_once();
+	struct gen_opts g = { .clear_b = true, .noise_b = true };
+	gen_capture(pcap, keys, &g);
+	struct verify_report *r = run(pcap, NULL, NULL);
+	const struct verify_dir *a = dir_from_port(&r->streams[0], GEN_A);
+	const struct verify_dir *b = dir_from_port(&r->streams[0], GEN_B);
+	ck_assert_uint_eq(b->n.rtp_clear, GEN_PKTS);
+	ck_assert_uint_eq(b->n.rtp_unknown + b->n.srtp, 0);
+	ck_assert_uint_eq(a->n.srtp, GEN_PKTS);
+	ck_assert_double_gt(b->payload_entropy, 7.9);
+	verify_report_free(r);
+
+	struct gen_opts g2 = { .clear_b = true, .noise_b = true, .pt_b = 96 };
+	gen_capture(pcap, keys, &g2);
+	r = run(pcap, NULL, NULL);
+	b = dir_from_port(&r->streams[0], GEN_B);
+	ck_assert_uint_eq(b->n.rtp_unknown, GEN_PKTS);
+	ck_assert_uint_eq(b->n.rtp_clear + b->n.srtp, 0);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert(strstr(r->reasons, "100 media packets of unknown class") != NULL);
+	verify_report_free(r);
+	/* the key log settles it: B's packets fail authentication */
+	r = run(pcap, keys, NULL);
+	b = dir_from_port(&r->streams[0], GEN_B);
+	ck_assert_uint_eq(b->n.auth_fail, GEN_PKTS);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	verify_report_free(r);
+}
+END_TEST
+
 /* The JSON document is one line of balanced braces with the stable keys. */
 START_TEST(json_document)
 {
@@ -1140,6 +1184,7 @@ Suite *verify_suite(void)
 	tcase_add_test(t, keylog_authenticates);
 	tcase_add_test(t, keylog_flipped_bit);
 	tcase_add_test(t, keylog_same_ssrc_and_clear);
+	tcase_add_test(t, keyless_random_payloads);
 	suite_add_tcase(s, t);
 	return s;
 }
