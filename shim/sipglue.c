@@ -32,8 +32,10 @@
  * the oldest such call is evicted (its media ended, loudly).
  *
  * Locking: one mutex (sipg_mu) around the table, held while calling
- * shim_media_describe / shim_media_call_ended. Lock order: sipg_mu before
- * any media.c lock; nothing in media.c, timer.c or events.c takes sipg_mu.
+ * shim_media_describe / shim_media_call_ended / shim_status_refresh. Lock
+ * order: sipg_mu before any media.c lock and before events.c's; nothing in
+ * media.c, timer.c or events.c takes sipg_mu. After each message (lock
+ * released) the status file is refreshed with the streams' counters.
  */
 #include "config.h"
 
@@ -46,6 +48,7 @@
 #include <time.h>
 
 #include "sdp/sdp.h"
+#include "shim/events.h"
 #include "shim/shim.h"
 
 #define SIPG_MAX_CALLS 64
@@ -167,6 +170,8 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 	c->offer_by = SIDE_NONE;
 	shim_log(SHIM_LOG_INFO, "sip: call %.*s ended (%s)", (int)c->id_len,
 		 c->id, why);
+	/* The status file keeps the streams' final counters. */
+	shim_status_refresh();
 	shim_media_call_ended(c->id, c->id_len);
 }
 
@@ -584,6 +589,7 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	}
 out:
 	pthread_mutex_unlock(&sipg_mu);
+	shim_status_refresh();
 	return result;
 }
 
@@ -639,4 +645,5 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 		describe_lines(c, true);
 out:
 	pthread_mutex_unlock(&sipg_mu);
+	shim_status_refresh();
 }
