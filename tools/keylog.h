@@ -27,6 +27,8 @@
  *   "IPv4:port", "[IPv6]:port", "*:port", or "*". An absent field, "*",
  *   and the unspecified addresses 0.0.0.0 / [::] match any address: the
  *   shim may only know the wildcard address its socket is bound to.
+ *   These are RTP addresses: a reader matches SRTCP sent from the RTCP
+ *   ports through the SDP's RTCP port (or port + 1).
  *
  * SSRCs are not unique (two sipp instances both send 0xCA110000), so a
  * reader matches on the SSRC and on every address the record gives, and

@@ -578,6 +578,16 @@ static void handle_tcp(struct ctx *c, const struct pr_datagram *d)
 		}
 		t->next = c->tcp;
 		c->tcp = t;
+	} else if (d->resync) {
+		/* bytes missing before these: a message in the framer would
+		 * be glued to unrelated bytes, so start afresh */
+		struct sip_framer *nf = sip_framer_new(SIP_MAX_MSG);
+		if (nf == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		sip_framer_free(t->framer);
+		t->framer = nf;
 	}
 	if (sip_framer_feed(t->framer, d->data, d->len, tcp_frame, c) < 0)
 		c->err = -ENOMEM;
