@@ -40,12 +40,13 @@ static ssize_t hook_recv(struct shim_fd *f, struct msghdr *m, int flags)
 	return r;
 }
 
-static bool hook_stale(struct shim_fd *f, ssize_t r)
+static bool hook_stale(struct shim_fd *f, ssize_t r, int saved)
 {
 	if (r >= 0 || errno != ENOTSOCK)
 		return false;
 	shim_fd_remove(f->fd);
 	shim_fd_put(f);
+	errno = saved;
 	return true;
 }
 
@@ -189,12 +190,14 @@ static ssize_t hook_read(int fd, void *buf, size_t len)
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct shim_fd *f;
 	ssize_t r;
+	int saved;
 
 	shim_init();
 	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
 		return shim_real.read(fd, buf, len);
+	saved = errno;
 	r = hook_recv(f, &m, 0);
-	if (hook_stale(f, r))
+	if (hook_stale(f, r, saved))
 		return shim_real.read(fd, buf, len);
 	shim_fd_put(f);
 	return r;
@@ -210,14 +213,16 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	struct msghdr m = { .msg_iov = (struct iovec *)iov };
 	struct shim_fd *f;
 	ssize_t r;
+	int saved;
 
 	shim_init();
 	if (shim_in_shim || cnt < 0 || cnt > IOV_MAX ||
 	    (f = shim_fd_get(fd)) == NULL)
 		return shim_real.readv(fd, iov, cnt);
 	m.msg_iovlen = (size_t)cnt;
+	saved = errno;
 	r = hook_recv(f, &m, 0);
-	if (hook_stale(f, r))
+	if (hook_stale(f, r, saved))
 		return shim_real.readv(fd, iov, cnt);
 	shim_fd_put(f);
 	return r;

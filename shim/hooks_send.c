@@ -32,12 +32,13 @@ static ssize_t hook_send(struct shim_fd *f, const struct msghdr *m, int flags)
 /* write/writev on a number we track that is no socket any more (closed
  * behind our back by a libc-internal close, then reused for a file): the
  * entry is stale; forget it and let libc write. */
-static bool hook_stale(struct shim_fd *f, ssize_t r)
+static bool hook_stale(struct shim_fd *f, ssize_t r, int saved)
 {
 	if (r >= 0 || errno != ENOTSOCK)
 		return false;
 	shim_fd_remove(f->fd);
 	shim_fd_put(f);
+	errno = saved;
 	return true;
 }
 
@@ -123,12 +124,14 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct shim_fd *f;
 	ssize_t r;
+	int saved;
 
 	shim_init();
 	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
 		return shim_real.write(fd, buf, len);
+	saved = errno;
 	r = hook_send(f, &m, 0);
-	if (hook_stale(f, r))
+	if (hook_stale(f, r, saved))
 		return shim_real.write(fd, buf, len);
 	shim_fd_put(f);
 	return r;
@@ -139,6 +142,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	struct msghdr m = { .msg_iov = (struct iovec *)iov };
 	struct shim_fd *f;
 	ssize_t r;
+	int saved;
 
 	shim_init();
 	/* writev's own EINVAL for a bad count, not sendmsg's EMSGSIZE. */
@@ -146,8 +150,9 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	    (f = shim_fd_get(fd)) == NULL)
 		return shim_real.writev(fd, iov, cnt);
 	m.msg_iovlen = (size_t)cnt;
+	saved = errno;
 	r = hook_send(f, &m, 0);
-	if (hook_stale(f, r))
+	if (hook_stale(f, r, saved))
 		return shim_real.writev(fd, iov, cnt);
 	shim_fd_put(f);
 	return r;

@@ -26,8 +26,10 @@
  *             thread's buffer, so a packet the shim consumes never touches
  *             the client's memory, then copied out with the kernel's
  *             MSG_TRUNC / msg_flags / msg_namelen rules.
- * recv, TCP   straight into the client's buffers; each chunk the client
- *             consumes is handed to sipglue (stream = true) for framing.
+ * recv, TCP   straight into the client's buffers; a chunk the client
+ *             consumes that begins with a SIP message is handed to sipglue
+ *             (stream = true), which learns from it if it holds complete
+ *             message(s): the same per-read limit as for writes.
  *
  * Receive loop: a packet the shim consumes (ZRTP, SRTP failing auth, ...)
  * makes the real receive run again: a blocking socket keeps waiting, a
@@ -552,6 +554,10 @@ static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
 			return r;
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
+	}
+	if (!shim_sip_looks(head, hn)) {
+		errno = saved;
+		return r;
 	}
 	b = io_bufs();
 	p = iov_flat(msg->msg_iov, msg->msg_iovlen, avail, b ? b->rx : NULL,

@@ -40,6 +40,10 @@
 #include "shim/private.h"
 #include "shim/shim.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define REG_CAP (1u << 20)
 #define REG_MIN 1024u
 
@@ -73,6 +77,10 @@ void shim_registry_init(void)
 	}
 	reg_table = p;
 	reg_len = n;
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer does not scan mmap'ed memory; entries live here. */
+	__lsan_register_root_region(p, n * sizeof(*reg_table));
+#endif
 }
 
 /* Everything except refs, which stale readers may be reading. */

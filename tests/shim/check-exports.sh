@@ -1,0 +1,56 @@
+#!/bin/sh
+# libzrtpshim.so exports exactly the libc names listed in shim/exports.map
+# (issue item 6), and its crypto dependencies cannot clash with a client's
+# own copies: no libsrtp2/libsodium/libcrypto symbol is defined OR imported
+# dynamically, and none of those libraries is a DT_NEEDED dependency
+# (they are linked statically with their symbols made local).
+# Run from the top build directory (automake's test harness does).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+map="$here/../../shim/exports.map"
+so=./.libs/libzrtpshim.so
+[ -f "$so" ] || { echo "missing $so" >&2; exit 99; }
+[ -f "$map" ] || { echo "missing $map" >&2; exit 99; }
+fail=0
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+
+# The names between "global:" and "local:", one per line.
+sed -n '/global:/,/local:/p' "$map" | sed -e 's|/\*.*\*/||g' \
+	-e 's/global://; s/local://' | tr ';' '\n' | tr -d ' \t' |
+	grep -v '^$' | sort -u > "$tmp/want"
+nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' |
+	grep -v '^$' | sort -u > "$tmp/have"
+
+if ! cmp -s "$tmp/want" "$tmp/have"; then
+	echo "FAIL: exported names differ from shim/exports.map (< map, > .so):"
+	diff "$tmp/want" "$tmp/have" | grep '^[<>]'
+	fail=1
+else
+	echo "ok: exports are exactly the $(wc -l < "$tmp/want") names of shim/exports.map"
+fi
+
+# Dependency isolation: neither defined nor imported.
+leak=$(nm -D "$so" | awk '{print $NF}' |
+	grep -E '^(srtp_|sodium_|crypto_|randombytes_|EVP_|OPENSSL_|OSSL_|ERR_|RAND_|BN_|CRYPTO_|SHA[0-9]|HMAC|AES_)' || true)
+if [ -n "$leak" ]; then
+	echo "FAIL: libsrtp2/libsodium/OpenSSL symbols in the dynamic symbol table:"
+	echo "$leak" | head -n 20
+	fail=1
+else
+	echo "ok: no srtp_/sodium_/EVP_/OPENSSL_ symbol defined or imported"
+fi
+needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+bad=$(echo "$needed" | grep -E '^lib(srtp2|sodium|crypto|ssl)\.so' || true)
+if [ -n "$bad" ]; then
+	echo "FAIL: dynamic dependency on a library a client may carry:"
+	echo "$bad"
+	fail=1
+else
+	echo "ok: DT_NEEDED:" $needed
+fi
+if ldd "$so" 2>/dev/null | grep -E 'lib(srtp2|sodium|crypto|ssl)\.so'; then
+	echo "FAIL: ldd shows the above"
+	fail=1
+fi
+exit $fail
