@@ -64,7 +64,8 @@ void shim_real_init(void)
 
 static char side_name = '?';
 static int log_verbose;
-static atomic_int log_clear_warnings, log_failed, log_corrupt, log_other_slot;
+static atomic_int log_clear_warnings, log_failed, log_corrupt, log_other_slot,
+	log_attack;
 
 void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 {
@@ -82,6 +83,8 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 		atomic_fetch_add(&log_corrupt, 1);
 	if (strstr(line, "its own ZID"))
 		atomic_fetch_add(&log_other_slot, 1);
+	if (strstr(line, "POSSIBLE ATTACK"))
+		atomic_fetch_add(&log_attack, 1);
 	if (log_verbose || lvl <= SHIM_LOG_WARN)
 		dprintf(2, "  [%c %d] %s\n", side_name, (int)lvl, line);
 	errno = saved;
@@ -126,7 +129,7 @@ static struct shim_fd *track(int fd)
 	return f;
 }
 
-static int n_secure_events, n_failed_events, n_keylog;
+static int n_secure_events, n_failed_events, n_keylog, n_rs1_match;
 static char event_sas[32];
 
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
@@ -134,6 +137,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 {
 	if (ev->type == ZRTP_EV_SECURE) {
 		n_secure_events++;
+		n_rs1_match += ev->rs1_match;
 		snprintf(event_sas, sizeof event_sas, "%s", sas);
 	} else if (ev->type == ZRTP_EV_FAILED) {
 		n_failed_events++;
@@ -223,6 +227,7 @@ struct side_cfg {
 	bool reads;                 /* false: never reads its sockets */
 	enum shim_policy policy;
 	bool peer_signals_zrtp;     /* what the peer's SDP says */
+	bool spoil_peer_hash;       /* an a=zrtp-hash the Hello will not match */
 	int run_ms;
 	int nlines;                 /* m= lines of the call */
 	int rtp_fd[MAX_LINES], rtcp_fd[MAX_LINES];   /* bound by the parent */
@@ -247,7 +252,8 @@ struct side_result {
 	int peek_mismatch, peeks;
 	int first_pass_seq;         /* first RTP the shim let out in clear */
 	int held_after_pass;        /* held again after clear started */
-	int log_clear, log_failed, log_corrupt, log_other_slot;
+	int log_clear, log_failed, log_corrupt, log_other_slot, log_attack;
+	int rs1_match;
 	char err[200];
 };
 
@@ -424,6 +430,9 @@ static void side_run(struct side_cfg *c)
 			if (strnlen(theirs[l], 65) == 64) {
 				d[l].have_peer_hash = true;
 				memcpy(d[l].peer_hash, theirs[l], 65);
+				if (c->spoil_peer_hash)
+					d[l].peer_hash[10] =
+						d[l].peer_hash[10] == '0' ? '1' : '0';
 			}
 			d[l].have_peer = true;
 			memcpy(&d[l].peer_rtp, &c->peer_rtp[l], sizeof c->peer_rtp[l]);
@@ -519,6 +528,8 @@ out:
 	r.log_failed = atomic_load(&log_failed);
 	r.log_corrupt = atomic_load(&log_corrupt);
 	r.log_other_slot = atomic_load(&log_other_slot);
+	r.log_attack = atomic_load(&log_attack);
+	r.rs1_match = n_rs1_match;
 	if (write(c->result_fd, &r, sizeof r) != (ssize_t)sizeof r)
 		_exit(3);
 	_exit(0);
@@ -611,6 +622,8 @@ struct scenario {
 	bool a_peer_signals;        /* B's SDP carries a=zrtp-hash */
 	bool tamper;
 	bool corrupt_cache;
+	bool spoil_hash;            /* B is told a wrong a=zrtp-hash for A */
+	bool twice;                 /* run again on the same cache directory */
 	int run_ms;
 };
 
@@ -627,7 +640,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	o->ab.min_clear_seq = o->ba.min_clear_seq = -1;
 	snprintf(o->dir, sizeof o->dir, "/tmp/zs-media-test-%d-%s",
 		 (int)getpid(), sc->name);
-	mkdir(o->dir, 0700);
+	mkdir(o->dir, 0700);   /* may exist: a second run keeps the cache */
 	if (sc->corrupt_cache) {
 		char p[300];
 		snprintf(p, sizeof p, "%s/cache", o->dir);
@@ -676,6 +689,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	cb.hash_out = sc->b_shim ? hba[1] : -1;
 	cb.hash_in = sc->b_shim ? hab[0] : -1;
 	cb.result_fd = rb[1];
+	cb.spoil_peer_hash = sc->spoil_hash;
 	for (int l = 0; l < nl; l++) {
 		ca.rtp_fd[l] = afd[2 * l];
 		ca.rtcp_fd[l] = sc->mux ? -1 : afd[2 * l + 1];
@@ -930,6 +944,25 @@ static void judge_secure(const struct scenario *sc, const struct outcome *o)
 	      "cache and cache-1 in %s", p);
 }
 
+/* B was told a wrong a=zrtp-hash: the handshake must not complete and
+ * nothing may flow. */
+static void judge_spoiled(const struct outcome *o)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	CHECK(a->ran && b->ran, "sides ran");
+	CHECK(b->log_attack >= 1, "B reported the mismatch as an attack (%d)",
+	      b->log_attack);
+	CHECK(b->have_stats && strcmp(b->st.phase, "failed") == 0,
+	      "B failed (%s)", b->st.phase);
+	CHECK(a->have_stats && strcmp(a->st.phase, "secure") != 0,
+	      "A not secure (%s)", a->st.phase);
+	CHECK(a->secure_events == 0 && b->secure_events == 0, "no SECURE");
+	CHECK(o->ab.leaks == 0 && o->ba.leaks == 0, "nothing in clear");
+	CHECK(o->ab.rtp == 0 && o->ba.rtp == 0, "no media at all (%d, %d)",
+	      o->ab.rtp, o->ba.rtp);
+	CHECK(a->delivered_rtp == 0 && b->delivered_rtp == 0, "none delivered");
+}
+
 static void judge_tamper(const struct outcome *o)
 {
 	const struct side_result *b = &o->b;
@@ -997,6 +1030,12 @@ int main(void)
 		{ .name = "two-lines-multistream", .nlines = 2, .b_shim = true,
 		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
 		  .a_peer_signals = true, .run_ms = 3000 },
+		{ .name = "cache-continuity", .b_shim = true, .b_reads = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .twice = true, .run_ms = 1500 },
+		{ .name = "hello-hash-mismatch", .b_shim = true, .b_reads = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .spoil_hash = true, .run_ms = 2500 },
 		{ .name = "b-never-reads", .b_shim = true, .b_reads = false,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .run_ms = 4000 },
@@ -1021,11 +1060,26 @@ int main(void)
 		printf("scenario %s\n", sc->name);
 		fflush(stdout);
 		run_scenario(sc, &o);
+		if (sc->twice) {
+			/* The first call saved rs1 for each other; the second
+			 * (same directory: two cache files, slots in either
+			 * order) must find it. */
+			CHECK(o.a.rs1_match == 0 && o.b.rs1_match == 0,
+			      "first call: no cached secret");
+			CHECK(strcmp(o.a.st.phase, "secure") == 0,
+			      "first call secure");
+			run_scenario(sc, &o);
+			CHECK(o.a.rs1_match == 1 && o.b.rs1_match == 1,
+			      "second call: the cached secret matched (%d, %d)",
+			      o.a.rs1_match, o.b.rs1_match);
+		}
 		show("A", &o.a);
 		show("B", &o.b);
 		show_wire("A->B", &o.ab);
 		show_wire("B->A", &o.ba);
-		if (sc->b_shim) {
+		if (sc->spoil_hash) {
+			judge_spoiled(&o);
+		} else if (sc->b_shim) {
 			judge_secure(sc, &o);
 			if (sc->tamper)
 				judge_tamper(&o);
