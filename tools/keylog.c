@@ -244,7 +244,10 @@ int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 	uint8_t ssrc[4] = { (uint8_t)(e->ssrc >> 24), (uint8_t)(e->ssrc >> 16),
 			    (uint8_t)(e->ssrc >> 8), (uint8_t)e->ssrc };
 	puts_(&o, "SRTP ssrc=");
-	put_hex(&o, ssrc, 4);
+	if (e->any_ssrc)
+		put(&o, "*", 1);
+	else
+		put_hex(&o, ssrc, 4);
 	puts_(&o, " src=");
 	put_addr(&o, &e->src);
 	puts_(&o, " dst=");
@@ -331,6 +334,10 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 	} while (0)
 		if (KEY("ssrc")) {
 			ONCE(have_ssrc, "ssrc");
+			if (vlen == 1 && v[0] == '*') {
+				out->any_ssrc = true;
+				continue;
+			}
 			if (vlen > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
 				v += 2;
 				vlen -= 2;
@@ -540,10 +547,10 @@ int keylog_entry_match(const struct keylog_entry *e, uint32_t ssrc,
 		       const struct keylog_addr *src,
 		       const struct keylog_addr *dst)
 {
-	if (e->ssrc != ssrc)
+	if (!e->any_ssrc && e->ssrc != ssrc)
 		return -1;
 	int a = addr_match(&e->src, src), b = addr_match(&e->dst, dst);
 	if (a < 0 || b < 0)
 		return -1;
-	return a + b;
+	return a + b + (e->any_ssrc ? 0 : 2);
 }

@@ -16,7 +16,10 @@
  *   as are blank lines and lines whose first non-blank character is '#'.
  * - Then key=value fields separated by blanks, in any order. Unknown keys
  *   are ignored; a known key given twice is an error.
- * - ssrc (required): the sender's SSRC, 1-8 hex digits, optional 0x.
+ * - ssrc (required): the sender's SSRC, 1-8 hex digits, optional 0x, or
+ *   "*" for any SSRC between the given addresses (what the shim writes:
+ *   it makes the keys before the client has picked its SSRC, and the
+ *   client may change it).
  * - profile (required): AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,
  *   AES_CM_256_HMAC_SHA1_80 or AES_CM_256_HMAC_SHA1_32 (RFC 3711, RFC
  *   6188 names as in RFC 4568). SRTCP uses the same master key and salt
@@ -64,6 +67,7 @@ struct keylog_addr {
 
 struct keylog_entry {
 	uint32_t ssrc;
+	bool any_ssrc;             /* "ssrc=*" */
 	struct keylog_addr src, dst;
 	enum keylog_profile profile;
 	uint8_t key[KEYLOG_MAX_KEY_LEN];
@@ -113,8 +117,9 @@ int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 
 /*
  * How well a record matches a packet from src to dst with this SSRC:
- * -1 for no match, else the number of address parts (ip/port of src and
- * dst) the record pins down, 0..4: higher is more specific.
+ * -1 for no match, else the number of parts (ip/port of src and dst,
+ * and twice for the SSRC) the record pins down, 0..6: higher is more
+ * specific.
  */
 int keylog_entry_match(const struct keylog_entry *e, uint32_t ssrc,
 		       const struct keylog_addr *src,

@@ -687,8 +687,10 @@ static int session_new(const struct keylog_entry *e, srtp_t *out)
 	memcpy(key, e->key, e->key_len);
 	memcpy(key + e->key_len, e->salt, KEYLOG_SALT_LEN);
 	pol.key = key;
-	pol.ssrc.type = ssrc_specific;
-	pol.ssrc.value = e->ssrc;
+	/* ssrc=*: a template libsrtp clones per SSRC on its first
+	 * authenticated packet (a failed try creates nothing) */
+	pol.ssrc.type = e->any_ssrc ? ssrc_any_inbound : ssrc_specific;
+	pol.ssrc.value = e->any_ssrc ? 0 : e->ssrc;
 	/* The largest replay window libsrtp takes: captures reorder. */
 	pol.window_size = 0x7fff;
 	pol.allow_repeat_tx = 1;
@@ -702,8 +704,9 @@ static int session_new(const struct keylog_entry *e, srtp_t *out)
  * replay window already saw - a duplicate in the capture - is retried in
  * a scratch session carrying the stream's rollover counter.
  */
-static bool try_unprotect(struct ctx *c, size_t ei, bool rtcp, uint8_t *buf,
-			  int *len, const uint8_t *orig, size_t orig_len)
+static bool try_unprotect(struct ctx *c, size_t ei, bool rtcp, uint32_t ssrc,
+			  uint8_t *buf, int *len, const uint8_t *orig,
+			  size_t orig_len)
 {
 	if (c->session_bad[ei])
 		return false;
@@ -724,9 +727,10 @@ static bool try_unprotect(struct ctx *c, size_t ei, bool rtcp, uint8_t *buf,
 	if (session_new(e, &scratch) < 0)
 		return false;
 	uint32_t roc = 0;
-	if (!rtcp && srtp_get_stream_roc(c->sessions[ei], e->ssrc, &roc) ==
+	/* (an ssrc=* scratch session has no stream yet to carry it: ROC 0) */
+	if (!rtcp && srtp_get_stream_roc(c->sessions[ei], ssrc, &roc) ==
 			     srtp_err_status_ok)
-		(void)srtp_set_stream_roc(scratch, e->ssrc, roc);
+		(void)srtp_set_stream_roc(scratch, ssrc, roc);
 	memcpy(buf, orig, orig_len);
 	*len = (int)orig_len;
 	st = rtcp ? srtp_unprotect_rtcp(scratch, buf, len)
@@ -792,8 +796,8 @@ static enum rec_auth authenticate(struct ctx *c, const struct pr_datagram *d,
 	if (d->len > 65536)
 		return AUTH_FAIL;
 	for (size_t i = 0; i < n; i++)
-		if (try_unprotect(c, cand[i].entry, rtcp, buf, out_len, d->data,
-				  d->len))
+		if (try_unprotect(c, cand[i].entry, rtcp, ssrc, buf, out_len,
+				  d->data, d->len))
 			return AUTH_OK;
 	return AUTH_FAIL;
 }

@@ -264,6 +264,7 @@ struct gen_opts {
 	bool duplicate;            /* a retransmitted duplicate packet */
 	bool same_ssrc;            /* both sides use SSRC 0xCA110000 (sipp) */
 	bool wildcard;             /* the key log gives no addresses */
+	bool any_ssrc;             /* ... and ssrc=* with RTCP lines, as the shim */
 	bool clear_b;              /* side B sends cleartext instead */
 	bool noise_b;              /* ... random bytes (like u-law white noise) */
 	uint8_t pt_b;              /* side B's payload type */
@@ -318,6 +319,21 @@ static void gen_capture(const char *pcap, const char *keylog, struct gen_opts *g
 			ck_assert_int_eq(keylog_addr_parse(b, strlen(b), &e.dst), 0);
 		}
 		char line[KEYLOG_LINE_MAX];
+		if (g->any_ssrc) {
+			/* the shim's lines: "*:PORT" for its own side, the
+			 * peer's address, one line per RTP and RTCP direction */
+			e.any_ssrc = true;
+			char a[32], b[32];
+			for (int rtcp = 0; rtcp < 2; rtcp++) {
+				snprintf(a, sizeof(a), "*:%u", (s ? GEN_B : GEN_A) + rtcp);
+				snprintf(b, sizeof(b), "127.0.0.1:%u", (s ? GEN_A : GEN_B) + rtcp);
+				ck_assert_int_eq(keylog_addr_parse(a, strlen(a), &e.src), 0);
+				ck_assert_int_eq(keylog_addr_parse(b, strlen(b), &e.dst), 0);
+				ck_assert_int_gt(keylog_format(line, sizeof(line), &e), 0);
+				fputs(line, kf);
+			}
+			continue;
+		}
 		ck_assert_int_gt(keylog_format(line, sizeof(line), &e), 0);
 		fputs(line, kf);
 	}
@@ -451,6 +467,22 @@ START_TEST(keylog_parse_good)
 	ck_assert_int_eq(keylog_parse_line(z, strlen(z), &e, why, sizeof(why)), 1);
 	ck_assert(e.src.any_ip && !e.src.any_port);
 	ck_assert_uint_eq(e.src.port, 7078);
+	ck_assert(!e.any_ssrc);
+
+	/* the shim's line: any SSRC, its own side as *:PORT, extra fields */
+	const char *sh = "SRTP ssrc=* src=*:7078 dst=127.0.0.1:7178 profile=AES_CM_128_HMAC_SHA1_80 "
+			 "key=00000000000000000000000000000000 salt=0000000000000000000000000000 "
+			 "stream=call1.audio";
+	ck_assert_int_eq(keylog_parse_line(sh, strlen(sh), &e, why, sizeof(why)), 1);
+	ck_assert(e.any_ssrc);
+	n = keylog_format(out, sizeof(out), &e);
+	ck_assert_int_gt(n, 0);
+	ck_assert(strncmp(out, "SRTP ssrc=* src=*:7078 dst=127.0.0.1:7178 ", 42) == 0);
+	struct keylog_addr pa, pb;
+	ck_assert_int_eq(keylog_addr_parse("127.0.0.1:7078", 14, &pa), 0);
+	ck_assert_int_eq(keylog_addr_parse("127.0.0.1:7178", 14, &pb), 0);
+	ck_assert_int_eq(keylog_entry_match(&e, 0x12345678u, &pa, &pb), 3);
+	ck_assert_int_eq(keylog_entry_match(&e, 0x12345678u, &pb, &pa), -1);
 }
 END_TEST
 
@@ -569,13 +601,13 @@ START_TEST(keylog_matching)
 	ck_assert_int_eq(keylog_addr_parse("127.0.0.1:16000", 15, &a), 0);
 	ck_assert_int_eq(keylog_addr_parse("127.0.0.1:16100", 15, &b), 0);
 	ck_assert_int_eq(keylog_addr_parse("127.0.0.2:16000", 15, &c), 0);
-	ck_assert_int_eq(keylog_entry_match(&kl.entries[0], 0xca110000u, &a, &b), 4);
+	ck_assert_int_eq(keylog_entry_match(&kl.entries[0], 0xca110000u, &a, &b), 6);
 	ck_assert_int_eq(keylog_entry_match(&kl.entries[0], 0xca110000u, &b, &a), -1);
 	ck_assert_int_eq(keylog_entry_match(&kl.entries[0], 0xca110000u, &c, &b), -1);
 	ck_assert_int_eq(keylog_entry_match(&kl.entries[0], 0xca110001u, &a, &b), -1);
-	ck_assert_int_eq(keylog_entry_match(&kl.entries[1], 0xca110000u, &b, &a), 1);
+	ck_assert_int_eq(keylog_entry_match(&kl.entries[1], 0xca110000u, &b, &a), 3);
 	ck_assert_int_eq(keylog_entry_match(&kl.entries[1], 0xca110000u, &a, &b), -1);
-	ck_assert_int_eq(keylog_entry_match(&kl.entries[2], 0xca110000u, &c, &b), 0);
+	ck_assert_int_eq(keylog_entry_match(&kl.entries[2], 0xca110000u, &c, &b), 2);
 	keylog_free(&kl);
 	ck_assert_ptr_null(kl.entries);
 }
@@ -1044,6 +1076,16 @@ START_TEST(keylog_same_ssrc_and_clear)
 	struct verify_report *r = run(pcap, keys, NULL);
 	struct totals t = totals_of(&r->streams[0]);
 	ck_assert_uint_eq(t.auth_ok, 2 * GEN_PKTS + 2);
+	ck_assert_uint_eq(t.auth_fail, 0);
+	ck_assert_int_eq(r->verdict, VERIFY_PASS);
+	verify_report_free(r);
+
+	/* the shim's own key log shape: ssrc=*, our side as *:PORT */
+	struct gen_opts g1 = { .any_ssrc = true, .duplicate = true };
+	gen_capture(pcap, keys, &g1);
+	r = run(pcap, keys, NULL);
+	t = totals_of(&r->streams[0]);
+	ck_assert_uint_eq(t.auth_ok, 2 * GEN_PKTS + 1 + 2);
 	ck_assert_uint_eq(t.auth_fail, 0);
 	ck_assert_int_eq(r->verdict, VERIFY_PASS);
 	verify_report_free(r);
