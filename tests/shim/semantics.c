@@ -750,6 +750,130 @@ START_TEST(test_close_and_reuse)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* a media fd: the shim consumes some packets, the client never sees   */
+
+static void rtp_pkt(uint8_t *p, size_t n, uint32_t ssrc, uint16_t seq)
+{
+	memset(p, 0x33, n);
+	p[0] = 0x80;
+	p[1] = 0;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[8] = (uint8_t)(ssrc >> 24);
+	p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8);
+	p[11] = (uint8_t)ssrc;
+}
+
+static void wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+}
+
+/*
+ * A sends an RTP stream: under the shim A becomes media (adopted: no SDP)
+ * and, with no ZRTP peer, cleartext RTP arriving on A is consumed (DESIGN:
+ * nothing clear while negotiating). So the expectations differ by design
+ * here, and only here: with the shim a consumed packet is invisible -- a
+ * non-blocking recv says EAGAIN, a blocking one waits out SO_RCVTIMEO,
+ * MSG_PEEK shows the next packet the client would get, recvmmsg counts
+ * only delivered packets -- and everything else on A still follows the
+ * kernel's rules (MSG_TRUNC, msg_flags, names). B's RTP never has two
+ * consecutive sequence numbers, so B itself is never adopted.
+ */
+START_TEST(test_media_fd)
+{
+	const char *want = getenv("ZS_EXPECT_SHIM");
+	const bool shim = want != NULL && strcmp(want, "1") == 0;
+	struct sockaddr_in a, b, from;
+	int fa = udp_bound(&a, SOCK_NONBLOCK), fb = udp_bound(&b, 0);
+	uint8_t rtp[172], x[300], in[400];
+	struct mmsghdr mv[8];
+	struct iovec iv[8];
+	uint8_t bufs[8][400];
+
+	for (int i = 0; i < 4; i++) {
+		rtp_pkt(rtp, sizeof(rtp), 0x11223344, (uint16_t)(100 + i));
+		send_to(fa, &b, rtp, sizeof(rtp));
+	}
+	/* only a packet the shim consumes is queued */
+	rtp_pkt(rtp, sizeof(rtp), 0x55, 1);
+	send_to(fb, &a, rtp, sizeof(rtp));
+	wait_readable(fa);
+	if (shim) {
+		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), -1);
+		ck_assert_int_eq(errno, EAGAIN);
+	} else {
+		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), 172);
+	}
+
+	/* consumed packet, then X: peek shows what the client gets */
+	rtp_pkt(rtp, sizeof(rtp), 0x66, 9);
+	send_to(fb, &a, rtp, sizeof(rtp));
+	fill(x, sizeof(x), 31);
+	send_to(fb, &a, x, sizeof(x));
+	wait_readable(fa);
+	ck_assert_int_eq(recv(fa, in, sizeof(in), MSG_PEEK), shim ? 300 : 172);
+	ck_assert_int_eq(recv(fa, in, sizeof(in), MSG_PEEK), shim ? 300 : 172);
+	ck_assert_int_eq(recv(fa, in, 10, MSG_PEEK | MSG_TRUNC),
+			 shim ? 300 : 172);
+	if (!shim)
+		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), 172);
+	{
+		struct iovec v[2] = { { in, 60 }, { in + 60, 40 } };
+		struct msghdr m = { .msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = v, .msg_iovlen = 2 };
+		memset(in, 0, sizeof(in));
+		ck_assert_int_eq(recvmsg(fa, &m, 0), 100);
+		ck_assert_int_ne(m.msg_flags & MSG_TRUNC, 0);
+		ck_assert_int_eq(m.msg_namelen, sizeof(from));
+		ck_assert_int_eq(from.sin_port, b.sin_port);
+		ck_assert_int_eq(memcmp(in, x, 100), 0);
+		ck_assert_int_eq(in[100], 0);
+	}
+	ck_assert_int_eq(recv(fa, in, sizeof(in), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	/* recvmmsg: rtp, Y1, rtp, Y2 queued */
+	for (int i = 0; i < 2; i++) {
+		rtp_pkt(rtp, sizeof(rtp), 0x77 + (unsigned)i, 40);
+		send_to(fb, &a, rtp, sizeof(rtp));
+		fill(x, 50 + (size_t)i, 50 + (unsigned)i);
+		send_to(fb, &a, x, 50 + (size_t)i);
+	}
+	wait_readable(fa);
+	memset(mv, 0, sizeof(mv));
+	for (int i = 0; i < 8; i++) {
+		iv[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		mv[i].msg_hdr.msg_iov = &iv[i];
+		mv[i].msg_hdr.msg_iovlen = 1;
+	}
+	ck_assert_int_eq(recvmmsg(fa, mv, 8, 0, NULL), shim ? 2 : 4);
+	ck_assert_uint_eq(mv[shim ? 0 : 1].msg_len, 50);
+	ck_assert_uint_eq(mv[shim ? 1 : 3].msg_len, 51);
+	fill(x, 51, 51);
+	ck_assert_int_eq(memcmp(bufs[shim ? 1 : 3], x, 51), 0);
+
+	/* blocking with SO_RCVTIMEO: a consumed packet does not end the wait */
+	ck_assert_int_eq(fcntl(fa, F_SETFL, 0), 0);
+	set_rcvtimeo(fa, 100);
+	rtp_pkt(rtp, sizeof(rtp), 0x99, 7);
+	send_to(fb, &a, rtp, sizeof(rtp));
+	if (shim) {
+		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), -1);
+		ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+	} else {
+		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), 172);
+	}
+	close(fa);
+	close(fb);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* errno: identical with and without the shim                          */
 
 START_TEST(test_errno)
@@ -907,6 +1031,7 @@ static Suite *semantics_suite(void)
 	tcase_add_test(tc, test_fork_during_traffic);
 	tcase_add_test(tc, test_dup2_over_tracked);
 	tcase_add_test(tc, test_close_and_reuse);
+	tcase_add_test(tc, test_media_fd);
 	tcase_add_test(tc, test_errno);
 	tcase_add_test(tc, test_fcntl64);
 	tcase_add_test(tc, test_tcp_stream);
