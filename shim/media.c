@@ -145,7 +145,7 @@ struct shim_media {
 	struct zrtp_stream *zs;
 	bool started;
 	enum media_phase phase;
-	bool fail_logged, clear_logged;
+	bool fail_logged, clear_logged, client_zrtp_logged;
 	srtp_t tx, rx;
 	char sas[32];
 	uint64_t last_log_auth, last_log_early;
@@ -211,6 +211,21 @@ static socklen_t sa_len(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6)
 		return sizeof(struct sockaddr_in6);
 	return 0;
+}
+
+/* A peer address we can send to: not the unspecified address, not port 0. */
+static bool sa_usable(const struct sockaddr_storage *ss)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+	if (sa_port(ss) == 0)
+		return false;
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr !=
+		       htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
+			      &any6, sizeof any6) != 0;
+	return false;
 }
 
 static bool sa_copy(struct sockaddr_storage *dst, const struct sockaddr *src,
@@ -1010,8 +1025,9 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 	if (r == 0) {
 		if (d->peer_signals_zrtp)
 			s->peer_signals_zrtp = true;
-		if (d->have_peer) {
-			/* A re-INVITE may move the peer: follow it. */
+		if (d->have_peer && sa_usable(&d->peer_rtp)) {
+			/* A re-INVITE may move the peer: follow it (but not
+			 * to the c=0.0.0.0 / port 0 of a hold or a refusal). */
 			s->peer_rtp = d->peer_rtp;
 			s->peer_rtcp = d->peer_rtcp;
 			s->peer_mux = d->peer_mux;
@@ -1202,14 +1218,40 @@ void shim_media_call_ended(const char *call_id, size_t len)
 
 /* --- outgoing ------------------------------------------------------------- */
 
+/*
+ * The client sends ZRTP itself (a native ZRTP endpoint run under the
+ * shim). Its packets pass untouched, but our engine answers the peer on
+ * the same port, so the two handshakes will fight: say so once. Standing
+ * aside is not done automatically: a client whose own ZRTP fails may fall
+ * back to clear RTP, which the policy forbids.
+ */
+static void note_client_zrtp(struct shim_fd *f)
+{
+	struct shim_media *s = media_get(f);
+	if (!s)
+		return;
+	pthread_mutex_lock(s->mu);
+	if (!s->client_zrtp_logged) {
+		s->client_zrtp_logged = true;
+		shim_log(SHIM_LOG_WARN, "media %s: the client speaks ZRTP itself; "
+			 "its ZRTP passes untouched but the shim's own handshake "
+			 "on this port will compete with it: run native ZRTP "
+			 "clients without the shim", s->name);
+	}
+	pthread_mutex_unlock(s->mu);
+	stream_put(s);
+}
+
 enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 				      size_t len, const struct sockaddr *to,
 				      socklen_t tolen, const uint8_t **out,
 				      size_t *out_len)
 {
-	if (pkt_is_stun(pkt, len) || pkt_is_zrtp(pkt, len) ||
-	    !pkt_is_rtp2(pkt, len))
+	if (pkt_is_stun(pkt, len) || !pkt_is_rtp2(pkt, len)) {
+		if (pkt_is_zrtp(pkt, len))
+			note_client_zrtp(f);
 		return SHIM_PASS;
+	}
 	struct shim_media *s = media_get(f);
 	if (!s)
 		return SHIM_PASS;
