@@ -442,7 +442,10 @@ static bool sip_mime_delimiter_at(const char *b, size_t len, size_t pos,
 		*next = i + 1;
 		return true;
 	}
-	if (i >= len && *kind == 2) {
+	if (i >= len) {
+		/* at the very end of the body, with or without its "--":
+		 * the last part is delimited, whatever the sender forgot */
+		*kind = 2;
 		*next = len;
 		return true;
 	}

@@ -791,6 +791,27 @@ START_TEST(test_parse_multipart_rfc2046_5_1_1)
 	ck_assert_int_eq(sip_msg_parse(d, len, true, &m), 0);
 	ck_slice(m.sdp, "v=0\no=first");
 	free(d);
+	/* every prefix of a multipart datagram (no Content-Length): the
+	 * delimiter search must stop at the end of the bytes */
+	s = "INVITE sip:b@c SIP/2.0\r\nCall-ID: mp\r\nCSeq: 1 INVITE\r\n"
+	    "Content-Type: multipart/mixed;boundary=b1\r\n\r\n"
+	    "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+	    "--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b1--";
+	len = strlen(s);
+	for (size_t k = 0; k <= len; k++) {
+		d = dup_exact(s, k);
+		int rc = sip_msg_parse(d, k, false, &m);
+
+		ck_assert_msg(rc == 0 || rc == -EINVAL, "prefix %zu: %d", k, rc);
+		/* the SDP part is found only once its delimiter is there */
+		if (rc == 0 && m.sdp.p != NULL)
+			ck_slice(m.sdp, "v=0");
+		if (k == len || k == len - 2)
+			ck_assert_msg(rc == 0 && m.sdp.p != NULL, "prefix %zu: %d", k, rc);
+		if (k == len - 1 || k == len - 3)
+			ck_assert_int_eq(rc, -EINVAL);
+		free(d);
+	}
 	/* a boundary that only prefixes a line inside a part is no delimiter */
 	s = mk(0, "INVITE sip:b@c SIP/2.0\r\nCall-ID: mp\r\nCSeq: 1 INVITE\r\n"
 	       "Content-Type: multipart/mixed;boundary=b1\r\n",
@@ -946,6 +967,8 @@ START_TEST(test_oa_update_rfc3311_5)
 	ck_role(classify(resp("200 OK", "40 UPDATE"), sdp_answer, true), SIP_SDP_ANSWER);
 	ck_role(classify(req("UPDATE", 41), "", false), SIP_SDP_NONE);
 	ck_role(classify(resp("491 Request Pending", "41 UPDATE"), "", true), SIP_SDP_NONE);
+	ck_role(classify(resp("488 Not Acceptable Here", "41 UPDATE"), sdp_answer, true), SIP_SDP_NONE);
+	ck_role(classify(resp("183 Session Progress", "41 UPDATE"), sdp_answer, true), SIP_SDP_NONE);
 }
 END_TEST
 
@@ -977,10 +1000,11 @@ START_TEST(test_oa_ends_media)
 		"603 Decline", "699 Whatever",
 	};
 	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
-		c = classify(resp(fails[i], "10 INVITE"), "", true);
+		c = classify(resp(fails[i], "10 INVITE"), i % 2 ? sdp_answer : "", true);
 		ck_assert_int_eq(c.rc, 0);
 		ck_assert_msg(c.di.ends_media, "%s", fails[i]);
 		ck_assert_int_eq(c.di.sdp_role, SIP_SDP_NONE);
+		ck_assert_int_eq(c.di.status, atoi(fails[i]));
 	}
 	/* ...and nothing else does */
 	ck_role(classify(resp("200 OK", "60 BYE"), "", false), SIP_SDP_NONE);
@@ -1154,6 +1178,7 @@ static void corpus_build(struct corpus *c, bool fixtures)
 	char dir[4096];
 	DIR *d = fixtures_open(dir, sizeof(dir));
 	struct dirent *e;
+	size_t builtin = c->n_msgs;
 
 	if (d == NULL)
 		return;
@@ -1179,6 +1204,8 @@ static void corpus_build(struct corpus *c, bool fixtures)
 		free(p);
 	}
 	closedir(d);
+	/* the captures hold at least ten messages with Content-Length */
+	ck_assert_uint_ge(c->n_msgs, builtin + 10);
 }
 
 static void corpus_free(struct corpus *c)
@@ -1360,6 +1387,7 @@ START_TEST(test_framer_not_sip)
 		"EHLO mail.example.org\r\n",
 		"INVITE sip:a@b SIP/2.1\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n",
 		"SIP/2.0 99 x\r\nContent-Length: 0\r\n\r\n",
+		"INVITE bob SIP/2.0\r\nContent-Length: 0\r\n\r\n",
 		"  indented\r\n",
 		"x\ty\r\n",
 	};
@@ -1461,6 +1489,35 @@ START_TEST(test_framer_oversize)
 	ck_assert_uint_eq(col.msg_len[0], strlen(next));
 	free(col.out);
 
+	/* a skipped body that does not end its line: the next message
+	 * starts right after its last byte */
+	const char *im = mk(2, "MESSAGE sip:bob@example.org SIP/2.0\r\nCall-ID: im\r\n"
+			    "CSeq: 5 MESSAGE\r\nContent-Type: text/plain\r\n",
+			    "a long text with no line end at its end, a long text with no line "
+			    "end at its end, a long text with no line end at its end.");
+	const char *ack = "ACK sip:b@c SIP/2.0\r\nCall-ID: k\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+
+	snprintf(s, sizeof(s), "%s%s", im, ack);
+	ck_assert_uint_gt(strlen(im), 200);
+	ck_assert_uint_lt(strstr(im, "\r\n\r\n") - im, 200);
+	frame_bytes(s, strlen(s), 200, &col);
+	ck_assert_uint_eq(col.n_msgs, 1);
+	ck_assert_uint_eq(col.msg_off[0], strlen(im));
+	ck_assert_uint_eq(col.msg_len[0], strlen(ack));
+	free(col.out);
+
+	/* a header block cut at max_msg just where a header's value looks
+	 * like a start line: the rest of that line is not a message */
+	n = (size_t)snprintf(s, sizeof(s), "OPTIONS sip:a@b SIP/2.0\r\nSubject: ");
+	while (n < 200)
+		s[n++] = 'x';
+	snprintf(s + n, sizeof(s) - n,
+		 "BYE sip:x@y SIP/2.0\r\nCall-ID: y\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+	frame_bytes(s, strlen(s), 200, &col);
+	ck_assert_uint_eq(col.n_msgs, 0);
+	ck_assert_uint_eq(col.out_len, strlen(s));
+	free(col.out);
+
 	/* a body bigger than max_msg, fed in pieces: never held over it */
 	struct corpus c;
 
@@ -1496,6 +1553,229 @@ START_TEST(test_framer_binary_body)
 	ck_assert_uint_eq(col.n_msgs, 1);
 	ck_assert_uint_eq(col.msg_len[0], (size_t)n + sizeof(body));
 	free(col.out);
+}
+END_TEST
+
+/* --- the captured corpus (tests/data/sip) ------------------------------ */
+
+/* Read dir/name into a heap buffer of exactly its size. */
+static uint8_t *fixture_read(const char *dir, const char *name, size_t *len)
+{
+	char path[8192];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	uint8_t *p = file_read(path, len);
+
+	if (p == NULL)
+		return NULL;
+	uint8_t *d = dup_exact(p, *len);
+
+	free(p);
+	return d;
+}
+
+static bool slice_eq_str(struct sip_slice s, const char *v, size_t vlen)
+{
+	return s.p != NULL && s.len == vlen && memcmp(s.p, v, vlen) == 0;
+}
+
+/* Check one parsed message against its .expect (fields up to "sdp"). */
+static void expect_check(const char *name, const struct sip_msg *m,
+			 const char *exp, size_t exp_len)
+{
+	const char *p = exp, *end = exp + exp_len;
+	int checked = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(le - p));
+
+		if (sp != NULL) {
+			size_t kl = (size_t)(sp - p);
+			const char *v = sp + 1;
+			size_t vl = (size_t)(le - v);
+			char num[32];
+
+			snprintf(num, sizeof(num), "%.*s", (int)(vl < 31 ? vl : 31), v);
+			if (kl == 4 && memcmp(p, "kind", 4) == 0) {
+				ck_assert_msg((m->kind == SIP_REQUEST) == (vl == 7 && memcmp(v, "request", 7) == 0),
+					      "%s: kind", name);
+				checked++;
+			} else if (kl == 6 && memcmp(p, "method", 6) == 0) {
+				ck_assert_msg(slice_eq_str(m->method, v, vl), "%s: method %.*s", name,
+					      (int)m->method.len, m->method.p);
+				checked++;
+			} else if (kl == 6 && memcmp(p, "status", 6) == 0) {
+				ck_assert_msg(m->status == atoi(num), "%s: status %d", name, m->status);
+				checked++;
+			} else if (kl == 7 && memcmp(p, "call-id", 7) == 0) {
+				ck_assert_msg(slice_eq_str(m->call_id, v, vl), "%s: call-id", name);
+				checked++;
+			} else if (kl == 4 && memcmp(p, "cseq", 4) == 0) {
+				ck_assert_msg(m->cseq == strtoul(num, NULL, 10), "%s: cseq", name);
+				checked++;
+			} else if (kl == 14 && memcmp(p, "content-length", 14) == 0) {
+				if (vl == 4 && memcmp(v, "none", 4) == 0)
+					ck_assert_msg(!m->has_content_length, "%s: has CL", name);
+				else
+					ck_assert_msg(m->has_content_length &&
+						      m->content_length == strtoul(num, NULL, 10),
+						      "%s: content-length %zu", name, m->content_length);
+				checked++;
+			} else if (kl == 3 && memcmp(p, "sdp", 3) == 0) {
+				bool yes = vl == 3 && memcmp(v, "yes", 3) == 0;
+
+				ck_assert_msg((m->sdp.p != NULL) == yes, "%s: sdp", name);
+				if (yes)
+					ck_assert_msg(m->sdp.p == m->body.p && m->sdp.len == m->body.len,
+						      "%s: sdp is not the body", name);
+				checked++;
+			}
+		}
+		p = le + 1;
+	}
+	ck_assert_msg(checked >= 6, "%s: .expect has only %d known lines", name, checked);
+}
+
+/* every .sip parses (UDP) as its .expect says; prefixes never crash */
+START_TEST(test_fixtures_expect)
+{
+	char dir[4096];
+	DIR *d = fixtures_open(dir, sizeof(dir));
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "sip fixtures: SKIPPED, no tests/data/sip (set ZS_SRCDIR)\n");
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t nl = strlen(e->d_name);
+		size_t len = 0, elen = 0;
+		char ename[1024];
+		struct sip_msg m;
+
+		if (nl < 5 || nl > 1000 || strcmp(e->d_name + nl - 4, ".sip") != 0)
+			continue;
+		uint8_t *p = fixture_read(dir, e->d_name, &len);
+
+		ck_assert_ptr_nonnull(p);
+		snprintf(ename, sizeof(ename), "%.*s.expect", (int)(nl - 4), e->d_name);
+		uint8_t *x = fixture_read(dir, ename, &elen);
+
+		int rc = sip_msg_parse(p, len, false, &m);
+
+		ck_assert_msg(rc == 0, "%s: %d", e->d_name, rc);
+		if (x != NULL) {
+			expect_check(e->d_name, &m, (const char *)x, elen);
+			n++;
+		}
+		/* a message with Content-Length is a whole TCP message too */
+		if (m.has_content_length)
+			ck_assert_msg(sip_msg_parse(p, len, true, &m) == 0, "%s: TCP", e->d_name);
+		else
+			ck_assert_int_eq(sip_msg_parse(p, len, true, &m), -EBADMSG);
+		struct sip_dialog_info di;
+
+		sip_dialog_classify(&m, false, &di);
+		sip_dialog_classify(&m, true, &di);
+		for (size_t k = 0; k < len; k += 3) {
+			struct sip_msg t;
+
+			(void)parse_n(p, k, false, &t);
+		}
+		free(x);
+		free(p);
+	}
+	closedir(d);
+	ck_assert_msg(n >= 10, "only %d .expect files", n);
+}
+END_TEST
+
+/* Frames of a tcp/NAME.frames file: the message offsets and lengths. */
+static void frames_load(const char *txt, size_t len, struct corpus *c)
+{
+	const char *p = txt, *end = txt + len;
+	size_t covered = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		char line[512];
+		size_t off = 0, n = 0;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(le - p < 511 ? le - p : 511), p);
+		if (sscanf(line, "message %zu %zu", &off, &n) == 2) {
+			ck_assert_uint_lt(c->n_msgs, MAX_FRAMES);
+			c->msg_off[c->n_msgs] = off;
+			c->msg_len[c->n_msgs] = n;
+			c->n_msgs++;
+		} else if (sscanf(line, "passthrough %zu %zu", &off, &n) != 2) {
+			ck_assert_msg(line[0] == '\0', "bad .frames line %s", line);
+			p = le + 1;
+			continue;
+		}
+		ck_assert_uint_eq(off, covered);
+		covered += n;
+		p = le + 1;
+	}
+	ck_assert_uint_eq(covered, c->len);
+}
+
+/* tcp/NAME.stream: real SIP-over-TCP byte streams, in every split */
+START_TEST(test_fixtures_tcp_streams)
+{
+	char dir[4096], tdir[4200];
+	DIR *d = fixtures_open(dir, sizeof(dir));
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "sip tcp fixtures: SKIPPED, no tests/data/sip (set ZS_SRCDIR)\n");
+		return;
+	}
+	closedir(d);
+	snprintf(tdir, sizeof(tdir), "%s/tcp", dir);
+	d = opendir(tdir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t nl = strlen(e->d_name);
+		char fname[1024];
+		size_t flen = 0;
+		struct corpus c;
+
+		if (nl < 8 || nl > 1000 || strcmp(e->d_name + nl - 7, ".stream") != 0)
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.data = fixture_read(tdir, e->d_name, &c.len);
+		ck_assert_ptr_nonnull(c.data);
+		snprintf(fname, sizeof(fname), "%.*s.frames", (int)(nl - 7), e->d_name);
+		uint8_t *fr = fixture_read(tdir, fname, &flen);
+
+		ck_assert_msg(fr != NULL, "%s has no .frames", e->d_name);
+		frames_load((const char *)fr, flen, &c);
+		free(fr);
+		feed_check(&c, NULL, 0, SIP_MAX_MSG, e->d_name);
+		for (size_t k = 0; k <= c.len; k++)
+			feed_check(&c, &k, 1, SIP_MAX_MSG, e->d_name);
+		size_t *cuts = malloc(c.len * sizeof(*cuts));
+
+		ck_assert_ptr_nonnull(cuts);
+		for (size_t i = 0; i + 1 < c.len; i++)
+			cuts[i] = i + 1;
+		feed_check(&c, cuts, c.len - 1, SIP_MAX_MSG, e->d_name);
+		free(cuts);
+		for (size_t i = 0; i < c.n_msgs; i++) {
+			struct sip_msg m;
+
+			ck_assert_int_eq(parse_n(c.data + c.msg_off[i], c.msg_len[i], true, &m), 0);
+		}
+		corpus_free(&c);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 1);
 }
 END_TEST
 
@@ -1543,6 +1823,12 @@ Suite *sip_suite(void)
 	tcase_add_test(tc, test_framer_no_content_length);
 	tcase_add_test(tc, test_framer_oversize);
 	tcase_add_test(tc, test_framer_binary_body);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("captured");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_fixtures_expect);
+	tcase_add_test(tc, test_fixtures_tcp_streams);
 	suite_add_tcase(s, tc);
 	return s;
 }
