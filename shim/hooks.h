@@ -13,6 +13,9 @@
 
 #include <sys/socket.h>
 
+#include "shim/private.h"
+#include "shim/shim.h"
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 /* glibc declares the sockaddr arguments of bind, connect, sendto and
@@ -27,5 +30,28 @@
 #define SHIM_CSA_ARG const struct sockaddr *
 #define SHIM_SA(a) (a)
 #endif
+
+/* shim_init's fast path, inline: one acquire load once initialised. */
+static inline void hook_init(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&shim_init_state,
+						  memory_order_acquire) !=
+			     SHIM_INIT_DONE, 0))
+		shim_init();
+}
+
+/* The entry a hook must handle, or NULL: an untracked fd costs one table
+ * load and never touches the thread-local guard (the hot path: write on
+ * files and pipes); a tracked fd used from inside the shim goes to libc. */
+static inline struct shim_fd *hook_fd(int fd)
+{
+	struct shim_fd *f = shim_fd_get(fd);
+
+	if (__builtin_expect(f != NULL, 0) && shim_in_shim) {
+		shim_fd_put(f);
+		return NULL;
+	}
+	return f;
+}
 
 #endif

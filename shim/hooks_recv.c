@@ -58,10 +58,9 @@ static ssize_t hook_recvfrom(int fd, void *buf, size_t len, int flags,
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
+	hook_init();
 	/* An address without a length: the kernel's own EFAULT. */
-	if (shim_in_shim || (sa != NULL && alen == NULL) ||
-	    (f = shim_fd_get(fd)) == NULL)
+	if ((sa != NULL && alen == NULL) || (f = hook_fd(fd)) == NULL)
 		return shim_real.recvfrom(fd, buf, len, flags, sa, alen);
 	if (sa != NULL) {
 		m.msg_name = sa;
@@ -87,8 +86,8 @@ static ssize_t hook_recv_plain(int fd, void *buf, size_t len, int flags)
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
-	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if ((f = hook_fd(fd)) == NULL)
 		return shim_real.recv(fd, buf, len, flags);
 	r = hook_recv(f, &m, flags);
 	shim_fd_put(f);
@@ -105,8 +104,8 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
-	if (shim_in_shim || msg == NULL || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if (msg == NULL || (f = hook_fd(fd)) == NULL)
 		return shim_real.recvmsg(fd, msg, flags);
 	r = hook_recv(f, msg, flags);
 	shim_fd_put(f);
@@ -136,8 +135,8 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 	int saved = errno;
 	const bool wait_one = (flags & MSG_WAITFORONE) != 0;
 
-	shim_init();
-	if (shim_in_shim || vec == NULL || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if (vec == NULL || (f = hook_fd(fd)) == NULL)
 		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	if (timeout != NULL) {
 		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
@@ -192,8 +191,10 @@ static ssize_t hook_read(int fd, void *buf, size_t len)
 	ssize_t r;
 	int saved;
 
-	shim_init();
-	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	/* read(2) of 0 bytes on a socket returns 0 at once and consumes
+	 * nothing (sock_read_iter), unlike recv(2): leave it to libc. */
+	if (len == 0 || (f = hook_fd(fd)) == NULL)
 		return shim_real.read(fd, buf, len);
 	saved = errno;
 	r = hook_recv(f, &m, 0);
@@ -212,13 +213,19 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov };
 	struct shim_fd *f;
+	size_t total = 0;
 	ssize_t r;
 	int saved;
 
-	shim_init();
-	if (shim_in_shim || cnt < 0 || cnt > IOV_MAX ||
-	    (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if (cnt < 0 || cnt > IOV_MAX || (f = hook_fd(fd)) == NULL)
 		return shim_real.readv(fd, iov, cnt);
+	for (int i = 0; i < cnt && total == 0; i++)
+		total = iov[i].iov_len;
+	if (total == 0) {
+		shim_fd_put(f);     /* as read(2) of 0 bytes */
+		return shim_real.readv(fd, iov, cnt);
+	}
 	m.msg_iovlen = (size_t)cnt;
 	saved = errno;
 	r = hook_recv(f, &m, 0);

@@ -50,8 +50,8 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
-	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if ((f = hook_fd(fd)) == NULL)
 		return shim_real.sendto(fd, buf, len, flags, SHIM_SA(addr), alen);
 	if (SHIM_SA(addr) != NULL) {
 		m.msg_name = (void *)SHIM_SA(addr);
@@ -69,8 +69,8 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
-	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if ((f = hook_fd(fd)) == NULL)
 		return shim_real.send(fd, buf, len, flags);
 	r = hook_send(f, &m, flags);
 	shim_fd_put(f);
@@ -82,8 +82,8 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct shim_fd *f;
 	ssize_t r;
 
-	shim_init();
-	if (shim_in_shim || msg == NULL || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if (msg == NULL || (f = hook_fd(fd)) == NULL)
 		return shim_real.sendmsg(fd, msg, flags);
 	r = hook_send(f, msg, flags);
 	shim_fd_put(f);
@@ -100,8 +100,8 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 	unsigned int i;
 	int saved = errno;
 
-	shim_init();
-	if (shim_in_shim || vec == NULL || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if (vec == NULL || (f = hook_fd(fd)) == NULL)
 		return shim_real.sendmmsg(fd, vec, vlen, flags);
 	if (vlen > IOV_MAX)
 		vlen = IOV_MAX;
@@ -126,8 +126,8 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	ssize_t r;
 	int saved;
 
-	shim_init();
-	if (shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	hook_init();
+	if ((f = hook_fd(fd)) == NULL)
 		return shim_real.write(fd, buf, len);
 	saved = errno;
 	r = hook_send(f, &m, 0);
@@ -144,10 +144,9 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	ssize_t r;
 	int saved;
 
-	shim_init();
+	hook_init();
 	/* writev's own EINVAL for a bad count, not sendmsg's EMSGSIZE. */
-	if (shim_in_shim || cnt < 0 || cnt > IOV_MAX ||
-	    (f = shim_fd_get(fd)) == NULL)
+	if (cnt < 0 || cnt > IOV_MAX || (f = hook_fd(fd)) == NULL)
 		return shim_real.writev(fd, iov, cnt);
 	m.msg_iovlen = (size_t)cnt;
 	saved = errno;

@@ -34,7 +34,7 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 	struct shim_fd *f;
 	int fd, saved;
 
-	shim_init();
+	hook_init();
 	fd = shim_real.socket(domain, type, protocol);
 	if (fd < 0)
 		return fd;
@@ -71,9 +71,9 @@ SHIM_EXPORT int bind(int fd, SHIM_CSA_ARG addr, socklen_t len)
 	struct shim_fd *f;
 	int r, saved;
 
-	shim_init();
+	hook_init();
 	r = shim_real.bind(fd, SHIM_SA(addr), len);
-	if (r != 0 || shim_in_shim || (f = shim_fd_get(fd)) == NULL)
+	if (r != 0 || (f = hook_fd(fd)) == NULL)
 		return r;
 	saved = errno;
 	shim_in_shim++;
@@ -93,10 +93,9 @@ SHIM_EXPORT int connect(int fd, SHIM_CSA_ARG addr, socklen_t len)
 	struct shim_fd *f;
 	int r, saved;
 
-	shim_init();
+	hook_init();
 	r = shim_real.connect(fd, sa, len);
-	if ((r != 0 && errno != EINPROGRESS) || shim_in_shim ||
-	    (f = shim_fd_get(fd)) == NULL)
+	if ((r != 0 && errno != EINPROGRESS) || (f = hook_fd(fd)) == NULL)
 		return r;
 	saved = errno;
 	shim_in_shim++;
@@ -113,7 +112,7 @@ SHIM_EXPORT int close(int fd)
 {
 	int saved = errno;
 
-	shim_init();
+	hook_init();
 	shim_fd_remove(fd);
 	shim_log_fd_closed((unsigned int)fd, (unsigned int)fd);
 	errno = saved;
@@ -124,7 +123,7 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	int saved = errno;
 
-	shim_init();
+	hook_init();
 	if (shim_real.close_range == NULL) {
 		errno = ENOSYS;     /* what glibc's syscall gives on old kernels */
 		return -1;
@@ -144,7 +143,7 @@ SHIM_EXPORT int dup(int oldfd)
 {
 	int r, saved;
 
-	shim_init();
+	hook_init();
 	r = shim_real.dup(oldfd);
 	if (r >= 0) {
 		saved = errno;
@@ -167,7 +166,7 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 {
 	int r;
 
-	shim_init();
+	hook_init();
 	r = shim_real.dup2(oldfd, newfd);
 	if (r >= 0 && oldfd != newfd)
 		hook_dup_over(oldfd, newfd);
@@ -178,7 +177,7 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int r;
 
-	shim_init();
+	hook_init();
 	r = shim_real.dup3(oldfd, newfd, flags);
 	if (r >= 0)
 		hook_dup_over(oldfd, newfd);
@@ -268,7 +267,7 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	va_list ap;
 	int r;
 
-	shim_init();
+	hook_init();
 	va_start(ap, cmd);
 	r = hook_fcntl(fd, cmd, ap);
 	va_end(ap);
@@ -284,7 +283,7 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_list ap;
 	int r;
 
-	shim_init();
+	hook_init();
 	va_start(ap, cmd);
 	r = hook_fcntl(fd, cmd, ap);
 	va_end(ap);
@@ -297,6 +296,6 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
  * handler exists before a client's very first fork. */
 SHIM_EXPORT pid_t fork(void)
 {
-	shim_init();
+	hook_init();
 	return shim_real.fork();
 }

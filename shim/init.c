@@ -32,13 +32,10 @@ struct shim_config shim_config = {
 	.log_level = SHIM_LOG_INFO,
 };
 
-/* 0: not started; 1: running on some thread; 2: done. */
-static atomic_int init_state;
-
-bool shim_init_done(void)
-{
-	return atomic_load_explicit(&init_state, memory_order_acquire) == 2;
-}
+/* 0: not started; 1: running on some thread; 2: done (SHIM_INIT_DONE).
+ * Hooks test it inline (hooks.h) before calling shim_init. */
+atomic_int shim_init_state;
+#define init_state shim_init_state
 
 /* Copy an environment value into dst; over-long values are refused with a
  * warning (the field keeps its default). Returns true if copied. */

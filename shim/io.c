@@ -246,7 +246,9 @@ static bool rtp_sniff(struct shim_fd *f, const uint8_t *p, size_t n)
 	uint8_t count;
 
 	if (!rtp_shaped(p, n)) {
-		__atomic_store_n(&f->sniff_count, 0, __ATOMIC_RELAXED);
+		/* no store when already 0: no cache-line traffic per send */
+		if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) != 0)
+			__atomic_store_n(&f->sniff_count, 0, __ATOMIC_RELAXED);
 		return false;
 	}
 	ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
@@ -267,6 +269,18 @@ static bool rtp_sniff(struct shim_fd *f, const uint8_t *p, size_t n)
 	__atomic_store_n(&f->sniff_seq, seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->sniff_count, 1, __ATOMIC_RELAXED);
 	return false;
+}
+
+/* The client's own send, unchanged. One buffer and no control data (every
+ * sendto/send/write): sendto(2), which the kernel serves with less work
+ * than sendmsg(2) (no msghdr or iovec to import) and the same result. */
+static ssize_t send_client(int fd, const struct msghdr *msg, int flags)
+{
+	if (msg->msg_iovlen == 1 && msg->msg_controllen == 0)
+		return shim_real.sendto(fd, msg->msg_iov[0].iov_base,
+					msg->msg_iov[0].iov_len, flags,
+					msg->msg_name, msg->msg_namelen);
+	return shim_real.sendmsg(fd, msg, flags);
 }
 
 /* The client's msghdr with one span of our own bytes in place of its
@@ -325,25 +339,25 @@ static ssize_t io_send_tcp(struct shim_fd *f, const struct msghdr *msg,
 	int saved;
 
 	if (hn == 0)
-		return shim_real.sendmsg(f->fd, msg, flags);
+		return send_client(f->fd, msg, flags);
 	if (state == TCP_UNDECIDED) {
 		if (!crlf_only(head, hn) && !shim_sip_looks(head, hn)) {
 			shim_fd_remove(f->fd);  /* not SIP: forget it */
-			return shim_real.sendmsg(f->fd, msg, flags);
+			return send_client(f->fd, msg, flags);
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
 	}
 	if (!shim_sip_looks(head, hn) || (b = io_bufs()) == NULL)
-		return shim_real.sendmsg(f->fd, msg, flags);
+		return send_client(f->fd, msg, flags);
 	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx, sizeof(b->rx));
 	if (p == NULL)
-		return shim_real.sendmsg(f->fd, msg, flags);
+		return send_client(f->fd, msg, flags);
 	peer = send_dest(f, msg, &plen);
 	saved = errno;
 	n = shim_sip_outgoing(f, p, len, true, peer, b->out, sizeof(b->out));
 	errno = saved;
 	if (n == 0 || n > sizeof(b->out))
-		return shim_real.sendmsg(f->fd, msg, flags);
+		return send_client(f->fd, msg, flags);
 	if (send_all_stream(f->fd, msg, b->out, n, flags) < 0)
 		return -1;
 	return (ssize_t)len;
@@ -374,7 +388,7 @@ static ssize_t io_send_media(struct shim_fd *f, const struct msghdr *msg,
 		break;
 	case SHIM_PASS:
 	default:
-		r = shim_real.sendmsg(f->fd, msg, flags);
+		r = send_client(f->fd, msg, flags);
 		break;
 	}
 	saved = errno;
@@ -387,6 +401,7 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 {
 	size_t len = iov_total(msg);
 	uint8_t head[IO_PREFIX];
+	const uint8_t *hp = head;
 	size_t hn;
 	struct io_bufs *b;
 	const uint8_t *p;
@@ -396,26 +411,33 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	int saved;
 
 	if (len == SIZE_MAX || (flags & MSG_OOB))
-		return shim_real.sendmsg(f->fd, msg, flags);
+		return send_client(f->fd, msg, flags);
 	if (f->kind == SHIM_FD_TCP)
 		return io_send_tcp(f, msg, flags, len);
 
-	hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head, sizeof(head));
-	if (hn > 0 && shim_sip_looks(head, hn)) {
+	/* The first bytes, for the cheap tests: in place when the first
+	 * iovec holds them (every sendto/send/write), else gathered. */
+	hn = len < sizeof(head) ? len : sizeof(head);
+	if (msg->msg_iovlen >= 1 && msg->msg_iov[0].iov_len >= hn)
+		hp = msg->msg_iov[0].iov_base;
+	else
+		hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head,
+				sizeof(head));
+	if (hn > 0 && shim_sip_looks(hp, hn)) {
 		size_t n;
 
 		b = io_bufs();
 		p = b ? iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx,
 				 sizeof(b->rx)) : NULL;
 		if (p == NULL)
-			return shim_real.sendmsg(f->fd, msg, flags);
+			return send_client(f->fd, msg, flags);
 		to = send_dest(f, msg, &tolen);
 		saved = errno;
 		n = shim_sip_outgoing(f, p, len, false, to, b->out,
 				      sizeof(b->out));
 		errno = saved;
 		if (n == 0 || n > sizeof(b->out))
-			return shim_real.sendmsg(f->fd, msg, flags);
+			return send_client(f->fd, msg, flags);
 		r = send_bytes(f->fd, msg, b->out, n, flags);
 		if (r < 0 && errno == EMSGSIZE) {
 			/* The rewrite no longer fits one datagram: the call
@@ -423,15 +445,15 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 			shim_log(SHIM_LOG_WARN, "fd %d: SIP message with "
 				 "a=zrtp-hash is too large for UDP (%zu bytes): "
 				 "sent without it", f->fd, n);
-			return shim_real.sendmsg(f->fd, msg, flags);
+			return send_client(f->fd, msg, flags);
 		}
 		learn_local(f);
 		return r < 0 ? -1 : (ssize_t)len;
 	}
 
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
-		if (!rtp_sniff(f, head, hn)) {
-			r = shim_real.sendmsg(f->fd, msg, flags);
+		if (!rtp_sniff(f, hp, hn)) {
+			r = send_client(f->fd, msg, flags);
 			if (r >= 0 && f->local.ss_family == 0) {
 				saved = errno;
 				learn_local(f);
@@ -446,7 +468,7 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 		errno = saved;
 		if (atomic_load_explicit(&f->media, memory_order_acquire) ==
 		    NULL)
-			return shim_real.sendmsg(f->fd, msg, flags);
+			return send_client(f->fd, msg, flags);
 	}
 
 	/* Media. REPLACE output never aliases the input: media.c writes it

@@ -34,7 +34,10 @@ void shim_fd_set_peer(struct shim_fd *f, const struct sockaddr *sa,
  * whatever file or socket reuses the number. Reopened on the next line. */
 void shim_log_fd_closed(unsigned int lo, unsigned int hi);
 
-/* init.c: true once shim_init has finished on some thread. */
-bool shim_init_done(void);
+/* init.c: 2 once shim_init has finished on some thread; hooks.h's
+ * hook_init reads it inline so a hook after start-up makes no call. */
+#include <stdatomic.h>
+extern atomic_int shim_init_state;
+#define SHIM_INIT_DONE 2
 
 #endif
