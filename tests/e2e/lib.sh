@@ -1,0 +1,231 @@
+# Sourced by tests/e2e/*.sh: real clients under the shim on 127.0.0.1,
+# judged only from a tcpdump capture of lo and the clients' shim logs.
+#
+# Every client runs under `timeout -k`; every process a test starts is
+# remembered by PID and ended by PID. Exit: 0 pass, 1 fail, 77 skip (not
+# root, or a client/tool missing), 99 hard error (the build is missing).
+# The work directory is kept on failure (its path is printed), removed on
+# success unless ZS_E2E_KEEP=1.
+
+set -u
+
+E2E_SRC=${ZS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+E2E_BUILD=${ZS_BUILDDIR:-$(pwd)}
+SHIM=$E2E_BUILD/.libs/libzrtpshim.so
+ZS=${ZS_ZRTPSHIM:-$E2E_BUILD/tools/zrtpshim}
+FREQ="python3 $E2E_SRC/tests/e2e/freq.py"
+FAILS=0
+E2E_PIDS=""
+CAP_PID=""
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+note() { echo "  $*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root for tcpdump on lo (CI runs as root)"
+need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (scripts/deps.sh, or apt-get install baresip-core sip-tester tcpdump tshark sox)"
+	done
+}
+need tcpdump tshark sox python3 timeout
+if [ ! -f "$SHIM" ] || [ ! -x "$ZS" ]; then
+	echo "ERROR: $SHIM or $ZS not built (run from the build tree, or set ZS_BUILDDIR)"
+	exit 99
+fi
+
+W=$(mktemp -d /tmp/zrtpshim-e2e.XXXXXX)
+chmod 755 "$W"      # tcpdump drops privileges to write its capture
+e2e_cleanup() {
+	for p in $E2E_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $E2E_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$FAILS" -gt 0 ] || [ "${ZS_E2E_KEEP:-0}" = 1 ]; then
+		echo "work directory kept: $W"
+	else
+		rm -rf "$W"
+	fi
+}
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Background a command and remember its PID in BGPID and E2E_PIDS.
+bg() {
+	"$@" &
+	BGPID=$!
+	E2E_PIDS="$E2E_PIDS $BGPID"
+}
+
+# start_cap FILE FILTER: tcpdump on lo until stop_cap.
+start_cap() {
+	bg tcpdump -i lo -U -s 0 -w "$1" "$2"
+	CAP_PID=$BGPID
+	# tcpdump says "listening on lo" once it is capturing.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.2
+		[ -s "$1" ] && break
+	done
+	sleep 0.3
+}
+stop_cap() {
+	sleep 0.5
+	[ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=""
+}
+
+# shimmed NAME CMD...: CMD under the shim, log in $W/NAME.log; default
+# settings except where the caller exported ZRTPSHIM_* itself. The state
+# directory is the default one under $XDG_STATE_HOME, shared by both
+# clients of a test exactly as two clients of one user would share it.
+shimmed() {
+	_n=$1
+	shift
+	env LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=${ZRTPSHIM_LOG:-debug} \
+		ZRTPSHIM_LOG_FILE="$W/$_n.log" XDG_STATE_HOME="$W/state" \
+		ZRTPSHIM_KEYLOG="$W/keys.log" "$@"
+}
+
+# tone FILE.wav HZ SECONDS
+tone() {
+	sox -n -r 8000 -c 1 -b 16 -e signed-integer "$1" synth "$3" sine "$2" vol 0.3
+}
+
+# media_counts CAP RTP_PORT_A RTP_PORT_B: per sending RTP port, how many
+# packets the capture holds of each kind. Prints lines
+#   <srcport> zrtp=N srtp=N clear=N other=N
+# RTP is told by tshark (-d udp.port==P,rtp); a G.711 20 ms packet is 12 +
+# 160 bytes in clear (UDP length 180) and 10 (HS80) or 4 (HS32) bytes
+# longer as SRTP. A shim that leaked cleartext would show 180s.
+media_counts() {
+	tshark -r "$1" -d "udp.port==$2,rtp" -d "udp.port==$3,rtp" \
+		-T fields -e udp.srcport -e udp.dstport -e udp.length \
+		-e rtp.version -e zrtp.type 2>/dev/null |
+	awk -F '\t' -v a="$2" -v b="$3" '
+		($1 == a && $2 == b) || ($1 == b && $2 == a) {
+			p = $1
+			seen[p] = 1
+			if ($5 != "") zrtp[p]++
+			else if ($4 == 2 && $3 == 180) clear[p]++
+			else if ($4 == 2 && ($3 == 190 || $3 == 184)) srtp[p]++
+			else other[p]++
+		}
+		END {
+			for (p in seen)
+				printf "%s zrtp=%d srtp=%d clear=%d other=%d\n", p,
+				    zrtp[p], srtp[p], clear[p], other[p]
+		}'
+}
+# field PORT KEY: from the last media_counts output in $W/counts
+field() {
+	awk -v p="$1" -v k="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$W/counts" | head -1
+}
+
+# zrtp_types CAP PORTA PORTB: the ZRTP message types seen, sorted, unique
+zrtp_types() {
+	tshark -r "$1" -d "udp.port==$2,rtp" -d "udp.port==$3,rtp" \
+		-Y zrtp -T fields -e zrtp.type 2>/dev/null | tr -d ' ' | sort -u | tr '\n' ' '
+}
+check_handshake() { # CAP PORTA PORTB
+	_t=$(zrtp_types "$1" "$2" "$3")
+	_miss=""
+	for m in Hello HelloACK Commit DHPart1 DHPart2 Confirm1 Confirm2 Conf2ACK; do
+		case " $_t " in *" $m "*) ;; *) _miss="$_miss $m" ;; esac
+	done
+	if [ -z "$_miss" ]; then
+		pass "ZRTP handshake on the wire ($_t)"
+	else
+		fail "ZRTP handshake incomplete on the wire: missing$_miss (seen: $_t)"
+	fi
+}
+
+# sas_of LOG: the SAS of the last "event: secure" line
+sas_of() { sed -n 's/.*event: secure .*sas=\([^ ]*\).*/\1/p' "$1" | tail -1; }
+zid_of() { sed -n 's/.*event: secure .*peer-zid=\([0-9a-f]*\).*/\1/p' "$1" | tail -1; }
+
+check_same_sas() { # LOGA LOGB
+	_a=$(sas_of "$1")
+	_b=$(sas_of "$2")
+	if [ -n "$_a" ] && [ "$_a" = "$_b" ]; then
+		pass "both logs show SAS $_a"
+	else
+		fail "SAS differ or missing: $(basename "$1"): '${_a}', $(basename "$2"): '${_b}'"
+	fi
+	# Each side logs the other's ZID: two clients with default settings
+	# on one host must not present the same one.
+	_za=$(zid_of "$1")
+	_zb=$(zid_of "$2")
+	if [ -n "$_za" ] && [ "$_za" != "$_zb" ]; then
+		pass "distinct ZIDs ($_zb, $_za)"
+	else
+		fail "ZIDs not distinct or missing: '$_za' '$_zb'"
+	fi
+}
+
+# status_sent DIR: the sum over the status files of packets the clients
+# handed to the shim to send, per stream name: "name sent srtp"
+status_sent() {
+	python3 - "$1" <<'EOF'
+import glob, json, sys
+for f in sorted(glob.glob(sys.argv[1] + '/*.json')):
+    try:
+        d = json.load(open(f))
+    except Exception as e:
+        print('unreadable %s: %s' % (f, e), file=sys.stderr)
+        continue
+    for s in d.get('streams', []):
+        c = s.get('counters', {})
+        sent = sum(c.get(k, 0) for k in ('tx_srtp', 'tx_held', 'tx_clear', 'tx_dropped'))
+        print(d['pid'], s['name'], sent, c.get('tx_srtp', 0), s.get('phase'))
+EOF
+}
+
+# verify CAP [ARGS]: zrtpshim verify; prints its summary, returns its status
+run_verify() {
+	_cap=$1
+	shift
+	"$ZS" verify "$_cap" "$@" >"$W/verify.out" 2>&1
+	_rc=$?
+	sed 's/^/    /' "$W/verify.out" | tail -25
+	return $_rc
+}
+
+# baresip_dir NAME USER SIPPORT CTRLPORT RTPLO WAV: a config dir in $W/NAME
+# from examples/baresip/alice, ports and audio replaced.
+baresip_dir() {
+	mkdir -p "$W/$1" "$W/$1/snd"
+	sed -e "s#^sip_listen.*#sip_listen\t\t127.0.0.1:$3#" \
+	    -e "s#^audio_source.*#audio_source\t\taufile,$6#" \
+	    -e "s#^rtp_ports.*#rtp_ports\t\t$5-$(($5 + 9))#" \
+	    -e "s#^snd_path.*#snd_path\t\t$W/$1/snd#" \
+	    -e "s#^ctrl_tcp_listen.*#ctrl_tcp_listen\t\t127.0.0.1:$4#" \
+	    "$E2E_SRC/examples/baresip/alice/config" >"$W/$1/config"
+	echo "<sip:$2@127.0.0.1:$3>;regint=0;answermode=auto;audio_codecs=PCMU;ptime=20" >"$W/$1/accounts"
+	: >"$W/$1/contacts"
+}
+
+# dump_freq DIR: frequency and seconds of tone of the decoded audio that
+# baresip's sndfile wrote in DIR (dump-*-dec.wav)
+dump_freq() {
+	_f=$(ls "$1"/dump-*-dec.wav 2>/dev/null | head -1)
+	if [ -z "$_f" ]; then
+		echo "0 0"
+	else
+		$FREQ "$_f"
+	fi
+}
+# within3 MEASURED WANT: true if within 3 %
+within3() { awk -v m="$1" -v w="$2" 'BEGIN { d = m - w; if (d < 0) d = -d; exit !(d <= 0.03 * w) }'; }
+
+finish() {
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$FAILS check(s) failed"
+		exit 1
+	fi
+	echo "all checks passed"
+	exit 0
+}
