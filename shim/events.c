@@ -234,6 +234,40 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_printf(b, "\"");
 }
 
+static pthread_once_t state_dir_once = PTHREAD_ONCE_INIT;
+
+static void state_dir_make(void)
+{
+	char p[sizeof shim_config.dir];
+	int saved = errno;
+	snprintf(p, sizeof p, "%s", shim_config.dir);
+	if (p[0] != '/')
+		return;
+	/* mkdir -p: each parent in turn; existing ones are fine. */
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			shim_log(SHIM_LOG_WARN, "state directory: mkdir %s: %s: "
+				 "no cache file, no status file", p,
+				 strerror(errno));
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	errno = saved;
+}
+
+void shim_state_dir_ensure(void)
+{
+	if (shim_config.dir[0])
+		pthread_once(&state_dir_once, state_dir_make);
+}
+
 static bool status_dir(char *path, size_t cap)
 {
 	const char *dir = shim_config.dir;
@@ -244,9 +278,7 @@ static bool status_dir(char *path, size_t cap)
 		return false;
 	if (!status_dir_tried) {
 		status_dir_tried = true;
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			shim_log(SHIM_LOG_WARN, "status: mkdir %s: %s", dir,
-				 strerror(errno));
+		shim_state_dir_ensure();
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
 			shim_log(SHIM_LOG_WARN, "status: mkdir %s: %s: no "
 				 "status file", path, strerror(errno));

@@ -14,4 +14,12 @@
  */
 void shim_status_refresh(void);
 
+/*
+ * Create $ZRTPSHIM_DIR and its parents (mode 0700) once per process, so
+ * the cache and the status file have a home even when ~/.local/state
+ * does not exist yet. sipglue calls it before the first SIP message can
+ * create a stream.
+ */
+void shim_state_dir_ensure(void);
+
 #endif

@@ -519,6 +519,7 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	size_t result = 0;
 	uint64_t now = sipg_now_ms();
 
+	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
 	struct parsed *p = parse(msg, len, stream);
 	if (!p)
@@ -602,6 +603,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 		return;
 	uint64_t now = sipg_now_ms();
 
+	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
 	struct parsed *p = parse(msg, len, stream);
 	if (!p)

@@ -65,6 +65,10 @@ void shim_status_refresh(void)
 {
 }
 
+void shim_state_dir_ensure(void)
+{
+}
+
 struct shim_fd *shim_fd_find_port(uint16_t port)
 {
 	return NULL;
