@@ -234,41 +234,45 @@ static bool rtp_shaped(const uint8_t *p, size_t n)
 }
 
 /*
- * Two consecutive RTP-shaped sends with the same SSRC and seq+1 make an fd
- * media. Returns true on the send that completes the pattern. The sniff
- * fields are a heuristic shared by threads sending on one fd: relaxed
- * atomics, no lock.
+ * Could this destination be an RTP peer? RTP runs on unprivileged ports;
+ * a few unprivileged ports belong to services whose datagrams may start
+ * like RTP (mDNS, LLMNR, SSDP, NAT-T, QUIC on 8443) and are never media.
  */
-static bool rtp_sniff(struct shim_fd *f, const uint8_t *p, size_t n)
+static bool media_port(const struct sockaddr *to)
 {
-	uint32_t ssrc;
-	uint16_t seq;
-	uint8_t count;
+	static const uint16_t never[] = { 1900, 4500, 5353, 5355, 8443 };
+	uint16_t port;
 
-	if (!rtp_shaped(p, n)) {
-		/* no store when already 0: no cache-line traffic per send */
-		if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) != 0)
-			__atomic_store_n(&f->sniff_count, 0, __ATOMIC_RELAXED);
+	if (to == NULL)
 		return false;
-	}
-	ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
-	       (uint32_t)p[10] << 8 | p[11];
-	seq = (uint16_t)(p[2] << 8 | p[3]);
-	count = __atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED);
-	if (count >= 1 &&
-	    __atomic_load_n(&f->sniff_ssrc, __ATOMIC_RELAXED) == ssrc &&
-	    (uint16_t)(__atomic_load_n(&f->sniff_seq, __ATOMIC_RELAXED) + 1) ==
-		    seq) {
-		__atomic_store_n(&f->sniff_seq, seq, __ATOMIC_RELAXED);
-		if (count >= 2)
-			return false;   /* adoption already tried */
-		__atomic_store_n(&f->sniff_count, 2, __ATOMIC_RELAXED);
-		return true;
-	}
-	__atomic_store_n(&f->sniff_ssrc, ssrc, __ATOMIC_RELAXED);
-	__atomic_store_n(&f->sniff_seq, seq, __ATOMIC_RELAXED);
+	if (to->sa_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)to)->sin_port);
+	else if (to->sa_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)to)->sin6_port);
+	else
+		return false;
+	if (port < 1024)
+		return false;
+	for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+		if (port == never[i])
+			return false;
+	return true;
+}
+
+/*
+ * The first RTP-shaped send to a possible media port makes an fd media, so
+ * that very packet is held like every other until ZRTP is done: "no RTP
+ * ever leaves in clear" (DESIGN.md) holds for streams no SDP announced
+ * too. Returns true once per fd (sniff_count marks the attempt).
+ */
+static bool rtp_sniff(struct shim_fd *f, const struct sockaddr *to)
+{
+	if (!media_port(to))
+		return false;
+	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) != 0)
+		return false;   /* adoption already tried */
 	__atomic_store_n(&f->sniff_count, 1, __ATOMIC_RELAXED);
-	return false;
+	return true;
 }
 
 /* The client's own send, unchanged. One buffer and no control data (every
@@ -452,7 +456,8 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	}
 
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
-		if (!rtp_sniff(f, hp, hn)) {
+		if (!rtp_shaped(hp, hn) ||
+		    !rtp_sniff(f, send_dest(f, msg, &tolen))) {
 			r = send_client(f->fd, msg, flags);
 			if (r >= 0 && f->local.ss_family == 0) {
 				saved = errno;

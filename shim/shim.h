@@ -128,9 +128,8 @@ struct shim_fd {
 	struct sockaddr_storage peer;   /* from connect(); zero if none */
 	_Atomic(struct shim_media *) media;  /* set once media is learned */
 	struct shim_tcp_sip *tcp;  /* TCP only */
-	/* RTP-shape sniffing for sockets no SDP announced (io.c). */
-	uint32_t sniff_ssrc;
-	uint16_t sniff_seq;
+	/* io.c's sniffing state: UDP, whether RTP adoption was tried; TCP,
+	 * what the first bytes said. */
 	uint8_t sniff_count;
 };
 

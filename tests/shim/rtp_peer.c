@@ -1,0 +1,148 @@
+/*
+ * The two programs of tests/shim/unannounced.sh, one binary:
+ *
+ *   rtp_peer peer LOCAL_PORT RELAY_PORT SECONDS
+ *       Runs under LD_PRELOAD. Sends RTP with a recognisable cleartext
+ *       payload every 20 ms to 127.0.0.1:RELAY_PORT, with no SIP at all,
+ *       and counts the RTP it receives whose payload is that cleartext
+ *       (what the shim hands back after SRTP). Prints "received N".
+ *
+ *   rtp_peer relay PORT_A PORT_B SECONDS
+ *       Runs without the shim: the wire. Forwards datagrams between the
+ *       two peers (whoever sends to PORT_A is side A) and counts what
+ *       crosses: ZRTP, packets carrying the cleartext marker, others.
+ *       Prints "zrtp Z clear C other O".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char marker[] = "CLEARTEXT-RTP-MARKER";
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int udp_bound(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		perror("bind");
+		exit(2);
+	}
+	return fd;
+}
+
+static int run_peer(int local, int relay, double secs)
+{
+	int fd = udp_bound(local);
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)relay) };
+	uint8_t pkt[12 + 160], in[2048];
+	uint16_t seq = 1;
+	uint32_t ts = 0, ssrc = 0x5a000000u | (uint32_t)local;
+	long received = 0;
+	double end = now_s() + secs, next = now_s();
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (now_s() < end) {
+		if (now_s() >= next) {
+			pkt[0] = 0x80;
+			pkt[1] = 0;   /* PCMU */
+			pkt[2] = (uint8_t)(seq >> 8);
+			pkt[3] = (uint8_t)seq;
+			pkt[4] = (uint8_t)(ts >> 24);
+			pkt[5] = (uint8_t)(ts >> 16);
+			pkt[6] = (uint8_t)(ts >> 8);
+			pkt[7] = (uint8_t)ts;
+			pkt[8] = (uint8_t)(ssrc >> 24);
+			pkt[9] = (uint8_t)(ssrc >> 16);
+			pkt[10] = (uint8_t)(ssrc >> 8);
+			pkt[11] = (uint8_t)ssrc;
+			for (size_t i = 0; i < 160; i++)
+				pkt[12 + i] = (uint8_t)marker[i % (sizeof marker - 1)];
+			if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to,
+				   sizeof to) != (ssize_t)sizeof pkt) {
+				perror("sendto");
+				return 2;
+			}
+			seq++;
+			ts += 160;
+			next += 0.020;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5) > 0) {
+			ssize_t n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+			if (n == (ssize_t)sizeof pkt && in[0] == 0x80 &&
+			    memcmp(in + 12, marker, sizeof marker - 1) == 0)
+				received++;
+		}
+	}
+	printf("received %ld\n", received);
+	return 0;
+}
+
+static int run_relay(int port_a, int port_b, double secs)
+{
+	int fa = udp_bound(port_a), fb = udp_bound(port_b);
+	struct sockaddr_in peer[2];
+	int known[2] = { 0, 0 };
+	long zrtp = 0, clear = 0, other = 0;
+	uint8_t buf[2048];
+	double end = now_s() + secs;
+
+	while (now_s() < end) {
+		struct pollfd p[2] = { { .fd = fa, .events = POLLIN },
+				       { .fd = fb, .events = POLLIN } };
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			struct sockaddr_in from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(p[i].fd, buf, sizeof buf, 0,
+					     (struct sockaddr *)&from, &fl);
+			if (n <= 0)
+				continue;
+			peer[i] = from;
+			known[i] = 1;
+			if (n >= 16 && buf[0] == 0x10 && memcmp(buf + 4, "ZRTP", 4) == 0)
+				zrtp++;
+			else if (memmem(buf, (size_t)n, marker, 8) != NULL)
+				clear++;
+			else
+				other++;
+			/* A's packets go out of B's socket to B, and back. */
+			int o = 1 - i;
+			if (known[o])
+				sendto(p[o].fd, buf, (size_t)n, 0,
+				       (struct sockaddr *)&peer[o], sizeof peer[o]);
+		}
+	}
+	printf("zrtp %ld clear %ld other %ld\n", zrtp, clear, other);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "peer") == 0)
+		return run_peer(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "relay") == 0)
+		return run_relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+	fprintf(stderr, "usage: rtp_peer peer LOCAL RELAY SECS | relay A B SECS\n");
+	return 2;
+}
