@@ -1,7 +1,8 @@
 /*
- * The zrtpshim command. Today: `verify`, proof from a packet capture that
- * a call's media was ZRTP-secured (tools/verify.h). `run`, `status` and
- * `cache` come later.
+ * The zrtpshim command: `run` (a client under the shim), `status` (its
+ * streams and SAS), `cache` (retained secrets, marking a SAS verified) and
+ * `verify` (proof from a packet capture that a call's media was
+ * ZRTP-secured, tools/verify.h).
  *
  * Exit status: 0 verified, 1 not verified (cleartext or unproven media,
  * or a partial capture), 2 usage errors and input that cannot be used.
@@ -10,15 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/cmds.h"
 #include "tools/verify.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: zrtpshim verify CAPTURE [--keylog FILE] [--audio-dir DIR] [--json]\n"
-		"       zrtpshim run [--policy P] -- CMD ARGS...   (not implemented yet)\n"
-		"       zrtpshim status [--json]                  (not implemented yet)\n"
-		"       zrtpshim cache ...                        (not implemented yet)\n"
+		"       zrtpshim run [--policy require|opportunistic] [--] CMD ARGS...\n"
+		"       zrtpshim status [--json] [--all]\n"
+		"       zrtpshim cache list | verify ZID|--sas SAS | unverify ZID | forget ZID\n"
 		"       zrtpshim --help\n"
 		"\n"
 		"verify reads a pcap/pcapng capture and reports, per media stream, the\n"
@@ -103,11 +105,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 2, argv + 2);
-	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-	    strcmp(cmd, "cache") == 0) {
-		fprintf(stderr, "zrtpshim %s: not implemented\n", cmd);
-		return 2;
-	}
+	if (strcmp(cmd, "run") == 0)
+		return zrtpshim_cmd_run(argc - 2, argv + 2);
+	if (strcmp(cmd, "status") == 0)
+		return zrtpshim_cmd_status(argc - 2, argv + 2);
+	if (strcmp(cmd, "cache") == 0)
+		return zrtpshim_cmd_cache(argc - 2, argv + 2);
 	fprintf(stderr, "zrtpshim: unknown command %s (try --help)\n", cmd);
 	return 2;
 }
