@@ -89,6 +89,7 @@
 #define MEDIA_MAX_CACHE_SLOTS 16
 #define READER_DELAY_MS 300        /* pending this long on an unread fd */
 #define READER_POLL_MS 100
+#define READER_ZRTP_POLL_MS 10     /* while negotiating: ZRTP waits for us */
 #define LOG_INTERVAL_MS 5000       /* rate limit of per-packet complaints */
 /* srtp_protect_rtcp may add SRTP_MAX_TRAILER_LEN + 4 (E bit and index). */
 #define PROTECT_MAX (SHIM_PKT_MAX - SRTP_MAX_TRAILER_LEN - 4)
@@ -1514,6 +1515,40 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 static uint8_t reader_buf[SHIM_PKT_MAX];
 
 /*
+ * Take ZRTP packets from the head of an unread fd's queue at once: the
+ * client never gets ZRTP whoever reads first, so this takes nothing from
+ * it, and a client that never reads (sipp's rtp_stream) then completes its
+ * handshake at network speed instead of at the pace of the 300 ms rule.
+ * Stops at the first packet that is not ZRTP. Returns how many it took.
+ */
+static int reader_take_zrtp(struct shim_media *s, struct shim_fd *f, int fd)
+{
+	int taken = 0;
+	for (int i = 0; i < 64 && !atomic_load(&f->client_reads); i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		ssize_t n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
+					       MSG_PEEK | MSG_DONTWAIT,
+					       (struct sockaddr *)&from, &fl);
+		if (n < 0 || !pkt_is_zrtp(reader_buf, (size_t)n))
+			break;
+		fl = sizeof from;
+		n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
+				       MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			break;
+		bool kick = false;
+		size_t nl = 0;
+		pthread_mutex_lock(s->mu);
+		incoming_locked(s, f, fd, reader_buf, (size_t)n, &nl,
+				(struct sockaddr *)&from, fl, &kick);
+		pthread_mutex_unlock(s->mu);
+		taken++;
+	}
+	return taken;
+}
+
+/*
  * Reader duty for one fd of s the client never reads: once data has been
  * pending for READER_DELAY_MS, read it (MSG_DONTWAIT) and give ZRTP to the
  * engine; everything else is counted as dropped (the client would never
@@ -1530,9 +1565,17 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	if (atomic_load(&f->media) != s || atomic_load(&f->client_reads))
 		goto out;
-	next = now + READER_POLL_MS;
+	pthread_mutex_lock(s->mu);
+	bool negotiating = s->phase == PH_NEGOTIATING;
+	pthread_mutex_unlock(s->mu);
+	next = now + (negotiating ? READER_ZRTP_POLL_MS : READER_POLL_MS);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+		s->pending_since[role] = 0;
+		goto out;
+	}
+	if (reader_take_zrtp(s, f, fd) > 0 &&
+	    (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))) {
 		s->pending_since[role] = 0;
 		goto out;
 	}
