@@ -456,6 +456,23 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	}
 
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
+		/* RTP or RTCP to a peer's announced media address from a socket
+		 * no answer has named yet: held, never in clear. */
+		if (hn >= 8 && (hp[0] >> 6) == 2) {
+			to = send_dest(f, msg, &tolen);
+			saved = errno;
+			bool peer_media = shim_sip_peer_media_addr(to);
+			errno = saved;
+			if (peer_media) {
+				if (!__atomic_exchange_n(&f->held_logged, 1,
+							 __ATOMIC_RELAXED))
+					shim_log(SHIM_LOG_INFO, "fd %d: RTP/RTCP "
+						 "to the peer's media address "
+						 "before our SDP named this "
+						 "socket: held", f->fd);
+				return (ssize_t)len;
+			}
+		}
 		if (!rtp_shaped(hp, hn) ||
 		    !rtp_sniff(f, send_dest(f, msg, &tolen))) {
 			r = send_client(f->fd, msg, flags);

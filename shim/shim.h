@@ -131,6 +131,7 @@ struct shim_fd {
 	/* io.c's sniffing state: UDP, whether RTP adoption was tried; TCP,
 	 * what the first bytes said. */
 	uint8_t sniff_count;
+	uint8_t held_logged;       /* io.c: logged one early RTP/RTCP hold */
 };
 
 /* The hot path: the entry for fd with a reference taken, or NULL for an
@@ -186,6 +187,14 @@ bool shim_sip_looks(const uint8_t *p, size_t len);
 size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 			 bool stream, const struct sockaddr *peer,
 			 uint8_t *out, size_t cap);
+
+/*
+ * Is this the RTP or RTCP address a peer announced in the SDP of a call in
+ * progress? io.c holds RTP/RTCP-shaped sends to such an address from an fd
+ * not yet attached to a stream (a client may send RTCP before its own
+ * answer has named the socket).
+ */
+bool shim_sip_peer_media_addr(const struct sockaddr *to);
 
 /* An incoming SIP message (never modified): learns the peer's media
  * addresses and a=zrtp-hash, and call ends (BYE, CANCEL, errors). */

@@ -508,6 +508,61 @@ static struct parsed *parse(const uint8_t *msg, size_t len, bool stream)
 
 /* --- the two entry points -------------------------------------------------- */
 
+/* Same transport address? IPv4 also matches its v4-mapped IPv6 form. */
+static bool addr_same(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	struct sockaddr_in6 m;
+	const struct sockaddr_in *v4 = NULL;
+	const struct sockaddr_in6 *v6 = NULL;
+
+	if (a->ss_family == AF_INET && b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET && b->sa_family == AF_INET6) {
+		v4 = (const void *)a;
+		v6 = (const void *)b;
+	} else if (a->ss_family == AF_INET6 && b->sa_family == AF_INET) {
+		v4 = (const void *)b;
+		v6 = (const void *)a;
+	} else if (a->ss_family == AF_INET6 && b->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	} else {
+		return false;
+	}
+	memset(&m, 0, sizeof m);
+	m.sin6_addr.s6_addr[10] = 0xff;
+	m.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&m.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+	return v4->sin_port == v6->sin6_port &&
+	       memcmp(&m.sin6_addr, &v6->sin6_addr, 16) == 0;
+}
+
+bool shim_sip_peer_media_addr(const struct sockaddr *to)
+{
+	bool hit = false;
+
+	if (to == NULL)
+		return false;
+	pthread_mutex_lock(&sipg_mu);
+	for (size_t i = 0; i < SIPG_MAX_CALLS && !hit; i++) {
+		const struct sipg_call *c = &sipg_calls[i];
+		if (!c->used || c->ended)
+			continue;
+		for (size_t j = 0; j < c->n_lines && !hit; j++) {
+			const struct sipg_line *l = &c->lines[j];
+			hit = l->have_peer && l->peer_protectable &&
+			      (addr_same(&l->peer_rtp, to) ||
+			       addr_same(&l->peer_rtcp, to));
+		}
+	}
+	pthread_mutex_unlock(&sipg_mu);
+	return hit;
+}
+
 size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 			 bool stream, const struct sockaddr *peer,
 			 uint8_t *out, size_t cap)

@@ -361,6 +361,44 @@ static void in_m(const char *first, const char *cid, unsigned cseq,
 	shim_sip_incoming(NULL, (uint8_t *)b, l, false, NULL);
 }
 
+static bool peer_addr(const char *ip, unsigned port, bool mapped)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	if (!mapped) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, ip, &a->sin_addr);
+	} else {
+		char m[64];
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		snprintf(m, sizeof m, "::ffff:%s", ip);
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, m, &a->sin6_addr);
+	}
+	return shim_sip_peer_media_addr((struct sockaddr *)&ss);
+}
+
+/* The peer's announced RTP and RTCP addresses are known from its offer on
+ * (io.c holds early RTP/RTCP to them), and forgotten when the call ends. */
+START_TEST(peer_media_addresses)
+{
+	reset();
+	ck_assert(!peer_addr("127.0.0.1", 4600, false));
+	in_m("INVITE sip:b@127.0.0.1 SIP/2.0", "pm1", 1, "INVITE", true, 4600);
+	ck_assert(peer_addr("127.0.0.1", 4600, false));
+	ck_assert(peer_addr("127.0.0.1", 4601, false));   /* RTCP: port+1 */
+	ck_assert(peer_addr("127.0.0.1", 4600, true));    /* v4-mapped */
+	ck_assert(!peer_addr("127.0.0.1", 4602, false));
+	ck_assert(!peer_addr("127.0.0.2", 4600, false));
+	in_m("BYE sip:b@127.0.0.1 SIP/2.0", "pm1", 2, "BYE", false, 0);
+	ck_assert(!peer_addr("127.0.0.1", 4600, false));
+	ck_assert(!shim_sip_peer_media_addr(NULL));
+}
+END_TEST
+
 START_TEST(call_ends)
 {
 	reset();
@@ -495,6 +533,7 @@ int main(void)
 	tcase_add_test(tc, peer_zrtp_hash);
 	tcase_add_test(tc, rewrite_enospc_sends_original);
 	tcase_add_test(tc, call_ends);
+	tcase_add_test(tc, peer_media_addresses);
 	tcase_add_test(tc, late_offer);
 	tcase_add_test(tc, answer_in_18x_then_2xx);
 	tcase_add_test(tc, bounded_table);
