@@ -8,7 +8,7 @@
 #
 # Each harness is linked with zrtp/*.c and, for every project header it
 # includes outside zrtp/ (tests/unit/sim.h, tools/pcapread.h), the .c file
-# next to it.
+# next to it; sdp/sdp.h brings all of sdp/*.c.
 # The source tree stays unconfigured: config.h is written into build-fuzz/.
 set -eu
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -40,7 +40,11 @@ for h in "$src"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	extra=""
 	for inc in $(sed -n 's/^#include "\([^"]*\)\.h".*/\1/p' "$h"); do
-		case $inc in zrtp/*) continue ;; esac
+		case $inc in
+		zrtp/*) continue ;;
+		# sdp/sdp.h is one interface over four files.
+		sdp/sdp) extra="$extra $(echo "$src"/sdp/*.c)"; continue ;;
+		esac
 		if [ -f "$src/$inc.c" ]; then extra="$extra $src/$inc.c"; fi
 	done
 	# shellcheck disable=SC2086
