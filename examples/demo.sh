@@ -45,11 +45,10 @@ if [ -n "$missing" ]; then
 fi
 
 say "build ($BUILD)"
-if [ ! -f "$BUILD/.libs/libzrtpshim.so" ] || [ ! -x "$BUILD/tools/zrtpshim" ]; then
-	[ -x "$SRC/configure" ] || (cd "$SRC" && autoreconf -fi >/dev/null)
-	mkdir -p "$BUILD"
-	(cd "$BUILD" && "$SRC/configure" -q && make -j"$(nproc)" >/dev/null)
-fi
+[ -x "$SRC/configure" ] || (cd "$SRC" && autoreconf -fi >/dev/null)
+mkdir -p "$BUILD"
+[ -f "$BUILD/Makefile" ] || (cd "$BUILD" && "$SRC/configure" -q)
+(cd "$BUILD" && make -j"$(nproc)" >/dev/null)
 ZS=$BUILD/tools/zrtpshim
 echo "built: $BUILD/.libs/libzrtpshim.so, $ZS"
 

@@ -2,9 +2,12 @@
 # Install the Debian 12 packages zrtpshim needs to build and test, if any
 # are missing. Runs apt-get only when something is missing (needs root).
 set -eu
+# Build and unit tests, then the real clients and tools of the end-to-end
+# and interop tests (they skip, exit 77, only when one is missing).
 PKGS="build-essential autoconf automake libtool pkg-config
       libsrtp2-dev libsodium-dev libssl-dev libpcap-dev check libbzrtp-dev
-      clang llvm libclang-rt-14-dev tcpdump"
+      clang llvm libclang-rt-14-dev
+      tcpdump tshark sox python3 baresip-core sip-tester linphone-cli"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
