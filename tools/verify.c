@@ -1,6 +1,6 @@
 /*
  * `zrtpshim verify`: the analysis behind the verdict (see verify.h and
- * doc/verify.md for the method).
+ * README.md ("zrtpshim verify") for the method).
  *
  * Two passes over what the capture gives. The first pass reads every
  * datagram once: SIP/SDP is parsed as it comes (UDP directly, TCP through

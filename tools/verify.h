@@ -11,7 +11,7 @@
  *
  * Per packet: ZRTP (codec-validated), STUN, RTP, RTCP, other. RTP and
  * RTCP are then told apart as SRTP/SRTCP or cleartext, without keys, by
- * the method described in doc/verify.md and zrtpshim-verify(1): the auth
+ * the method described in README.md ("zrtpshim verify") and zrtpshim-verify(1): the auth
  * tag in the length (G.711: payload bytes = timestamp step), the byte
  * distribution of the payload (chi-square against uniform), and the ZRTP
  * context of the 5-tuple; what cannot be told is "unknown", never a
@@ -163,7 +163,7 @@ int verify_run(const char *capture, const struct verify_options *opt,
 
 void verify_report_free(struct verify_report *r);
 
-/* The readable summary and the JSON document (format in doc/verify.md). */
+/* The readable summary and the JSON document (format in README.md ("zrtpshim verify")). */
 void verify_report_print(FILE *f, const struct verify_report *r);
 void verify_report_json(FILE *f, const struct verify_report *r);
 

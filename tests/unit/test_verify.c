@@ -1110,7 +1110,7 @@ END_TEST
 /*
  * The keyless table on payloads whose bytes look random: cleartext G.711
  * of loud white noise is near-uniform (z < 8 in ~80% of packets, see
- * doc/verify.md), so its length (no room for a tag) must decide; with a
+ * README.md ("zrtpshim verify")), so its length (no room for a tag) must decide; with a
  * payload type that is not G.711 nothing can, and the answer is unknown.
  */
 START_TEST(keyless_random_payloads)
