@@ -64,12 +64,8 @@ for who in alice bob; do
 done
 echo "alice says 440 Hz (sip:alice@127.0.0.1:5071), bob says 660 Hz (sip:bob@127.0.0.1:5073)"
 
-# Under the shim: `zrtpshim run` once it is wired in, else LD_PRELOAD.
-if "$ZS" run --help >/dev/null 2>&1; then
-	SHIMMED="$ZS run --"
-else
-	SHIMMED="env LD_PRELOAD=$BUILD/.libs/libzrtpshim.so"
-fi
+# Each unmodified client runs under the shim.
+SHIMMED="$ZS run --"
 # Both share the default state directory (under $XDG_STATE_HOME): each
 # process takes its own cache slot, hence its own ZID.
 export XDG_STATE_HOME="$W/state" ZRTPSHIM_KEYLOG="$W/keys.log"
