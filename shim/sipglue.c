@@ -563,6 +563,57 @@ bool shim_sip_peer_media_addr(const struct sockaddr *to)
 	return hit;
 }
 
+/*
+ * sipg_mu held. What both directions do first: parse, find the call (a new
+ * one only for an offer or an INVITE), classify the SDP, and handle the
+ * messages that end a call. Returns the call when the message carries SDP
+ * with an offer or an answer to learn from, else NULL.
+ */
+static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
+					     bool stream, enum side from,
+					     uint64_t now, struct parsed **pp,
+					     enum sip_sdp_role *role)
+{
+	bool ours = from == SIDE_LOCAL;
+	struct parsed *p = parse(msg, len, stream);
+	if (!p)
+		return NULL;
+	const struct sip_msg *m = &p->msg;
+	table_expire_locked(now);
+	bool is_request = m->kind == SIP_REQUEST;
+	bool may_start = p->have_sdp || (is_request &&
+					 slice_eq(m->method, "INVITE"));
+	struct sipg_call *c = call_get_locked(m->call_id, may_start, now);
+	if (!c)
+		return NULL;
+	c->last_ms = now;
+
+	struct sip_dialog_info info;
+	*role = classify(c, m, from, &info);
+	if (c->ended) {
+		/* Retransmissions of the end (BYE, 200 BYE, ACK to 487) go
+		 * untouched; a new INVITE on an ended Call-ID starts over. */
+		if (!(is_request && slice_eq(m->method, "INVITE") &&
+		      *role == SIP_SDP_OFFER) || c->established)
+			return NULL;
+		c->ended = false;
+	}
+	if (info.ends_media) {
+		if (really_ends(c, m, &info))
+			call_end_locked(c, now, is_request ?
+					(ours ? "we sent it" : "the peer sent it") :
+					(ours ? "we refused the INVITE" :
+						"the peer refused the INVITE"));
+		else if (m->kind == SIP_RESPONSE)
+			rollback_offer(c, m);
+		return NULL;
+	}
+	if (*role == SIP_SDP_NONE || !p->have_sdp)
+		return NULL;
+	*pp = p;
+	return c;
+}
+
 size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 			 bool stream, const struct sockaddr *peer,
 			 uint8_t *out, size_t cap)
@@ -573,45 +624,15 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 		return 0;
 	size_t result = 0;
 	uint64_t now = sipg_now_ms();
+	struct parsed *p = NULL;
+	enum sip_sdp_role role;
 
 	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
-	struct parsed *p = parse(msg, len, stream);
-	if (!p)
-		goto out;
-	const struct sip_msg *m = &p->msg;
-	table_expire_locked(now);
-	bool is_request = m->kind == SIP_REQUEST;
-	bool may_start = p->have_sdp || (is_request &&
-					 slice_eq(m->method, "INVITE"));
-	struct sipg_call *c = call_get_locked(m->call_id, may_start, now);
+	struct sipg_call *c = message_step_locked(msg, len, stream, SIDE_LOCAL,
+						  now, &p, &role);
 	if (!c)
 		goto out;
-	c->last_ms = now;
-
-	struct sip_dialog_info info;
-	enum sip_sdp_role role = classify(c, m, SIDE_LOCAL, &info);
-
-	if (c->ended) {
-		/* Retransmissions of the end (BYE, 200 BYE, ACK to 487) go
-		 * untouched; a new INVITE on an ended Call-ID starts over. */
-		if (!(is_request && slice_eq(m->method, "INVITE") &&
-		      role == SIP_SDP_OFFER) || c->established)
-			goto out;
-		c->ended = false;
-	}
-
-	if (info.ends_media) {
-		if (really_ends(c, m, &info))
-			call_end_locked(c, now, is_request ? "we sent it" :
-					"we refused the INVITE");
-		else if (m->kind == SIP_RESPONSE)
-			rollback_offer(c, m);
-		goto out;
-	}
-	if (role == SIP_SDP_NONE || !p->have_sdp)
-		goto out;
-
 	learn_local(c, &p->sdp);
 	/* Answering the peer's offer: its side is known now. Offering: the
 	 * peer's side from the current session (if any) still holds until
@@ -657,42 +678,15 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!msg || len == 0 || len > SIP_MAX_MSG)
 		return;
 	uint64_t now = sipg_now_ms();
+	struct parsed *p = NULL;
+	enum sip_sdp_role role;
 
 	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
-	struct parsed *p = parse(msg, len, stream);
-	if (!p)
-		goto out;
-	const struct sip_msg *m = &p->msg;
-	table_expire_locked(now);
-	bool is_request = m->kind == SIP_REQUEST;
-	bool may_start = p->have_sdp || (is_request &&
-					 slice_eq(m->method, "INVITE"));
-	struct sipg_call *c = call_get_locked(m->call_id, may_start, now);
+	struct sipg_call *c = message_step_locked(msg, len, stream, SIDE_PEER,
+						  now, &p, &role);
 	if (!c)
 		goto out;
-	c->last_ms = now;
-
-	struct sip_dialog_info info;
-	enum sip_sdp_role role = classify(c, m, SIDE_PEER, &info);
-
-	if (c->ended) {
-		if (!(is_request && slice_eq(m->method, "INVITE") &&
-		      role == SIP_SDP_OFFER) || c->established)
-			goto out;
-		c->ended = false;
-	}
-	if (info.ends_media) {
-		if (really_ends(c, m, &info))
-			call_end_locked(c, now, is_request ? "the peer sent it" :
-					"the peer refused the INVITE");
-		else if (m->kind == SIP_RESPONSE)
-			rollback_offer(c, m);
-		goto out;
-	}
-	if (role == SIP_SDP_NONE || !p->have_sdp)
-		goto out;
-
 	learn_peer(c, &p->sdp);
 	/* The peer's answer to our offer completes the exchange: tell the
 	 * media path. The peer's offer waits for our answer (we do not know
