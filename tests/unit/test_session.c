@@ -278,6 +278,54 @@ START_TEST(test_implicit_conf2ack_from_srtp)
 }
 END_TEST
 
+/* Every response the responder sent, by type: copies must be identical. */
+struct resp_log {
+	int n[ZRTP_MSG_TYPE_COUNT];
+	uint8_t first[ZRTP_MSG_TYPE_COUNT][ZRTP_MAX_MSG_LEN];
+	size_t len[ZRTP_MSG_TYPE_COUNT];
+	int differ;
+};
+
+static bool log_responses(struct sim *sim, int from, int index, uint8_t *buf,
+			  size_t *len, size_t cap, void *arg)
+{
+	struct resp_log *l = arg;
+	enum zrtp_msg_type t = sim_pkt_type(buf, *len);
+	const uint8_t *msg = buf + ZRTP_PKT_HDR_LEN;
+	size_t ml = *len - ZRTP_PKT_HDR_LEN - ZRTP_CRC_LEN;
+	if (from != 1 || (t != ZRTP_MSG_DHPART1 && t != ZRTP_MSG_CONFIRM1))
+		return true;
+	if (l->n[t]++ == 0) {
+		memcpy(l->first[t], msg, ml);
+		l->len[t] = ml;
+	} else if (ml != l->len[t] || memcmp(msg, l->first[t], ml) != 0) {
+		l->differ++;
+	}
+	return true;
+}
+
+/* §6: a repeated Commit or DHPart2 is answered with the stored DHPart1 or
+ * Confirm1, byte for byte (a second DH would change pvr; a rebuilt Confirm
+ * would change its random IV). */
+START_TEST(test_duplicates_answered_from_store)
+{
+	struct sim sim;
+	struct resp_log l;
+	memset(&l, 0, sizeof l);
+	sim_init(&sim, 46, 1);
+	sim.p[1].cfg.passive = true;
+	sim.dup = 1.0;   /* every packet arrives twice */
+	sim.tamper = log_responses;
+	sim.tamper_arg = &l;
+	run_call(&sim);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	ck_assert_int_ge(l.n[ZRTP_MSG_DHPART1], 2);
+	ck_assert_int_ge(l.n[ZRTP_MSG_CONFIRM1], 2);
+	ck_assert_int_eq(l.differ, 0);
+	sim_destroy(&sim);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* continuity (§4.6.1)                                                 */
 
@@ -943,6 +991,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_passive_never_commits);
 	tcase_add_test(tc, test_no_peer_hello_budget);
 	tcase_add_test(tc, test_implicit_conf2ack_from_srtp);
+	tcase_add_test(tc, test_duplicates_answered_from_store);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("loss");
