@@ -186,3 +186,30 @@ lpc_cache_mismatch() { grep -q "cache mismatch" "$W/$1/debug.log"; }
 lpc_prev_verified() {
 	sed -n 's/.*ZRTP secrets on: SAS is .* previously verified \([a-z]*\) .*/\1/p' "$W/$1/debug.log" | tail -1
 }
+
+# hello_delay CAP SHIMPORT LPCPORT: how long the shimmed side took to answer
+# linphonec's first Hello with a HelloACK, how long the handshake took, and
+# whether a non-ZRTP packet (linphonec's STUN binding request) reached the
+# shimmed port before that Hello. For a client that never reads its media
+# socket (sipp), the shim takes ZRTP from the head of the socket at once but
+# stops at the first other packet and reads past it only after its 300 ms
+# "the client does not read" rule: linphonec's STUN request arrives first,
+# so the Hello waits ~300 ms, and the client's RTP is held meanwhile.
+hello_delay() {
+	tshark -r "$1" -d "udp.port==$2,rtp" -d "udp.port==$3,rtp" \
+		-Y "udp.dstport==$2 || udp.srcport==$2" \
+		-T fields -e frame.time_relative -e udp.srcport -e udp.dstport \
+		-e zrtp.type -e stun.type 2>/dev/null |
+	awk -F '\t' -v s="$2" -v l="$3" '
+		$2 == l && $3 == s && $5 != "" && !hello && !stun { stun = $1 }
+		$2 == l && $3 == s && $4 ~ /^Hello / && !hello { hello = $1 }
+		$2 == s && $4 ~ /^HelloACK/ && hello && !ack { ack = $1 }
+		$4 ~ /^Hello / && !first { first = $1 }
+		$4 ~ /^Conf2ACK/ { done = $1 }
+		END {
+			printf "  peer Hello at %.3f s, our HelloACK %+.0f ms later; handshake %.0f ms (first Hello to Conf2ACK)",
+			    hello, (ack - hello) * 1000, (done - first) * 1000
+			if (stun) printf "; a STUN request from linphonec reached port %s %.0f ms before its Hello", s, (hello - stun) * 1000
+			printf "\n"
+		}'
+}
