@@ -8,8 +8,10 @@
 #   - it needs its own HOME holding an existing .local/share/linphone, or it
 #     starts no SIP listener; it rewrites its rc, so each run gets a copy;
 #   - its ZRTP cache (ZID, retained secrets, the SAS-verified flag) is the
-#     sqlite file $HOME/.linphone-zidcache (linphonec sets it; the rc key
-#     zrtp_secrets_file would override it): keeping HOME keeps the cache;
+#     sqlite file $HOME/.linphone-zidcache (linphonec sets it at start and
+#     ignores an rc key [sip] zrtp_secrets_file; liblinphone's default
+#     ~/.local/share/linphone/zrtp-secrets.db stays empty): keeping HOME
+#     keeps the cache; the cache is keyed by (own URI, peer URI, peer ZID);
 #   - stdout: "Call N is fully encrypted and auth token is XXXX." once the
 #     ZRTP stream is secure; a cache mismatch is not printed there, only in
 #     its debug log (-d 6 -l FILE): "Zrtp Event dispatched : cache mismatch";
