@@ -23,7 +23,7 @@ need baresip
 cd "$W" || exit 99
 tone b440.wav 440 6        # baresip's file ending ends call A
 tone b440long.wav 440 14   # baresip callee in B: longer than the call
-tone l660.wav 660 20       # linphonec: longer than any call (see doc/interop.md)
+tone l660.wav 660 20       # linphonec: longer than any call (see README.md, "Interop")
 
 # --- A: shimmed baresip -> linphonec -------------------------------------------
 SA=5771 LB=5781 RA=10900 RB=7778

@@ -12,7 +12,7 @@
 #     SRTP that authenticates with the shim's logged keys, nothing in clear
 #     (sipp <-> sipp reaches 99 %; against linphonec the shim answers the
 #     peer's Hello late -- see hello_delay in lib_linphone.sh and
-#     doc/interop.md -- and holds, i.e. drops, sipp's first ~20 packets);
+#     README.md, "Interop" -- and holds, i.e. drops, sipp's first ~20 packets);
 #   - SRTP flows the other way too (linphonec -> sipp), authenticated with
 #     the same keys; linphonec's own cleartext, if any, counted apart.
 . "$(dirname "$0")/lib_linphone.sh"
