@@ -288,13 +288,20 @@ static ssize_t send_client(int fd, const struct msghdr *msg, int flags)
 }
 
 /* The client's msghdr with one span of our own bytes in place of its
- * data; name, control data and flags are the client's. */
+ * data; name, control data and flags are the client's. The same system
+ * call send_client would make for that msghdr (sendto for every
+ * sendto/send/write), so a replaced packet (SRTP, a rewritten SIP
+ * message) meets the kernel's checks exactly as the client's own would,
+ * and the per-packet SRTP path saves sendmsg's msghdr and iovec import. */
 static ssize_t send_bytes(int fd, const struct msghdr *msg, const void *p,
 			  size_t n, int flags)
 {
 	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
 	struct msghdr m = *msg;
 
+	if (msg->msg_iovlen == 1 && msg->msg_controllen == 0)
+		return shim_real.sendto(fd, p, n, flags, msg->msg_name,
+					msg->msg_namelen);
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	return shim_real.sendmsg(fd, &m, flags);
