@@ -51,7 +51,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	ssize_t r;
 
 	hook_init();
-	if ((f = hook_fd(fd)) == NULL)
+	if (hook_plain_udp(fd, buf, len) || (f = hook_fd(fd)) == NULL)
 		return shim_real.sendto(fd, buf, len, flags, SHIM_SA(addr), alen);
 	if (SHIM_SA(addr) != NULL) {
 		m.msg_name = (void *)SHIM_SA(addr);
@@ -70,7 +70,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	ssize_t r;
 
 	hook_init();
-	if ((f = hook_fd(fd)) == NULL)
+	if (hook_plain_udp(fd, buf, len) || (f = hook_fd(fd)) == NULL)
 		return shim_real.send(fd, buf, len, flags);
 	r = hook_send(f, &m, flags);
 	shim_fd_put(f);
@@ -83,7 +83,11 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t r;
 
 	hook_init();
-	if (msg == NULL || (f = hook_fd(fd)) == NULL)
+	if (msg == NULL ||
+	    (msg->msg_iovlen >= 1 && msg->msg_iov != NULL &&
+	     hook_plain_udp(fd, msg->msg_iov[0].iov_base,
+			    msg->msg_iov[0].iov_len)) ||
+	    (f = hook_fd(fd)) == NULL)
 		return shim_real.sendmsg(fd, msg, flags);
 	r = hook_send(f, msg, flags);
 	shim_fd_put(f);
@@ -127,7 +131,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	int saved;
 
 	hook_init();
-	if ((f = hook_fd(fd)) == NULL)
+	if (hook_plain_udp(fd, buf, len) || (f = hook_fd(fd)) == NULL)
 		return shim_real.write(fd, buf, len);
 	saved = errno;
 	r = hook_send(f, &m, 0);

@@ -135,6 +135,20 @@ static void entry_publish(int fd, struct shim_fd *f)
 		shim_fd_put(old);
 }
 
+/*
+ * The entry for fd without taking a reference, for hook_plain_udp only.
+ * Entries are type-stable (never returned to malloc), so reading fields
+ * with atomics is safe even while the entry is removed or recycled; the
+ * answer can be stale only through a close racing with this call, as the
+ * fd number itself can.
+ */
+struct shim_fd *shim_fd_peek(int fd)
+{
+	if ((unsigned int)fd >= reg_len)
+		return NULL;
+	return atomic_load_explicit(&reg_table[fd], memory_order_acquire);
+}
+
 struct shim_fd *shim_fd_get(int fd)
 {
 	struct shim_fd *f;

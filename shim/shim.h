@@ -138,6 +138,9 @@ struct shim_fd {
  * fd the shim does not track. Release with shim_fd_put. */
 struct shim_fd *shim_fd_get(int fd);
 void shim_fd_put(struct shim_fd *f);
+/* The entry without a reference: only for reading fields with atomics
+ * (hooks.h, hook_plain_udp). */
+struct shim_fd *shim_fd_peek(int fd);
 
 /* Track a new socket (from socket(), accept, dup of a tracked fd). */
 struct shim_fd *shim_fd_add(int fd, enum shim_fd_kind kind, int family);
