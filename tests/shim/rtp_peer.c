@@ -1,18 +1,23 @@
 /*
  * The two programs of tests/shim/unannounced.sh, one binary:
  *
- *   rtp_peer peer LOCAL_PORT RELAY_PORT SECONDS
+ *   rtp_peer peer LOCAL_PORT RELAY_PORT SECONDS [FORK_AT]
  *       Runs under LD_PRELOAD. Sends RTP with a recognisable cleartext
  *       payload every 20 ms to 127.0.0.1:RELAY_PORT, with no SIP at all,
  *       and counts the RTP it receives whose payload is that cleartext
  *       (what the shim hands back after SRTP). Prints "received N".
+ *       With FORK_AT, forks after that many seconds; the child sends 50
+ *       packets of SSRC 0xc41d0000 on the same socket and exits.
  *
  *   rtp_peer relay PORT_A PORT_B SECONDS
  *       Runs without the shim: the wire. Forwards datagrams between the
  *       two peers (whoever sends to PORT_A is side A) and counts what
- *       crosses: ZRTP, packets carrying the cleartext marker, others.
- *       Prints "zrtp Z clear C other O".
+ *       crosses: ZRTP, packets carrying the cleartext marker, others, and
+ *       RTP/SRTP of the forked child's SSRC.
+ *       Prints "zrtp Z clear C other O child K".
  */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char marker[] = "CLEARTEXT-RTP-MARKER";
@@ -46,7 +52,42 @@ static int udp_bound(int port)
 	return fd;
 }
 
-static int run_peer(int local, int relay, double secs)
+#define CHILD_SSRC 0xc41d0000u
+
+static void rtp_fill(uint8_t pkt[12 + 160], uint16_t seq, uint32_t ts,
+		     uint32_t ssrc)
+{
+	pkt[0] = 0x80;
+	pkt[1] = 0;   /* PCMU */
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	pkt[4] = (uint8_t)(ts >> 24);
+	pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8);
+	pkt[7] = (uint8_t)ts;
+	pkt[8] = (uint8_t)(ssrc >> 24);
+	pkt[9] = (uint8_t)(ssrc >> 16);
+	pkt[10] = (uint8_t)(ssrc >> 8);
+	pkt[11] = (uint8_t)ssrc;
+	for (size_t i = 0; i < 160; i++)
+		pkt[12 + i] = (uint8_t)marker[i % (sizeof marker - 1)];
+}
+
+/* The forked child: 50 packets of its own SSRC on the inherited socket.
+ * It must never send them with its parent's keys and indexes. */
+static void child_sends(int fd, const struct sockaddr_in *to)
+{
+	uint8_t pkt[12 + 160];
+	for (uint16_t i = 0; i < 50; i++) {
+		rtp_fill(pkt, (uint16_t)(1000 + i), 160u * i, CHILD_SSRC);
+		sendto(fd, pkt, sizeof pkt, 0, (const struct sockaddr *)to,
+		       sizeof *to);
+		usleep(20000);
+	}
+	_exit(0);
+}
+
+static int run_peer(int local, int relay, double secs, double fork_at)
 {
 	int fd = udp_bound(local);
 	struct sockaddr_in to = { .sin_family = AF_INET,
@@ -58,22 +99,16 @@ static int run_peer(int local, int relay, double secs)
 	double end = now_s() + secs, next = now_s();
 
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	double start = now_s();
+	pid_t kid = -1;
 	while (now_s() < end) {
+		if (fork_at > 0 && kid < 0 && now_s() - start >= fork_at) {
+			kid = fork();
+			if (kid == 0)
+				child_sends(fd, &to);
+		}
 		if (now_s() >= next) {
-			pkt[0] = 0x80;
-			pkt[1] = 0;   /* PCMU */
-			pkt[2] = (uint8_t)(seq >> 8);
-			pkt[3] = (uint8_t)seq;
-			pkt[4] = (uint8_t)(ts >> 24);
-			pkt[5] = (uint8_t)(ts >> 16);
-			pkt[6] = (uint8_t)(ts >> 8);
-			pkt[7] = (uint8_t)ts;
-			pkt[8] = (uint8_t)(ssrc >> 24);
-			pkt[9] = (uint8_t)(ssrc >> 16);
-			pkt[10] = (uint8_t)(ssrc >> 8);
-			pkt[11] = (uint8_t)ssrc;
-			for (size_t i = 0; i < 160; i++)
-				pkt[12 + i] = (uint8_t)marker[i % (sizeof marker - 1)];
+			rtp_fill(pkt, seq, ts, ssrc);
 			if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to,
 				   sizeof to) != (ssize_t)sizeof pkt) {
 				perror("sendto");
@@ -91,6 +126,8 @@ static int run_peer(int local, int relay, double secs)
 				received++;
 		}
 	}
+	if (kid > 0)
+		waitpid(kid, NULL, 0);
 	printf("received %ld\n", received);
 	return 0;
 }
@@ -100,7 +137,7 @@ static int run_relay(int port_a, int port_b, double secs)
 	int fa = udp_bound(port_a), fb = udp_bound(port_b);
 	struct sockaddr_in peer[2];
 	int known[2] = { 0, 0 };
-	long zrtp = 0, clear = 0, other = 0;
+	long zrtp = 0, clear = 0, other = 0, child = 0;
 	uint8_t buf[2048];
 	double end = now_s() + secs;
 
@@ -120,6 +157,11 @@ static int run_relay(int port_a, int port_b, double secs)
 				continue;
 			peer[i] = from;
 			known[i] = 1;
+			/* SRTP keeps the RTP header in clear: the SSRC shows. */
+			if (n >= 12 && (buf[0] >> 6) == 2 &&
+			    ((uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
+			     (uint32_t)buf[10] << 8 | buf[11]) == CHILD_SSRC)
+				child++;
 			if (n >= 16 && buf[0] == 0x10 && memcmp(buf + 4, "ZRTP", 4) == 0)
 				zrtp++;
 			else if (memmem(buf, (size_t)n, marker, 8) != NULL)
@@ -133,16 +175,19 @@ static int run_relay(int port_a, int port_b, double secs)
 				       (struct sockaddr *)&peer[o], sizeof peer[o]);
 		}
 	}
-	printf("zrtp %ld clear %ld other %ld\n", zrtp, clear, other);
+	printf("zrtp %ld clear %ld other %ld child %ld\n", zrtp, clear, other,
+	       child);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && strcmp(argv[1], "peer") == 0)
-		return run_peer(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "peer") == 0)
+		return run_peer(atoi(argv[2]), atoi(argv[3]), atof(argv[4]),
+				argc == 6 ? atof(argv[5]) : 0);
 	if (argc == 5 && strcmp(argv[1], "relay") == 0)
 		return run_relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
-	fprintf(stderr, "usage: rtp_peer peer LOCAL RELAY SECS | relay A B SECS\n");
+	fprintf(stderr, "usage: rtp_peer peer LOCAL RELAY SECS [FORK_AT] | "
+		"relay A B SECS\n");
 	return 2;
 }
