@@ -1330,10 +1330,12 @@ void zrtp_config_default(struct zrtp_config *cfg, const uint8_t zid[12])
 {
 	memset(cfg, 0, sizeof *cfg);
 	memcpy(cfg->zid, zid, 12);
+	/* §5.2: 16 bytes, padded with spaces (cut if the version is long). */
+	static const char id[] = "zrtpshim " PACKAGE_VERSION;
+	size_t n = sizeof id - 1;
 	memset(cfg->client_id, ' ', sizeof cfg->client_id);
-	memcpy(cfg->client_id, "zrtpshim " PACKAGE_VERSION,
-	       strlen("zrtpshim " PACKAGE_VERSION) < 16
-		       ? strlen("zrtpshim " PACKAGE_VERSION) : 16);
+	memcpy(cfg->client_id, id,
+	       n < sizeof cfg->client_id ? n : sizeof cfg->client_id);
 	zrtp_algo_prefs_default(&cfg->prefs);
 	cfg->cache_ttl = 0xffffffffu;
 	cfg->multistream = true;
