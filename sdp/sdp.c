@@ -15,7 +15,8 @@
  *   wrong place. Numbers above 65535 (ports) are such lines.
  * Tolerated: empty lines (some stacks append an extra CRLF), bare LF line
  * ends, a missing line end on the last line, trailing blanks, unknown
- * attributes, several spaces between fields.
+ * attributes, several spaces between fields, and an a=zrtp-hash line with
+ * an empty value (read as no hash; linphonec 5.1 sends one).
  */
 #include "config.h"
 
@@ -275,6 +276,11 @@ static int parse_attr(const char *v, size_t len, const struct sdp_line *l,
 	}
 	if (slice_eq(v, nlen, "zrtp-hash")) {
 		struct sip_slice ver, hash;
+		/* "a=zrtp-hash:" with nothing after it carries no hash: that
+		 * is what linphonec 5.1 answers with when ZRTP is not among
+		 * its encryptions. Nothing to misplace; read it as absent. */
+		if (colon && vlen == 0)
+			return 0;
 		if (!colon || parse_zrtp_hash(val, vlen, &ver, &hash) < 0)
 			return -EINVAL;
 		/* several versions may be offered; the first one is recorded

@@ -240,6 +240,33 @@ START_TEST(parse_zrtp_hash_two)
 }
 END_TEST
 
+/* linphonec 5.1 answers "a=zrtp-hash:" with an empty value when ZRTP is
+ * not among its encryptions: no hash, but the rest of the SDP is read. */
+START_TEST(parse_zrtp_hash_empty)
+{
+	static const char s[] =
+		"v=0\r\nc=IN IP4 127.0.0.1\r\n"
+		"m=audio 8178 RTP/AVP 0 101\r\n"
+		"a=rtcp:8179\r\n"
+		"a=zrtp-hash:\r\n"
+		"a=sendrecv\r\n"
+		"m=audio 8278 RTP/AVP 0\r\n"
+		"a=zrtp-hash: \r\n"
+		"a=zrtp-hash:1.10 " H1 "\r\n";
+	struct sdp_view v;
+	ck_assert_int_eq(parse_str(s, &v), 0);
+	ck_assert_uint_eq(v.n_media, 2);
+	ck_assert_uint_eq(v.media[0].port, 8178);
+	ck_assert_uint_eq(v.media[0].rtcp_port, 8179);
+	ck_assert_int_eq(v.media[0].dir, SDP_SENDRECV);
+	ck_assert(!v.media[0].has_zrtp_hash);
+	/* an empty line before a real one: the real one is the view's */
+	ck_assert(v.media[1].has_zrtp_hash);
+	ck_slice(v.media[1].zrtp_hash, H1);
+	ck_assert_uint_eq(v.media[1].zrtp_line_start, strstr(s, "a=zrtp-hash:1.10") - s);
+}
+END_TEST
+
 START_TEST(parse_lf_only)
 {
 	static const char s[] =
@@ -577,6 +604,25 @@ START_TEST(rewrite_replace)
 		"a=zrtp-hash:1.10 " H1 "\r\n"
 		"a=sendrecv\r\n"
 		"a=ptime:20\r\n");
+}
+END_TEST
+
+/* An empty "a=zrtp-hash:" (linphonec 5.1) is dropped like any other
+ * zrtp-hash line and replaced by ours: one line, with the hash. */
+START_TEST(rewrite_replace_empty)
+{
+	rewrite_expect(
+		INVITE_HEAD "Content-Length: @@\r\n\r\n"
+		"v=0\r\nc=IN IP4 192.0.2.10\r\n"
+		"m=audio 10000 RTP/AVP 0\r\n"
+		"a=zrtp-hash:\r\n"
+		"a=sendrecv\r\n",
+		false, hashes_12,
+		INVITE_HEAD "Content-Length: @@\r\n\r\n"
+		"v=0\r\nc=IN IP4 192.0.2.10\r\n"
+		"m=audio 10000 RTP/AVP 0\r\n"
+		"a=zrtp-hash:1.10 " H1 "\r\n"
+		"a=sendrecv\r\n");
 }
 END_TEST
 
@@ -1459,6 +1505,7 @@ Suite *sdp_suite(void)
 	tcase_add_test(tc, parse_protos_and_ports);
 	tcase_add_test(tc, parse_zrtp_hash);
 	tcase_add_test(tc, parse_zrtp_hash_two);
+	tcase_add_test(tc, parse_zrtp_hash_empty);
 	tcase_add_test(tc, parse_lf_only);
 	tcase_add_test(tc, parse_tolerated);
 	tcase_add_test(tc, parse_refused);
@@ -1471,6 +1518,7 @@ Suite *sdp_suite(void)
 	tcase_add_test(tc, rewrite_insert);
 	tcase_add_test(tc, rewrite_skips);
 	tcase_add_test(tc, rewrite_replace);
+	tcase_add_test(tc, rewrite_replace_empty);
 	tcase_add_test(tc, rewrite_compact_lf);
 	tcase_add_test(tc, rewrite_duplicate_length);
 	tcase_add_test(tc, rewrite_udp_no_length);
