@@ -4,8 +4,14 @@
 # linphonec with ZRTP mandatory, in both directions:
 #   A. shimmed sipp UAC calls linphonec bob (examples/sipp/uac.xml);
 #   B. linphonec carol calls shimmed sipp UAS (examples/sipp/uas.xml).
-# sipp cannot record, so audio is checked one way: linphonec's `record`
-# file holds sipp's 440 Hz (within 3 %). Judged from the capture and logs:
+#   C. linphonec calls shimmed sipp UAS with -rtp_echo
+#      (examples/sipp/uas_echo.xml): sipp reads what it receives and sends
+#      it back.
+# sipp cannot record. In A and B linphonec's `record` file holds sipp's
+# 440 Hz (within 3 %); in C it holds linphonec's own 660 Hz, which can only
+# come back if sipp received it decrypted (the shim decrypts on sipp's
+# read and encrypts sipp's echo): audio both ways with sipp. Judged from the
+# capture and logs:
 #   - a complete ZRTP handshake between the shim and bzrtp on the wire;
 #   - linphonec's auth token equals the shim's "event: secure ... sas=";
 #   - sipp sends the whole 6 s file (300 packets): >= 85 % of it leaves as
@@ -99,5 +105,48 @@ fi
 sas_check "$W/uas.log" carol
 check_tone "$W/carol/rec.wav" 440 "B: linphonec"
 
-note "linphonec's cleartext RTP before its handshake: A ${A_CLEAR:-?}, B ${B_CLEAR:-?}"
+# --- C: linphonec -> shimmed sipp UAS that echoes --------------------------------
+SE=5799 LD=5801 ME=16720 RD=8478
+linphone_dir dave dave $LD $RD
+linphone_rc dave
+start_cap "$W/c.pcap" "udp and host 127.0.0.1 and (port $SE or port $LD or portrange $ME-$((ME + 1)) or portrange $RD-$((RD + 1)))" 2>>"$W/tcpdump.err"
+bg shimmed echo timeout -k 5 25 sipp -sf "$E2E_SRC/examples/sipp/uas_echo.xml" -rtp_echo \
+	-i 127.0.0.1 -p $SE -bind_local -mi 127.0.0.1 -mp $ME -cp 8792 \
+	-m 1 -nostdin -trace_err -error_file "$W/echo.err" >"$W/echo.out" 2>&1
+SPID=$BGPID
+sleep 0.5
+linphonec_run dave 20 "play $W/l660.wav
+record $W/dave/rec.wav
+call sip:sipp@127.0.0.1:$SE
+@9
+terminate
+@1
+quit"
+wait $SPID || fail "C: sipp UAS exited $? (see $W/echo.err)"
+stop_cap
+
+echo "C: linphonec (ZRTP mandatory) calls shimmed sipp UAS with -rtp_echo"
+PD=$(sdp_port "$W/c.pcap" $LD)
+note "media ports: sipp $ME, linphonec $PD"
+if [ -n "$PD" ]; then
+	check_handshake "$W/c.pcap" $ME "$PD"
+	dir_counts "$W/c.pcap" "$W/keys.log" $ME "$PD"
+	check_shim_clean 250
+	check_lpc_srtp 250
+	C_CLEAR=$LPC_CLEAR
+	# sipp echoes each packet it reads: with nothing lost on the shim's
+	# receive path, as many come back as linphonec sent (but the few
+	# in flight at hang-up)
+	if [ "$(dc shim srtp)" -ge $(($(dc lpc srtp) - 5)) ]; then
+		pass "C: sipp echoed $(dc shim srtp) of linphonec's $(dc lpc srtp) SRTP packets (the shim decrypted each on sipp's read, encrypted each echo)"
+	else
+		fail "C: sipp echoed only $(dc shim srtp) of linphonec's $(dc lpc srtp) SRTP packets"
+	fi
+else
+	fail "C: no SDP offer from linphonec in the capture"
+fi
+sas_check "$W/echo.log" dave
+check_tone "$W/dave/rec.wav" 660 "C: linphonec (its own tone, echoed by sipp)"
+
+note "linphonec's cleartext RTP before its handshake: A ${A_CLEAR:-?}, B ${B_CLEAR:-?}, C ${C_CLEAR:-?}"
 finish
