@@ -338,7 +338,8 @@ static void status_write_locked(void)
 			  "\"rx_srtp\":%llu,\"rx_zrtp\":%llu,\"rx_zrtp_bad\":%llu,"
 			  "\"rx_auth_fail\":%llu,\"rx_replay\":%llu,"
 			  "\"rx_early\":%llu,\"rx_clear\":%llu,"
-			  "\"rx_not_reading\":%llu,\"rx_err\":%llu}}",
+			  "\"rx_not_reading\":%llu,\"rx_zrtp_peeked\":%llu,"
+			  "\"rx_err\":%llu}}",
 			  (unsigned long long)t->tx_srtp,
 			  (unsigned long long)t->tx_held,
 			  (unsigned long long)t->tx_clear,
@@ -352,6 +353,7 @@ static void status_write_locked(void)
 			  (unsigned long long)t->rx_early,
 			  (unsigned long long)t->rx_clear,
 			  (unsigned long long)t->rx_not_reading,
+			  (unsigned long long)t->rx_zrtp_peeked,
 			  (unsigned long long)t->rx_err);
 	}
 	sb_printf(&b, "\n]}\n");

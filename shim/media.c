@@ -88,6 +88,7 @@
 #define MEDIA_MAX_LINES 8          /* m= lines per call we protect */
 #define MEDIA_MAX_CACHE_SLOTS 16
 #define READER_DELAY_MS 300        /* pending this long on an unread fd */
+#define PEEKED_MAX 16              /* ZRTP copies taken from behind the head */
 #define READER_POLL_MS 100
 #define READER_ZRTP_POLL_MS 10     /* while negotiating: ZRTP waits for us */
 #define LOG_INTERVAL_MS 5000       /* rate limit of per-packet complaints */
@@ -151,6 +152,10 @@ struct shim_media {
 	char sas[32];
 	uint64_t last_log_auth, last_log_early;
 	uint64_t pending_since[2];       /* reader duty, per fd role */
+	/* ZRTP packets reader_peek_past gave the engine while they stayed in
+	 * the RTP fd's queue (ids from zrtp_copy_id), oldest first */
+	uint32_t peeked[PEEKED_MAX];
+	unsigned n_peeked;
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
@@ -1352,6 +1357,41 @@ static void log_rate(struct shim_media *s, uint64_t *last, const char *what,
 		 what, (unsigned long long)count);
 }
 
+/*
+ * The identity of one ZRTP datagram for reader_peek_past: its CRC-32C
+ * trailer and its length. A retransmission has a new sequence number and
+ * so another CRC; only the very same datagram (or a byte-exact duplicate,
+ * which the engine would treat as one anyway) has the same id.
+ */
+static uint32_t zrtp_copy_id(const uint8_t *p, size_t len)
+{
+	return be32(p + len - ZRTP_CRC_LEN) ^ (uint32_t)len * 2654435761u;
+}
+
+static bool peeked_find(const struct shim_media *s, uint32_t id, unsigned *at)
+{
+	for (unsigned i = 0; i < s->n_peeked; i++)
+		if (s->peeked[i] == id) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+static void peeked_remove(struct shim_media *s, unsigned at)
+{
+	memmove(&s->peeked[at], &s->peeked[at + 1],
+		(s->n_peeked - at - 1) * sizeof s->peeked[0]);
+	s->n_peeked--;
+}
+
+static void peeked_add(struct shim_media *s, uint32_t id)
+{
+	if (s->n_peeked == PEEKED_MAX)   /* forgotten: read again, a duplicate */
+		peeked_remove(s, 0);
+	s->peeked[s->n_peeked++] = id;
+}
+
 /* call->mu held. The verdict for one received packet, unprotected in
  * place. *kick: an engine ran (its deadline may have moved). */
 static enum shim_verdict incoming_locked(struct shim_media *s, struct shim_fd *f,
@@ -1364,6 +1404,13 @@ static enum shim_verdict incoming_locked(struct shim_media *s, struct shim_fd *f
 			  atomic_load(&s->rtp_fd) != fd;
 
 	if (pkt_is_zrtp(buf, len)) {
+		unsigned at;
+		if (s->n_peeked && !on_rtcp_fd &&
+		    peeked_find(s, zrtp_copy_id(buf, len), &at)) {
+			/* its copy already went to the engine */
+			peeked_remove(s, at);
+			return SHIM_DROP;
+		}
 		s->st.rx_zrtp++;
 		if (s->phase == PH_ENDED)
 			return SHIM_DROP;
@@ -1549,6 +1596,62 @@ static int reader_take_zrtp(struct shim_media *s, struct shim_fd *f, int fd)
 }
 
 /*
+ * ZRTP queued behind a packet that is not ZRTP, on an fd the client never
+ * reads: linphonec sends a STUN request just before its Hello. The head
+ * may be taken only after READER_DELAY_MS (the client might read it), and
+ * the handshake would wait that long. Where the kernel lets UDP peek at an
+ * offset (SO_PEEK_OFF), look past the head and give the engine a copy of
+ * each ZRTP packet, leaving the queue as it was; the copy's id is kept so
+ * that the packet, when read from the queue later (by the duty below or by
+ * the client), is not given twice. The offset is set back to -1 (plain
+ * peeks) at once; only an fd the client has not read yet is touched.
+ * Without SO_PEEK_OFF (ENOPROTOOPT, EOPNOTSUPP) it does nothing.
+ */
+static atomic_bool peek_off_unsupported;
+
+/* How long data may wait at the head of an fd the client does not read
+ * before the shim reads it. A variable only so that a test can make it
+ * endless and see that ZRTP behind the head is still found. */
+uint32_t shim_media_reader_delay_ms = READER_DELAY_MS;
+
+static void reader_peek_past(struct shim_media *s, struct shim_fd *f, int fd)
+{
+	int off = 0;
+	if (atomic_load(&peek_off_unsupported))
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off) < 0) {
+		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)
+			atomic_store(&peek_off_unsupported, true);
+		return;
+	}
+	for (int i = 0; i < 64 && !atomic_load(&f->client_reads); i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		ssize_t n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
+					       MSG_PEEK | MSG_DONTWAIT,
+					       (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			break;
+		if (!pkt_is_zrtp(reader_buf, (size_t)n))
+			continue;
+		uint32_t id = zrtp_copy_id(reader_buf, (size_t)n);
+		unsigned at;
+		bool kick = false;
+		size_t nl = 0;
+		pthread_mutex_lock(s->mu);
+		if (!peeked_find(s, id, &at)) {
+			incoming_locked(s, f, fd, reader_buf, (size_t)n, &nl,
+					(struct sockaddr *)&from, fl, &kick);
+			peeked_add(s, id);
+			s->st.rx_zrtp_peeked++;
+		}
+		pthread_mutex_unlock(s->mu);
+	}
+	off = -1;
+	setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+}
+
+/*
  * Reader duty for one fd of s the client never reads: once data has been
  * pending for READER_DELAY_MS, read it (MSG_DONTWAIT) and give ZRTP to the
  * engine; everything else is counted as dropped (the client would never
@@ -1579,13 +1682,19 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 		s->pending_since[role] = 0;
 		goto out;
 	}
+	if (negotiating && role == 0)
+		reader_peek_past(s, f, fd);
+	/* while negotiating, keep looking past the head every
+	 * READER_ZRTP_POLL_MS (next as set above) */
 	if (!s->pending_since[role]) {
 		s->pending_since[role] = now;
-		next = now + READER_DELAY_MS;
+		if (!negotiating)
+			next = now + shim_media_reader_delay_ms;
 		goto out;
 	}
-	if (now - s->pending_since[role] < READER_DELAY_MS) {
-		next = s->pending_since[role] + READER_DELAY_MS;
+	if (now - s->pending_since[role] < shim_media_reader_delay_ms) {
+		if (!negotiating)
+			next = s->pending_since[role] + shim_media_reader_delay_ms;
 		goto out;
 	}
 	s->pending_since[role] = 0;

@@ -298,7 +298,13 @@ struct shim_media_stats {
 	uint64_t tx_srtp, tx_held, tx_clear, tx_dropped, tx_err;
 	uint64_t rx_srtp, rx_zrtp, rx_zrtp_bad, rx_auth_fail, rx_replay,
 		 rx_early, rx_clear, rx_not_reading, rx_err;
+	uint64_t rx_zrtp_peeked;       /* ZRTP copied from behind the head of
+					* an fd the client does not read */
 };
+/* Reader duty: how long data may wait on an fd the client does not read
+ * before the shim reads it (300 ms; tests may change it before any call). */
+extern uint32_t shim_media_reader_delay_ms;
+
 /* The i-th live stream (0 <= i): 0, or -ENOENT past the last. */
 int shim_media_stats_get(size_t i, struct shim_media_stats *out);
 

@@ -193,10 +193,10 @@ lpc_prev_verified() {
 # linphonec's first Hello with a HelloACK, how long the handshake took, and
 # whether a non-ZRTP packet (linphonec's STUN binding request) reached the
 # shimmed port before that Hello. For a client that never reads its media
-# socket (sipp), the shim takes ZRTP from the head of the socket at once but
-# stops at the first other packet and reads past it only after its 300 ms
-# "the client does not read" rule: linphonec's STUN request arrives first,
-# so the Hello waits ~300 ms, and the client's RTP is held meanwhile.
+# socket (sipp), the shim may read past the head of the socket only after
+# its 300 ms "the client does not read" rule; linphonec's STUN request
+# arrives first, so without SO_PEEK_OFF (peeking past the head) the Hello
+# would wait ~300 ms, and the client's RTP would be held meanwhile.
 hello_delay() {
 	tshark -r "$1" -d "udp.port==$2,rtp" -d "udp.port==$3,rtp" \
 		-Y "udp.dstport==$2 || udp.srcport==$2" \

@@ -14,13 +14,12 @@
 # capture and logs:
 #   - a complete ZRTP handshake between the shim and bzrtp on the wire;
 #   - linphonec's auth token equals the shim's "event: secure ... sas=";
-#   - sipp sends the whole 6 s file (300 packets): >= 85 % of it leaves as
+#   - sipp sends the whole 6 s file (300 packets): >= 95 % of it leaves as
 #     SRTP that authenticates with the shim's logged keys, nothing in clear
-#     (sipp <-> sipp reaches 99 %; against linphonec the shim answers the
-#     peer's Hello late -- see hello_delay in lib_linphone.sh and
-#     README.md, "Interop" -- and holds, i.e. drops, sipp's first ~20 packets:
-#     93 % measured; the bound leaves room for a loaded machine, where the
-#     handshake behind that fixed delay takes longer);
+#     (the shim holds, i.e. drops, sipp's RTP during the handshake: 98-99 %
+#     measured, as between two shimmed sipps; linphonec's STUN request
+#     queued before its Hello no longer delays it: see hello_delay in
+#     lib_linphone.sh and README.md, "Interop");
 #   - SRTP flows the other way too (linphonec -> sipp), authenticated with
 #     the same keys; linphonec's own cleartext, if any, counted apart.
 . "$(dirname "$0")/lib_linphone.sh"
@@ -31,7 +30,7 @@ tone s440.wav 440 6
 sox s440.wav -t raw -e u-law -r 8000 -c 1 audio.ulaw   # the scenarios' file
 SENT=$(($(stat -c %s audio.ulaw) / 160))
 tone l660.wav 660 20
-SIPP_MIN=$((SENT * 85 / 100))
+SIPP_MIN=$((SENT * 95 / 100))
 
 # --- A: shimmed sipp UAC -> linphonec --------------------------------------------
 SU=5791 LB=5795 MU=16700 RB=7978

@@ -225,6 +225,8 @@ struct side_cfg {
 	bool mux;
 	bool peek;                  /* receive with MSG_PEEK first */
 	bool reads;                 /* false: never reads its sockets */
+	bool never_take;            /* the shim never reads for it (endless
+				     * reader delay) */
 	enum shim_policy policy;
 	bool peer_signals_zrtp;     /* what the peer's SDP says */
 	bool spoil_peer_hash;       /* an a=zrtp-hash the Hello will not match */
@@ -397,6 +399,8 @@ static void side_run(struct side_cfg *c)
 		char ours[MAX_LINES][65], theirs[MAX_LINES][65];
 		struct shim_media_desc d[MAX_LINES];
 		shim_config.policy = c->policy;
+		if (c->never_take)
+			shim_media_reader_delay_ms = UINT32_MAX;
 		snprintf(shim_config.dir, sizeof shim_config.dir, "%s", c->dir);
 		memset(theirs, 0, sizeof theirs);
 		for (int l = 0; l < c->nlines; l++) {
@@ -618,6 +622,9 @@ struct scenario {
 	int nlines;
 	bool mux;
 	bool b_shim, b_peek, b_reads, a_peek;
+	bool stun_first;            /* a STUN request waits at the head of B's
+				     * RTP queue from the start (B never reads) */
+	bool b_never_take;          /* the shim never reads for B */
 	enum shim_policy policy;
 	bool a_peer_signals;        /* B's SDP carries a=zrtp-hash */
 	bool tamper;
@@ -685,6 +692,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	cb.shim = sc->b_shim;
 	cb.peek = sc->b_peek;
 	cb.reads = sc->b_reads;
+	cb.never_take = sc->b_never_take;
 	cb.peer_signals_zrtp = true;
 	cb.hash_out = sc->b_shim ? hba[1] : -1;
 	cb.hash_in = sc->b_shim ? hab[0] : -1;
@@ -703,6 +711,12 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	snprintf(ca.dir, sizeof ca.dir, "%s", o->dir);
 	snprintf(cb.dir, sizeof cb.dir, "%s", o->dir);
 
+	if (sc->stun_first) {
+		struct sockaddr_in to = loop_addr(pb[0]);
+		if (sendto(rbfd[0], stun_req, sizeof stun_req, 0,
+			   (struct sockaddr *)&to, sizeof to) < 0)
+			exit(99);
+	}
 	pid_t kid_a = fork();
 	if (kid_a == 0)
 		side_run(&ca);
@@ -917,6 +931,22 @@ static void judge_secure(const struct scenario *sc, const struct outcome *o)
 		CHECK(b->delivered_rtp > 50, "B got A's RTP (%d)", b->delivered_rtp);
 		CHECK(b->delivered_rtcp > 5, "B got A's RTCP (%d)",
 		      b->delivered_rtcp);
+	} else if (sc->stun_first) {
+		/* The handshake found ZRTP behind the STUN request ... */
+		CHECK(b->st.rx_zrtp_peeked > 0, "ZRTP copied from behind the "
+		      "head for B (%llu)",
+		      (unsigned long long)b->st.rx_zrtp_peeked);
+		if (sc->b_never_take)   /* ... which stayed there for B */
+			CHECK(b->st.rx_not_reading == 0, "the shim took "
+			      "nothing from B (%llu)",
+			      (unsigned long long)b->st.rx_not_reading);
+		else    /* ... and each copy, read later, was not given twice */
+			CHECK(b->st.rx_not_reading > 0 &&
+			      b->st.rx_zrtp == (unsigned long long)o->ab.zrtp,
+			      "the shim read for B; it counted each of the %d "
+			      "ZRTP packets A sent once (%llu)", o->ab.zrtp,
+			      (unsigned long long)b->st.rx_zrtp);
+		CHECK(b->delivered_rtp == 0, "B never reads");
 	} else {
 		CHECK(b->st.rx_not_reading > 0, "the shim read for B (%llu)",
 		      (unsigned long long)b->st.rx_not_reading);
@@ -1039,6 +1069,14 @@ int main(void)
 		{ .name = "b-never-reads", .b_shim = true, .b_reads = false,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .run_ms = 4000 },
+		{ .name = "b-never-reads-stun-first", .b_shim = true,
+		  .b_reads = false, .stun_first = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .run_ms = 3000 },
+		{ .name = "b-never-reads-stun-stays", .b_shim = true,
+		  .b_reads = false, .stun_first = true, .b_never_take = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .run_ms = 2000 },
 		{ .name = "opportunistic-plain-peer", .b_shim = false,
 		  .b_reads = true, .policy = SHIM_POLICY_OPPORTUNISTIC,
 		  .run_ms = 5500 },
