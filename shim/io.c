@@ -34,8 +34,11 @@
  * Receive loop: a packet the shim consumes (ZRTP, SRTP failing auth, ...)
  * makes the real receive run again: a blocking socket keeps waiting, a
  * non-blocking one (or MSG_DONTWAIT) gets the kernel's own EAGAIN when
- * nothing else is queued, and SO_RCVTIMEO's EAGAIN comes back as is
- * (each real receive restarts that timeout: the known limit).
+ * nothing else is queued, and SO_RCVTIMEO counts from the client's call,
+ * not from each real receive: before receiving again after a consumed
+ * packet, a blocking socket with a timeout waits (poll) only for what is
+ * left of it, and gets EAGAIN when nothing came in time, as the kernel
+ * would have said.
  * MSG_PEEK never consumes a packet the client would get: the head packet
  * is peeked; if the shim would consume it, it is received for real (the
  * same flags minus PEEK, plus DONTWAIT) and processed, and we peek again.
@@ -46,12 +49,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "shim/private.h"
 #include "shim/shim.h"
@@ -635,6 +641,48 @@ static ssize_t deliver(struct msghdr *msg, int flags, const uint8_t *buf,
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)n;
 }
 
+/*
+ * After the shim consumed a packet, before the real receive runs again:
+ * if that receive would block under SO_RCVTIMEO (no MSG_DONTWAIT, no
+ * O_NONBLOCK, a timeout set), wait only for what is left of the timeout
+ * counted from t0, the client's call. 0: receive again (data came, or
+ * nothing to bound); -1 with errno EAGAIN (time is up) or EINTR (a signal:
+ * with a timeout set the kernel does not restart the call either, see
+ * signal(7)). Costs syscalls only on this path, never per packet.
+ */
+static int rcvtimeo_left(int fd, int flags, const struct timespec *t0)
+{
+	struct timeval tv;
+	socklen_t tl = sizeof(tv);
+	struct timespec now;
+	int64_t left_us;
+	int fl;
+
+	if (flags & MSG_DONTWAIT)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return 0;
+	fl = shim_real.fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec -
+		  ((int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+		   (now.tv_nsec - t0->tv_nsec) / 1000);
+	if (left_us > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t ms = (left_us + 999) / 1000;
+		int r = poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+		if (r > 0)
+			return 0;
+		if (r < 0)
+			return -1;   /* errno from poll: EINTR */
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 /* An fd with media: receive into this thread's buffer, let media.c judge,
  * loop over what it consumes. */
 static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
@@ -643,6 +691,9 @@ static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 	const bool peek = (flags & MSG_PEEK) != 0;
 	const int kflags_in = flags & ~MSG_TRUNC;
 	const size_t ctl_cap = msg->msg_controllen;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (;;) {
 		struct sockaddr_storage ss;
@@ -676,8 +727,11 @@ static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 		errno = saved;
 
 		if (v == SHIM_DROP) {
-			if (!peek)
+			if (!peek) {
+				if (rcvtimeo_left(f->fd, kflags_in, &t0) < 0)
+					return -1;
 				continue;
+			}
 			/* The head packet is one the shim consumes: take it
 			 * off the queue for real, then peek at the next. */
 			m.msg_name = &ss;
@@ -699,6 +753,8 @@ static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 						 "one packet lost", f->fd);
 			}
 			errno = saved;
+			if (rcvtimeo_left(f->fd, kflags_in, &t0) < 0)
+				return -1;
 			continue;
 		}
 		if (v == SHIM_REPLACE) {

@@ -15,6 +15,18 @@
  *       crosses: ZRTP, packets carrying the cleartext marker, others, and
  *       RTP/SRTP of the forked child's SSRC.
  *       Prints "zrtp Z clear C other O child K".
+ *
+ * And the two of tests/shim/rcvtimeo.sh:
+ *
+ *   rtp_peer rcvtimeo LOCAL_PORT ECHO_PORT TIMEOUT_MS
+ *       Runs under LD_PRELOAD. Sends 3 RTP packets to ECHO_PORT (the shim
+ *       adopts the socket as media and starts ZRTP), sets SO_RCVTIMEO, and
+ *       makes one blocking recv. Prints "rc R errno E ms T".
+ *
+ *   rtp_peer zrtp-echo PORT SECONDS
+ *       Runs without the shim. Sends every ZRTP packet it receives back to
+ *       its sender every 50 ms until SECONDS are up: a stream of packets the
+ *       shim consumes and never hands to its client.
  */
 #include "config.h"
 
@@ -180,14 +192,78 @@ static int run_relay(int port_a, int port_b, double secs)
 	return 0;
 }
 
+static int run_rcvtimeo(int local, int echo, int timeout_ms)
+{
+	int fd = udp_bound(local);
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)echo) };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = (timeout_ms % 1000) * 1000 };
+	uint8_t pkt[12 + 160], in[2048];
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (uint16_t i = 0; i < 3; i++) {
+		rtp_fill(pkt, (uint16_t)(100 + i), 160u * i, 0x5a00beefu);
+		sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
+		usleep(20000);
+	}
+	/* let the echo start: the shim's Hello goes out and comes back */
+	usleep(300000);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+		perror("setsockopt");
+		return 2;
+	}
+	double t = now_s();
+	ssize_t n = recv(fd, in, sizeof in, 0);
+	int e = n < 0 ? errno : 0;
+	printf("rc %zd errno %d ms %.0f\n", n, e, (now_s() - t) * 1000);
+	return 0;
+}
+
+static int run_zrtp_echo(int port, double secs)
+{
+	int fd = udp_bound(port);
+	struct sockaddr_in peer;
+	uint8_t buf[2048], last[2048];
+	size_t last_len = 0;
+	long echoed = 0;
+	double end = now_s() + secs, next = 0;
+
+	while (now_s() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) > 0) {
+			socklen_t fl = sizeof peer;
+			ssize_t n = recvfrom(fd, buf, sizeof buf, 0,
+					     (struct sockaddr *)&peer, &fl);
+			if (n >= 16 && buf[0] == 0x10 &&
+			    memcmp(buf + 4, "ZRTP", 4) == 0) {
+				memcpy(last, buf, (size_t)n);
+				last_len = (size_t)n;
+			}
+		}
+		if (last_len && now_s() >= next) {
+			sendto(fd, last, last_len, 0, (struct sockaddr *)&peer,
+			       sizeof peer);
+			echoed++;
+			next = now_s() + 0.050;
+		}
+	}
+	printf("echoed %ld\n", echoed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "rcvtimeo") == 0)
+		return run_rcvtimeo(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 4 && strcmp(argv[1], "zrtp-echo") == 0)
+		return run_zrtp_echo(atoi(argv[2]), atof(argv[3]));
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "peer") == 0)
 		return run_peer(atoi(argv[2]), atoi(argv[3]), atof(argv[4]),
 				argc == 6 ? atof(argv[5]) : 0);
 	if (argc == 5 && strcmp(argv[1], "relay") == 0)
 		return run_relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 	fprintf(stderr, "usage: rtp_peer peer LOCAL RELAY SECS [FORK_AT] | "
-		"relay A B SECS\n");
+		"relay A B SECS | rcvtimeo LOCAL ECHO MS | zrtp-echo PORT SECS\n");
 	return 2;
 }
