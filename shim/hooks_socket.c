@@ -1,6 +1,7 @@
 /*
- * Hooks for the life of an fd: socket, bind, connect, close, close_range,
- * dup, dup2, dup3, fcntl (and glibc 2.28's fcntl64), fork.
+ * Hooks for the life of an fd: socket, bind, connect, accept, accept4,
+ * close, close_range, dup, dup2, dup3, fcntl (and glibc 2.28's fcntl64),
+ * fork.
  *
  * They keep the registry true to the kernel's fd table: a number the
  * kernel hands out again (socket, dup*) never inherits a stale entry, and
@@ -104,6 +105,61 @@ SHIM_EXPORT int connect(int fd, SHIM_CSA_ARG addr, socklen_t len)
 		hook_learn_local(f);
 	shim_in_shim--;
 	shim_fd_put(f);
+	errno = saved;
+	return r;
+}
+
+/* A connection accepted on a tracked TCP listener is tracked too, with
+ * both ends read back from the kernel (addr may be NULL or short): SIP
+ * over TCP on the server side. Anything else accepted is not ours, and
+ * whatever the number meant before is forgotten, as in socket(). */
+static void hook_accepted(int lfd, int fd, int flags)
+{
+	struct shim_fd *l = hook_fd(lfd), *f = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (l != NULL && l->kind == SHIM_FD_TCP && !shim_in_shim) {
+		shim_in_shim++;
+		f = shim_fd_add(fd, SHIM_FD_TCP, l->family);
+		if (f != NULL) {
+			f->nonblock_hint = (flags & SOCK_NONBLOCK) != 0;
+			if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+				shim_fd_set_peer(f, (struct sockaddr *)&ss, len);
+			hook_learn_local(f);
+		}
+		shim_in_shim--;
+	} else {
+		shim_fd_remove(fd);
+	}
+	if (l != NULL)
+		shim_fd_put(l);
+}
+
+SHIM_EXPORT int accept(int fd, SHIM_SA_ARG addr, socklen_t *len)
+{
+	int r, saved;
+
+	hook_init();
+	r = shim_real.accept(fd, SHIM_SA(addr), len);
+	if (r < 0)
+		return r;
+	saved = errno;
+	hook_accepted(fd, r, 0);
+	errno = saved;
+	return r;
+}
+
+SHIM_EXPORT int accept4(int fd, SHIM_SA_ARG addr, socklen_t *len, int flags)
+{
+	int r, saved;
+
+	hook_init();
+	r = shim_real.accept4(fd, SHIM_SA(addr), len, flags);
+	if (r < 0)
+		return r;
+	saved = errno;
+	hook_accepted(fd, r, flags);
 	errno = saved;
 	return r;
 }

@@ -77,6 +77,8 @@ static void real_resolve(void)
 	REAL(socket, true);
 	REAL(bind, true);
 	REAL(connect, true);
+	REAL(accept, true);
+	REAL(accept4, true);
 	REAL(close, true);
 	REAL(close_range, false);   /* glibc < 2.34: the hook says ENOSYS */
 	REAL(dup, true);

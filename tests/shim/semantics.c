@@ -1043,6 +1043,65 @@ START_TEST(test_tcp_stream)
 }
 END_TEST
 
+/* accept4 and accept as libc has them: flags applied, the peer's address
+ * and its length filled in, a short buffer truncated with the true length
+ * returned, errors (not a listener, nothing pending) with their errno. */
+START_TEST(test_accept_semantics)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET }, p, cl;
+	socklen_t al = sizeof(a), pl = sizeof(p), cll = sizeof(cl);
+	int ls = socket(AF_INET, SOCK_STREAM, 0), c, s, u;
+	uint8_t small[4];
+	socklen_t sl = sizeof(small);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(ls, 4), 0);
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+	ck_assert_int_eq(fcntl(ls, F_SETFL, O_NONBLOCK), 0);
+	errno = 0;
+	ck_assert_int_eq(accept4(ls, NULL, NULL, 0), -1);
+	ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&cl, &cll), 0);
+	s = accept4(ls, (struct sockaddr *)&p, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ck_assert_int_ge(s, 0);
+	ck_assert_uint_eq(pl, sizeof(p));
+	ck_assert_int_eq(p.sin_port, cl.sin_port);
+	ck_assert_int_ne(fcntl(s, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_ne(fcntl(s, F_GETFD) & FD_CLOEXEC, 0);
+	errno = 0;
+	ck_assert_int_eq(recv(s, small, 1, 0), -1);   /* non-blocking */
+	ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+	close(s);
+	close(c);
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	s = accept(ls, (struct sockaddr *)small, &sl);
+	ck_assert_int_ge(s, 0);
+	ck_assert_uint_eq(sl, sizeof(struct sockaddr_in));   /* true length */
+	ck_assert_int_eq(fcntl(s, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(write(c, "ping", 4), 4);
+	ck_assert_int_eq(read(s, small, 4), 4);
+	ck_assert_int_eq(memcmp(small, "ping", 4), 0);
+	close(s);
+	close(c);
+	close(ls);
+
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	errno = 0;
+	ck_assert_int_eq(accept(u, NULL, NULL), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	close(u);
+	errno = 0;
+	ck_assert_int_eq(accept(-1, NULL, NULL), -1);
+	ck_assert_int_eq(errno, EBADF);
+}
+END_TEST
+
 static Suite *semantics_suite(void)
 {
 	Suite *s = suite_create("shim-semantics");
@@ -1050,6 +1109,7 @@ static Suite *semantics_suite(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_preload_state);
+	tcase_add_test(tc, test_accept_semantics);
 	tcase_add_test(tc, test_udp_roundtrip_exact);
 	tcase_add_test(tc, test_udp_msg_and_cmsg);
 	tcase_add_test(tc, test_trunc_and_peek);
