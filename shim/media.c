@@ -1561,6 +1561,17 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 /* Timer thread only. */
 static uint8_t reader_buf[SHIM_PKT_MAX];
 
+/* One datagram of fd into reader_buf, never blocking (flags: MSG_PEEK or
+ * 0), its sender in *from. */
+static ssize_t reader_recv(int fd, int flags, struct sockaddr_storage *from,
+			   socklen_t *fl)
+{
+	*fl = sizeof *from;
+	return shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
+				  flags | MSG_DONTWAIT,
+				  (struct sockaddr *)from, fl);
+}
+
 /*
  * Take ZRTP packets from the head of an unread fd's queue at once: the
  * client never gets ZRTP whoever reads first, so this takes nothing from
@@ -1573,15 +1584,11 @@ static int reader_take_zrtp(struct shim_media *s, struct shim_fd *f, int fd)
 	int taken = 0;
 	for (int i = 0; i < 64 && !atomic_load(&f->client_reads); i++) {
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof from;
-		ssize_t n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
-					       MSG_PEEK | MSG_DONTWAIT,
-					       (struct sockaddr *)&from, &fl);
+		socklen_t fl;
+		ssize_t n = reader_recv(fd, MSG_PEEK, &from, &fl);
 		if (n < 0 || !pkt_is_zrtp(reader_buf, (size_t)n))
 			break;
-		fl = sizeof from;
-		n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
-				       MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		n = reader_recv(fd, 0, &from, &fl);
 		if (n < 0)
 			break;
 		bool kick = false;
@@ -1626,10 +1633,8 @@ static void reader_peek_past(struct shim_media *s, struct shim_fd *f, int fd)
 	}
 	for (int i = 0; i < 64 && !atomic_load(&f->client_reads); i++) {
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof from;
-		ssize_t n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
-					       MSG_PEEK | MSG_DONTWAIT,
-					       (struct sockaddr *)&from, &fl);
+		socklen_t fl;
+		ssize_t n = reader_recv(fd, MSG_PEEK, &from, &fl);
 		if (n < 0)
 			break;
 		if (!pkt_is_zrtp(reader_buf, (size_t)n))
@@ -1702,10 +1707,8 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 		if (atomic_load(&f->client_reads))
 			break;
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof from;
-		ssize_t n = shim_real.recvfrom(fd, reader_buf, sizeof reader_buf,
-					       MSG_DONTWAIT,
-					       (struct sockaddr *)&from, &fl);
+		socklen_t fl;
+		ssize_t n = reader_recv(fd, 0, &from, &fl);
 		if (n < 0)
 			break;
 		bool kick = false, zrtp = pkt_is_zrtp(reader_buf, (size_t)n);

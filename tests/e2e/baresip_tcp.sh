@@ -18,10 +18,10 @@ SA=5275 SB=5277
 cd "$W" || exit 99
 tone alice.wav 440 6
 tone bob.wav 660 10
-baresip_dir alice alice $SA 4453 10600 "$W/alice.wav"
-baresip_dir bob bob $SB 4454 10700 "$W/bob.wav"
+baresip_dir alice alice $SA 4453 11200 "$W/alice.wav"
+baresip_dir bob bob $SB 4454 11300 "$W/bob.wav"
 
-start_cap "$W/call.pcap" "host 127.0.0.1 and ((tcp and (port $SA or port $SB)) or (udp and (port $SA or port $SB or portrange 10600-10609 or portrange 10700-10709)))" 2>"$W/tcpdump.err"
+start_cap "$W/call.pcap" "host 127.0.0.1 and ((tcp and (port $SA or port $SB)) or (udp and (port $SA or port $SB or portrange 11200-11209 or portrange 11300-11309)))" 2>"$W/tcpdump.err"
 bg shimmed bob timeout -k 5 20 baresip -f "$W/bob" -t 14 >"$W/bob.out" 2>&1
 BOB=$BGPID
 sleep 1

@@ -5,14 +5,8 @@
 # media under the default policy (require) and the default algorithms.
 # Run from the top build directory (automake's test harness does).
 set -u
-prog=./tests/shim/rtp_peer
-shim=$(pwd)/.libs/libzrtpshim.so
-[ -x "$prog" ] && [ -f "$shim" ] || { echo "missing $prog or $shim" >&2; exit 99; }
-asan=$(ldd "$shim" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)
-pre="$shim"
-[ -n "$asan" ] && pre="$asan $pre"
-work=$(mktemp -d /tmp/zs-badenv.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+WORK_NAME=badenv
+. "$(dirname "$0")/preload.sh"
 fail=0
 long=$(head -c 6000 /dev/zero | tr '\0' x)
 

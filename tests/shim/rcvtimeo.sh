@@ -7,15 +7,8 @@
 # flood (4 s here). The bound checked, 2 s, is far from both.
 # Run from the top build directory (automake's test harness does).
 set -u
-prog=./tests/shim/rtp_peer
-shim=$(pwd)/.libs/libzrtpshim.so
-[ -x "$prog" ] || { echo "missing $prog" >&2; exit 99; }
-[ -f "$shim" ] || { echo "missing $shim" >&2; exit 99; }
-asan=$(ldd "$shim" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)
-pre="$shim"
-[ -n "$asan" ] && pre="$asan $pre"
-work=$(mktemp -d /tmp/zs-rcvtimeo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+WORK_NAME=rcvtimeo
+. "$(dirname "$0")/preload.sh"
 base=$(( 24000 + ($$ % 2000) * 4 ))
 fail=0
 

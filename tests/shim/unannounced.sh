@@ -7,15 +7,8 @@
 # run without the shim shows the relay does see cleartext and the child.
 # Run from the top build directory (automake's test harness does).
 set -u
-prog=./tests/shim/rtp_peer
-shim=$(pwd)/.libs/libzrtpshim.so
-[ -x "$prog" ] || { echo "missing $prog" >&2; exit 99; }
-[ -f "$shim" ] || { echo "missing $shim" >&2; exit 99; }
-asan=$(ldd "$shim" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)
-pre="$shim"
-[ -n "$asan" ] && pre="$asan $pre"
-work=$(mktemp -d /tmp/zs-unannounced.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+WORK_NAME=unannounced
+. "$(dirname "$0")/preload.sh"
 base=$(( 20000 + ($$ % 2000) * 8 ))
 
 call() {   # $1: preload or "", $2: output prefix; side A forks at 2 s
