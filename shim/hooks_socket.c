@@ -115,11 +115,11 @@ SHIM_EXPORT int connect(int fd, SHIM_CSA_ARG addr, socklen_t len)
  * whatever the number meant before is forgotten, as in socket(). */
 static void hook_accepted(int lfd, int fd, int flags)
 {
-	struct shim_fd *l = hook_fd(lfd), *f = NULL;
+	struct shim_fd *l = hook_fd(lfd), *f;   /* NULL inside the shim */
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (l != NULL && l->kind == SHIM_FD_TCP && !shim_in_shim) {
+	if (l != NULL && l->kind == SHIM_FD_TCP) {
 		shim_in_shim++;
 		f = shim_fd_add(fd, SHIM_FD_TCP, l->family);
 		if (f != NULL) {
