@@ -1611,8 +1611,11 @@ static int reader_take_zrtp(struct shim_media *s, struct shim_fd *f, int fd)
  * each ZRTP packet, leaving the queue as it was; the copy's id is kept so
  * that the packet, when read from the queue later (by the duty below or by
  * the client), is not given twice. The offset is set back to -1 (plain
- * peeks) at once; only an fd the client has not read yet is touched.
- * Without SO_PEEK_OFF (ENOPROTOOPT, EOPNOTSUPP) it does nothing.
+ * peeks) at once; only an fd the client has not read yet is touched. (A
+ * client whose very first read is a MSG_PEEK made during those few
+ * microseconds would peek past the head; a plain read is not affected,
+ * the kernel moves the offset back. Accepted.) Without SO_PEEK_OFF
+ * (ENOPROTOOPT, EOPNOTSUPP) it does nothing.
  */
 static atomic_bool peek_off_unsupported;
 
