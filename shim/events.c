@@ -42,10 +42,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 
 #include "shim/events.h"
 #include "shim/shim.h"
-#include "tools/keylog.h"
+#include "common/keylog.h"
+#include "common/suite.h"
 #include "zrtp/zrtp.h"
 
 extern char **environ;
@@ -102,16 +104,6 @@ static bool fd_write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
-}
-
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* The hook's and the status file's name for an event; NULL: not one the
@@ -549,7 +541,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	event_reason(ev, reason, sizeof reason);
 	char zid[25] = "";
 	if (ev->peer_zid)
-		hex(zid, ev->peer_zid, 12);
+		sodium_bin2hex(zid, sizeof zid, ev->peer_zid, 12);
 
 	if (ev->type == ZRTP_EV_RECV_KEYS) {
 		errno = saved;
@@ -700,36 +692,33 @@ static void addr_from_ss(const struct sockaddr_storage *ss,
 }
 
 /*
- * One key log line. The format is tools/keylog.h's, with one difference
- * that the shim cannot avoid: it does not know the RTP SSRCs when the keys
- * are made (the client picks them and may change them), so it writes
- * "ssrc=*" (any SSRC between these addresses). The addresses pin the
- * stream: our side as "*:PORT" (the socket may be bound to the wildcard
- * address), the peer's as announced in its SDP.
+ * One key log line in common/keylog.h's format, with one thing the shim
+ * cannot know: the RTP SSRCs, which the client picks (and may change)
+ * after the keys are made, so the line says "ssrc=*" (any SSRC between
+ * these addresses). The addresses pin the stream: our side as "*:PORT"
+ * (the socket may be bound to the wildcard address), the peer's as
+ * announced in its SDP.
  */
 static int keylog_line(char *buf, size_t cap, const char *stream,
-		       enum keylog_profile prof, const struct keylog_addr *src,
+		       enum suite prof, const struct keylog_addr *src,
 		       const struct keylog_addr *dst, const uint8_t *key,
 		       size_t key_len, const uint8_t *salt)
 {
-	char s[80], d[80], k[2 * ZRTP_MAX_KEY_LEN + 1], sl[2 * ZRTP_SALT_LEN + 1];
-	if (keylog_addr_format(s, sizeof s, src) < 0 ||
-	    keylog_addr_format(d, sizeof d, dst) < 0)
+	struct keylog_entry e;
+	int n;
+
+	memset(&e, 0, sizeof e);
+	e.any_ssrc = true;
+	e.src = *src;
+	e.dst = *dst;
+	e.profile = prof;
+	if (key_len > sizeof e.key)
 		return -EINVAL;
-	hex(k, key, key_len);
-	hex(sl, salt, ZRTP_SALT_LEN);
-	/* The stream name is informational (unknown keys are ignored); a
-	 * name with blanks is left out rather than break the line. */
-	bool name_ok = stream && stream[0] && strcspn(stream, " \t\r\n") ==
-		       strlen(stream) && strlen(stream) < 200;
-	int n = snprintf(buf, cap, "SRTP ssrc=* src=%s dst=%s profile=%s "
-			 "key=%s salt=%s%s%s\n", s, d,
-			 keylog_profile_name(prof), k, sl,
-			 name_ok ? " stream=" : "", name_ok ? stream : "");
-	explicit_bzero(k, sizeof k);
-	explicit_bzero(sl, sizeof sl);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENOSPC;
+	memcpy(e.key, key, key_len);
+	e.key_len = key_len;
+	memcpy(e.salt, salt, KEYLOG_SALT_LEN);
+	n = keylog_format_named(buf, cap, &e, stream);
+	explicit_bzero(&e, sizeof e);
 	return n;
 }
 
@@ -742,16 +731,9 @@ void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
 	if (!shim_config.keylog[0] || !keys)
 		return;
 	int saved = errno;
-	enum keylog_profile prof;
-	bool aes256 = keys->cipher == ZRTP_CIPHER_AES3;
-	bool hs32 = keys->auth == ZRTP_AUTH_HS32;
-	if (aes256)
-		prof = hs32 ? KEYLOG_AES_CM_256_HMAC_SHA1_32
-			    : KEYLOG_AES_CM_256_HMAC_SHA1_80;
-	else
-		prof = hs32 ? KEYLOG_AES_CM_128_HMAC_SHA1_32
-			    : KEYLOG_AES_CM_128_HMAC_SHA1_80;
-	if (keys->key_len != keylog_profile_key_len(prof)) {
+	enum suite prof;
+	if (suite_from_zrtp(keys->cipher, keys->auth, keys->key_len,
+			    &prof) < 0) {
 		shim_log(SHIM_LOG_ERROR, "keylog: stream %s: key length %zu "
 			 "does not fit its profile: not logged", stream_name,
 			 keys->key_len);

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/statedir.h"
 #include "shim/private.h"
 #include "shim/shim.h"
 
@@ -90,47 +90,22 @@ static void config_policy(void)
 			 strlen(v) > 32 ? "..." : "");
 }
 
-/* ZRTPSHIM_DIR, else $XDG_STATE_HOME/zrtpshim, else
- * ~/.local/state/zrtpshim (XDG Base Directory spec's default). */
+/* common/statedir.h's rule, the one `zrtpshim status` and `cache` use. */
 static void config_dir(void)
 {
-	char *dst = shim_config.dir;
-	size_t cap = sizeof(shim_config.dir);
-	const char *v = secure_getenv("ZRTPSHIM_DIR");
-	const char *base, *tail;
-	char pwbuf[1024];
-	struct passwd pw, *pwp = NULL;
-	size_t lb, lt;
+	bool ignored;
+	int r = statedir_path(shim_config.dir, sizeof shim_config.dir,
+			      &ignored);
 
-	if (v != NULL && *v != '\0' && config_copy("ZRTPSHIM_DIR", v, dst, cap))
-		return;
-	base = secure_getenv("XDG_STATE_HOME");
-	tail = "/zrtpshim";
-	/* The spec says relative values are invalid and to be ignored. */
-	if (base == NULL || base[0] != '/') {
-		base = secure_getenv("HOME");
-		tail = "/.local/state/zrtpshim";
-		if ((base == NULL || base[0] != '/') &&
-		    getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
-		    pwp != NULL)
-			base = pwp->pw_dir;
-	}
-	if (base == NULL || base[0] != '/') {
+	if (ignored)
+		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_DIR is longer than %zu bytes: "
+			 "ignored", sizeof shim_config.dir - 1);
+	if (r == -ENOENT)
 		shim_log(SHIM_LOG_WARN, "no ZRTPSHIM_DIR, XDG_STATE_HOME or "
 			 "HOME: no state directory (no cache, no status)");
-		dst[0] = '\0';
-		return;
-	}
-	lb = strlen(base);
-	lt = strlen(tail);
-	if (lb + lt >= cap) {
+	else if (r < 0)
 		shim_log(SHIM_LOG_WARN, "state directory path too long: "
 			 "no state directory (no cache, no status)");
-		dst[0] = '\0';
-		return;
-	}
-	memcpy(dst, base, lb);
-	memcpy(dst + lb, tail, lt + 1);
 }
 
 static void config_string(const char *name, char *dst, size_t cap)

@@ -80,6 +80,7 @@
 #include <sodium.h>
 #include <srtp2/srtp.h>
 
+#include "common/suite.h"
 #include "shim/shim.h"
 #include "zrtp/cache.h"
 #include "zrtp/zrtp.h"
@@ -536,38 +537,18 @@ static struct shim_media *media_get(struct shim_fd *f)
 
 /* --- SRTP ----------------------------------------------------------------- */
 
-/*
- * The profile follows the negotiated cipher and tag (RFC 6189 §5.1.3,
- * §5.1.4): AES1 → AES_CM_128, AES3 → AES_CM_256; HS80 / HS32 → an 80 or
- * 32-bit tag on SRTP. SRTCP uses the same master key and salt with an
- * 80-bit tag in both cases (RFC 4568 §6.2.1's rule for the _32 suites,
- * as libsrtp's srtp_crypto_policy_set_from_profile_for_rtcp and bzrtp do).
- */
+/* The profile follows the negotiated cipher and tag (common/suite.h). */
 static int srtp_ctx_new(srtp_t *out, const struct zrtp_srtp_keys *k,
 			bool outbound)
 {
 	srtp_policy_t p;
 	uint8_t master[32 + ZRTP_SALT_LEN];
+	enum suite su;
 	memset(&p, 0, sizeof p);
 
-	bool hs32 = k->auth == ZRTP_AUTH_HS32;
-	if (k->auth != ZRTP_AUTH_HS32 && k->auth != ZRTP_AUTH_HS80)
+	if (suite_from_zrtp(k->cipher, k->auth, k->key_len, &su) < 0 ||
+	    suite_policy(su, &p) < 0)
 		return -ENOTSUP;
-	if (k->cipher == ZRTP_CIPHER_AES1 && k->key_len == 16) {
-		if (hs32)
-			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-		else
-			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-	} else if (k->cipher == ZRTP_CIPHER_AES3 && k->key_len == 32) {
-		if (hs32)
-			srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&p.rtp);
-		else
-			srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtcp);
-	} else {
-		return -ENOTSUP;
-	}
 	const uint8_t *key = outbound ? k->local_key : k->remote_key;
 	const uint8_t *salt = outbound ? k->local_salt : k->remote_salt;
 	memcpy(master, key, k->key_len);

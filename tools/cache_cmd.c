@@ -44,11 +44,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "common/statedir.h"
 #include "tools/cmds.h"
 #include "zrtp/cache.h"
 
 #define MAX_ZIDS 32
-#define MAX_SLOTS 16
+#define MAX_SLOTS STATEDIR_CACHE_SLOTS
 
 enum op { OP_LIST, OP_VERIFY, OP_UNVERIFY, OP_FORGET };
 
@@ -71,31 +74,18 @@ static void cache_usage(FILE *f)
 		"The next call with the same peer then reports verified=yes.\n");
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 32;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool parse_zid(const char *s, uint8_t zid[12])
 {
-	if (strlen(s) != 24)
-		return false;
-	for (int i = 0; i < 12; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return false;
-		zid[i] = (uint8_t)(h << 4 | l);
-	}
-	return true;
+	size_t got = 0;
+
+	return strlen(s) == 24 &&
+	       sodium_hex2bin(zid, 12, s, 24, NULL, &got, NULL) == 0 &&
+	       got == 12;
 }
 
 static void zid_hex(const uint8_t zid[12], char out[25])
 {
-	for (int i = 0; i < 12; i++)
-		sprintf(out + 2 * i, "%02x", zid[i]);
+	sodium_bin2hex(out, 25, zid, 12);
 }
 
 /* Is the cache's lock file held by a running client? */
@@ -240,7 +230,7 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dir[0] && !file && zrtpshim_state_dir(dir, sizeof dir) < 0) {
+	if (!dir[0] && !file && zrtpshim_state_dir("cache", dir, sizeof dir) < 0) {
 		fprintf(stderr, "zrtpshim cache: no state directory (set "
 			"ZRTPSHIM_DIR or HOME, or give --file)\n");
 		return 2;
@@ -266,12 +256,9 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 		snprintf(paths[np++], sizeof paths[0], "%s", file);
 	} else {
 		for (int s = 0; s < MAX_SLOTS; s++) {
-			if (s == 0)
-				snprintf(paths[np], sizeof paths[0], "%s/cache", dir);
-			else
-				snprintf(paths[np], sizeof paths[0], "%s/cache-%d",
-					 dir, s);
-			if (access(paths[np], F_OK) == 0)
+			if (statedir_cache_path(paths[np], sizeof paths[0], dir,
+						s) == 0 &&
+			    access(paths[np], F_OK) == 0)
 				np++;
 		}
 	}

@@ -17,8 +17,8 @@ int zrtpshim_cmd_status(int argc, char **argv);
  * 0, 1 when a ZID is in no cache or a cache is in use, 2 usage. */
 int zrtpshim_cmd_cache(int argc, char **argv);
 
-/* The state directory as the shim computes it: $ZRTPSHIM_DIR, else
- * $XDG_STATE_HOME/zrtpshim, else $HOME/.local/state/zrtpshim. 0 or -1. */
-int zrtpshim_state_dir(char *buf, unsigned long cap);
+/* The state directory (common/statedir.h's rule, the shim's own) into
+ * buf, or a message on stderr naming cmd: 0 or -1. */
+int zrtpshim_state_dir(const char *cmd, char *buf, unsigned long cap);
 
 #endif

@@ -26,22 +26,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/statedir.h"
 #include "tools/cmds.h"
 
-int zrtpshim_state_dir(char *buf, unsigned long cap)
+int zrtpshim_state_dir(const char *cmd, char *buf, unsigned long cap)
 {
-	const char *v = getenv("ZRTPSHIM_DIR");
-	int n;
-	if (v && *v) {
-		n = snprintf(buf, cap, "%s", v);
-	} else if ((v = getenv("XDG_STATE_HOME")) && v[0] == '/') {
-		n = snprintf(buf, cap, "%s/zrtpshim", v);
-	} else if ((v = getenv("HOME")) && v[0] == '/') {
-		n = snprintf(buf, cap, "%s/.local/state/zrtpshim", v);
-	} else {
-		return -1;
-	}
-	return n < 0 || (unsigned long)n >= cap ? -1 : 0;
+	bool ignored;
+	int r = statedir_path(buf, cap, &ignored);
+
+	if (ignored)
+		fprintf(stderr, "zrtpshim %s: ZRTPSHIM_DIR is longer than %lu "
+			"bytes: ignored\n", cmd, cap - 1);
+	if (r == -ENAMETOOLONG)
+		fprintf(stderr, "zrtpshim %s: the state directory's path is "
+			"too long\n", cmd);
+	return r < 0 ? -1 : 0;
 }
 
 static char *slurp(const char *path, size_t max)
@@ -188,7 +187,7 @@ int zrtpshim_cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dir[0] && zrtpshim_state_dir(dir, sizeof dir) < 0) {
+	if (!dir[0] && zrtpshim_state_dir("status", dir, sizeof dir) < 0) {
 		fprintf(stderr, "zrtpshim status: no state directory (set "
 			"ZRTPSHIM_DIR or HOME)\n");
 		return 2;

@@ -23,7 +23,8 @@
 #include <string.h>
 
 #include "sdp/sdp.h"
-#include "tools/keylog.h"
+#include "common/keylog.h"
+#include "common/suite.h"
 #include "zrtp/crypto.h"
 #include "zrtp/packet.h"
 
@@ -625,7 +626,7 @@ static enum rtcp_shape rtcp_shape(const uint8_t *p, size_t len)
 		if (pos == len)
 			return RTCP_SHAPE_CLEAR;
 	}
-	size_t trailer = 4 + KEYLOG_RTCP_TAG_LEN;
+	size_t trailer = 4 + SUITE_RTCP_TAG_LEN;
 	if (len >= 8 + trailer) {
 		size_t first = ((size_t)p[2] << 8 | p[3]) * 4 + 4;
 		if (first <= len - trailer && (p[len - trailer] & 0x80))
@@ -663,26 +664,8 @@ static int session_new(const struct keylog_entry *e, srtp_t *out)
 {
 	srtp_policy_t pol;
 	memset(&pol, 0, sizeof(pol));
-	switch (e->profile) {
-	case KEYLOG_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-		break;
-	case KEYLOG_AES_CM_128_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-		break;
-	case KEYLOG_AES_CM_256_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtcp);
-		break;
-	case KEYLOG_AES_CM_256_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtcp);
-		break;
-	default:
+	if (suite_policy(e->profile, &pol) < 0)
 		return -EINVAL;
-	}
 	uint8_t key[KEYLOG_MAX_KEY_LEN + KEYLOG_SALT_LEN];
 	memcpy(key, e->key, e->key_len);
 	memcpy(key + e->key_len, e->salt, KEYLOG_SALT_LEN);
@@ -1629,7 +1612,7 @@ int verify_run(const char *capture, const struct verify_options *opt,
 		if (!srtp_inited) {
 			/* srtp_init fails when the process already initialised
 			 * libsrtp (a test, a host program): probe instead */
-			struct keylog_entry probe = { .profile = KEYLOG_AES_CM_128_HMAC_SHA1_80,
+			struct keylog_entry probe = { .profile = SUITE_AES_CM_128_HMAC_SHA1_80,
 						      .key_len = 16 };
 			srtp_t ps = NULL;
 			if (srtp_init() != srtp_err_status_ok &&

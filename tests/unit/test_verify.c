@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "tests/unit/suites.h"
-#include "tools/keylog.h"
+#include "common/keylog.h"
 #include "tools/verify.h"
 
 /* ------------------------------------------------------------------ */
@@ -302,7 +302,7 @@ static void gen_capture(const char *pcap, const char *keylog, struct gen_opts *g
 		struct keylog_entry e;
 		memset(&e, 0, sizeof(e));
 		e.ssrc = ssrc[s];
-		e.profile = KEYLOG_AES_CM_128_HMAC_SHA1_80;
+		e.profile = SUITE_AES_CM_128_HMAC_SHA1_80;
 		e.key_len = 16;
 		memcpy(e.key, keysalt[s], 16);
 		memcpy(e.salt, keysalt[s] + 16, 14);
@@ -434,8 +434,8 @@ START_TEST(keylog_parse_good)
 
 	/* every profile formats into a bounded line; 256-bit keys are 64 hex */
 	for (int p = 0; p < 4; p++) {
-		e.profile = (enum keylog_profile)p;
-		e.key_len = keylog_profile_key_len(e.profile);
+		e.profile = (enum suite)p;
+		e.key_len = suite_key_len(e.profile);
 		e.src.family = 6;
 		e.src.any_ip = false;
 		memset(e.src.ip, 0xff, 16);
@@ -461,7 +461,7 @@ START_TEST(keylog_parse_good)
 	ck_assert(e.src.any_ip && e.src.any_port);
 	ck_assert(e.dst.any_ip && !e.dst.any_port);
 	ck_assert_uint_eq(e.key_len, 32);
-	ck_assert_uint_eq(keylog_profile_rtp_tag_len(e.profile), 4);
+	ck_assert_uint_eq(suite_rtp_tag_len(e.profile), 4);
 	const char *z = "SRTP ssrc=2 src=0.0.0.0:7078 profile=AES_CM_128_HMAC_SHA1_32 "
 			"key=00000000000000000000000000000000 salt=0000000000000000000000000000";
 	ck_assert_int_eq(keylog_parse_line(z, strlen(z), &e, why, sizeof(why)), 1);

@@ -37,25 +37,21 @@
  * reader matches on the SSRC and on every address the record gives, and
  * tries the most specific record first (keylog_entry_match).
  *
- * The keys are secrets: keylog_free wipes them.
+ * Profiles are the names of common/suite.h. The keys are secrets:
+ * keylog_free wipes them.
  */
-#ifndef TOOLS_KEYLOG_H
-#define TOOLS_KEYLOG_H
+#ifndef COMMON_KEYLOG_H
+#define COMMON_KEYLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEYLOG_MAX_KEY_LEN 32
-#define KEYLOG_SALT_LEN 14
-#define KEYLOG_LINE_MAX 512      /* longer lines are an error */
+#include "common/suite.h"
 
-enum keylog_profile {
-	KEYLOG_AES_CM_128_HMAC_SHA1_80,
-	KEYLOG_AES_CM_128_HMAC_SHA1_32,
-	KEYLOG_AES_CM_256_HMAC_SHA1_80,
-	KEYLOG_AES_CM_256_HMAC_SHA1_32,
-};
+#define KEYLOG_MAX_KEY_LEN SUITE_MAX_KEY_LEN
+#define KEYLOG_SALT_LEN SUITE_SALT_LEN
+#define KEYLOG_LINE_MAX 512      /* longer lines are an error */
 
 /* A transport address as the log writes it. any_ip / any_port: wildcard. */
 struct keylog_addr {
@@ -69,7 +65,7 @@ struct keylog_entry {
 	uint32_t ssrc;
 	bool any_ssrc;             /* "ssrc=*" */
 	struct keylog_addr src, dst;
-	enum keylog_profile profile;
+	enum suite profile;        /* common/suite.h */
 	uint8_t key[KEYLOG_MAX_KEY_LEN];
 	size_t key_len;            /* 16 or 32, follows the profile */
 	uint8_t salt[KEYLOG_SALT_LEN];
@@ -114,6 +110,12 @@ void keylog_free(struct keylog *kl);
  */
 int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 	__attribute__((warn_unused_result));
+/* The same with " stream=NAME" before the newline (informational: readers
+ * ignore it); a NULL, empty, over-long (200 bytes or more) name or one
+ * with blanks is left out rather than break the line. */
+int keylog_format_named(char *buf, size_t cap, const struct keylog_entry *e,
+			const char *stream)
+	__attribute__((warn_unused_result));
 
 /*
  * How well a record matches a packet from src to dst with this SSRC:
@@ -125,13 +127,6 @@ int keylog_entry_match(const struct keylog_entry *e, uint32_t ssrc,
 		       const struct keylog_addr *src,
 		       const struct keylog_addr *dst);
 
-/* Profile names, and the auth tag lengths of SRTP and SRTCP. */
-const char *keylog_profile_name(enum keylog_profile p);
-int keylog_profile_from_name(const char *name, size_t len,
-			     enum keylog_profile *out);
-size_t keylog_profile_key_len(enum keylog_profile p);
-size_t keylog_profile_rtp_tag_len(enum keylog_profile p);
-#define KEYLOG_RTCP_TAG_LEN 10
 
 /* "127.0.0.1:5060", "[::1]:5060", "*:5060", "*"; -EINVAL if bad. */
 int keylog_addr_parse(const char *s, size_t len, struct keylog_addr *out);

@@ -3,7 +3,9 @@
  * knows (lengths, hex, duplicates) and lenient about what it does not
  * (unknown keys and labels), so a newer shim's log still loads.
  */
-#include "tools/keylog.h"
+#include "config.h"
+
+#include "common/keylog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,67 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *name;
-	size_t key_len, tag_len;
-} profiles[] = {
-	[KEYLOG_AES_CM_128_HMAC_SHA1_80] = { "AES_CM_128_HMAC_SHA1_80", 16, 10 },
-	[KEYLOG_AES_CM_128_HMAC_SHA1_32] = { "AES_CM_128_HMAC_SHA1_32", 16, 4 },
-	[KEYLOG_AES_CM_256_HMAC_SHA1_80] = { "AES_CM_256_HMAC_SHA1_80", 32, 10 },
-	[KEYLOG_AES_CM_256_HMAC_SHA1_32] = { "AES_CM_256_HMAC_SHA1_32", 32, 4 },
-};
-#define N_PROFILES (sizeof(profiles) / sizeof(profiles[0]))
+#include <sodium.h>
 
-const char *keylog_profile_name(enum keylog_profile p)
-{
-	return (unsigned)p < N_PROFILES ? profiles[p].name : "?";
-}
-
-size_t keylog_profile_key_len(enum keylog_profile p)
-{
-	return (unsigned)p < N_PROFILES ? profiles[p].key_len : 0;
-}
-
-size_t keylog_profile_rtp_tag_len(enum keylog_profile p)
-{
-	return (unsigned)p < N_PROFILES ? profiles[p].tag_len : 0;
-}
-
-int keylog_profile_from_name(const char *name, size_t len,
-			     enum keylog_profile *out)
-{
-	for (size_t i = 0; i < N_PROFILES; i++) {
-		if (strlen(profiles[i].name) == len &&
-		    memcmp(profiles[i].name, name, len) == 0) {
-			*out = (enum keylog_profile)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly 2*n hex digits into out. */
+/* Exactly 2*n hex digits into out (libsodium's codec, constant time). */
 static int hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
 {
-	if (len != 2 * n)
+	size_t got = 0;
+
+	if (len != 2 * n ||
+	    sodium_hex2bin(out, n, s, len, NULL, &got, NULL) != 0 || got != n)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return 0;
 }
 
@@ -174,13 +125,18 @@ static void puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* n <= KEYLOG_MAX_KEY_LEN bytes as lower-case hex. */
 static void put_hex(struct out *o, const uint8_t *b, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		char h[2] = { digits[b[i] >> 4], digits[b[i] & 15] };
-		put(o, h, 2);
+	char h[2 * KEYLOG_MAX_KEY_LEN + 1];
+
+	if (n > KEYLOG_MAX_KEY_LEN) {
+		o->full = true;
+		return;
 	}
+	sodium_bin2hex(h, sizeof h, b, n);
+	put(o, h, 2 * n);
+	sodium_memzero(h, sizeof h);
 }
 
 static void put_uint(struct out *o, unsigned v)
@@ -234,10 +190,16 @@ int keylog_addr_format(char *buf, size_t cap, const struct keylog_addr *a)
 
 int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 {
+	return keylog_format_named(buf, cap, e, NULL);
+}
+
+int keylog_format_named(char *buf, size_t cap, const struct keylog_entry *e,
+			const char *stream)
+{
 	if (cap == 0)
 		return -ENOSPC;
-	if ((unsigned)e->profile >= N_PROFILES ||
-	    e->key_len != profiles[e->profile].key_len)
+	if (suite_key_len(e->profile) == 0 ||
+	    e->key_len != suite_key_len(e->profile))
 		return -EINVAL;
 	struct out o = { buf, cap, 0, false };
 	buf[0] = '\0';
@@ -253,11 +215,16 @@ int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 	puts_(&o, " dst=");
 	put_addr(&o, &e->dst);
 	puts_(&o, " profile=");
-	puts_(&o, profiles[e->profile].name);
+	puts_(&o, suite_name(e->profile));
 	puts_(&o, " key=");
 	put_hex(&o, e->key, e->key_len);
 	puts_(&o, " salt=");
 	put_hex(&o, e->salt, KEYLOG_SALT_LEN);
+	if (stream && stream[0] && strcspn(stream, " \t\r\n") == strlen(stream) &&
+	    strlen(stream) < 200) {
+		puts_(&o, " stream=");
+		puts_(&o, stream);
+	}
 	puts_(&o, "\n");
 	return o.full ? -ENOSPC : (int)o.len;
 }
@@ -344,14 +311,15 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 			}
 			if (vlen == 0 || vlen > 8)
 				FAIL("ssrc must be 1-8 hex digits");
-			uint32_t s = 0;
-			for (size_t k = 0; k < vlen; k++) {
-				int h = hexval(v[k]);
-				if (h < 0)
-					FAIL("ssrc must be 1-8 hex digits");
-				s = s << 4 | (uint32_t)h;
-			}
-			out->ssrc = s;
+			/* left-padded to 8 digits for the byte codec */
+			char pad[8];
+			uint8_t b[4];
+			memset(pad, '0', sizeof pad);
+			memcpy(pad + 8 - vlen, v, vlen);
+			if (hex_decode(pad, sizeof pad, b, sizeof b) < 0)
+				FAIL("ssrc must be 1-8 hex digits");
+			out->ssrc = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+				    (uint32_t)b[2] << 8 | b[3];
 		} else if (KEY("src") || KEY("dst")) {
 			bool is_src = KEY("src");
 			if (is_src)
@@ -364,7 +332,7 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 				     (int)(vlen > 64 ? 64 : vlen), v);
 		} else if (KEY("profile")) {
 			ONCE(have_profile, "profile");
-			if (keylog_profile_from_name(v, vlen, &out->profile) < 0)
+			if (suite_from_name(v, vlen, &out->profile) < 0)
 				FAIL("unknown profile \"%.*s\"",
 				     (int)(vlen > 40 ? 40 : vlen), v);
 		} else if (KEY("key")) {
@@ -389,7 +357,7 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 		FAIL("missing key=");
 	if (!have_salt)
 		FAIL("missing salt=");
-	size_t want = profiles[out->profile].key_len;
+	size_t want = suite_key_len(out->profile);
 	out->key_len = want;
 	if (hex_decode(key_hex, key_hex_len, out->key, want) < 0) {
 		explicit_bzero(out, sizeof(*out));
