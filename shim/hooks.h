@@ -13,8 +13,11 @@
 
 #include <sys/socket.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
+#include "shim/init.h"
+#include "shim/io.h"
+#include "shim/log.h"
+#include "shim/real.h"
+#include "shim/registry.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 

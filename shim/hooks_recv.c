@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
 
 #ifndef MSG_WAITFORONE
 #define MSG_WAITFORONE 0x10000

@@ -11,8 +11,6 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
 
 /* io.c under the guard, errno as libc would leave it: the real call's on
  * failure, the caller's own on success. */

@@ -19,8 +19,6 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
 
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
@@ -81,7 +79,7 @@ SHIM_EXPORT int bind(int fd, SHIM_CSA_ARG addr, socklen_t len)
 	/* Always the kernel's view: it has the port even for port 0. */
 	hook_learn_local(f);
 	if (f->kind == SHIM_FD_UDP)
-		shim_media_on_bind(f);
+		shim_io_bound(f);
 	shim_in_shim--;
 	shim_fd_put(f);
 	errno = saved;

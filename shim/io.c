@@ -1,5 +1,5 @@
 /*
- * The send and receive paths of tracked fds (shim.h, "io.c").
+ * The send and receive paths of tracked fds (io.h).
  *
  * What the client must never notice (DESIGN "Rules that hold everywhere"):
  * same return values, same errno, same blocking behaviour as the libc call.
@@ -7,12 +7,13 @@
  *
  * send, UDP   a SIP-looking datagram goes to sipglue for a rewrite (sent
  *             instead of the original; the client is told its own length);
- *             on an fd with media, media.c decides PASS / DROP (the client
- *             is told everything was sent) / REPLACE (SRTP or ZRTP sent in
- *             its place); an fd without media whose sends look like RTP
- *             (version 2, not RTCP, same SSRC and seq+1 twice in a row) is
- *             adopted as media first. Anything else: the client's msghdr
- *             goes to the real sendmsg untouched, control data included.
+ *             on an fd with media, the media layer decides PASS / DROP
+ *             (the client is told everything was sent) / REPLACE (SRTP
+ *             sent in its place); an fd without media whose first send is
+ *             RTP-shaped (version 2, a payload type outside 72..76) to a
+ *             possible media port is adopted as media first. Anything
+ *             else: the client's msghdr goes to the real sendmsg
+ *             untouched, control data included.
  * send, TCP   SIP detection works per write: if the bytes of ONE write
  *             begin a SIP message, they go to shim_sip_outgoing (stream =
  *             true), which rewrites them only if they form complete
@@ -59,8 +60,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
+#include "common/demux.h"
+#include "shim/addr.h"
+#include "shim/io.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/real.h"
+#include "shim/registry.h"
+#include "shim/sipglue.h"
 
 /* Largest UDP payload (IPv6 without jumbograms: 65535 - 8) fits. */
 #define IO_RX_CAP 65536
@@ -181,15 +188,6 @@ static const uint8_t *iov_flat(const struct iovec *iov, size_t iovlen,
 	return buf;
 }
 
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return sizeof(struct sockaddr_in);
-	if (ss->ss_family == AF_INET6)
-		return sizeof(struct sockaddr_in6);
-	return 0;
-}
-
 /* Where a datagram goes: its own address, else the connected peer. */
 static const struct sockaddr *send_dest(const struct shim_fd *f,
 					const struct msghdr *msg,
@@ -199,7 +197,7 @@ static const struct sockaddr *send_dest(const struct shim_fd *f,
 		*len = msg->msg_namelen;
 		return msg->msg_name;
 	}
-	*len = addr_len(&f->peer);
+	*len = shim_addr_len(&f->peer);
 	return *len ? (const struct sockaddr *)&f->peer : NULL;
 }
 
@@ -358,13 +356,13 @@ static ssize_t io_send_tcp(struct shim_fd *f, const struct msghdr *msg,
 	if (hn == 0)
 		return send_client(f->fd, msg, flags);
 	if (state == TCP_UNDECIDED) {
-		if (!crlf_only(head, hn) && !shim_sip_looks(head, hn)) {
+		if (!crlf_only(head, hn) && !demux_sip_looks(head, hn)) {
 			shim_fd_remove(f->fd);  /* not SIP: forget it */
 			return send_client(f->fd, msg, flags);
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
 	}
-	if (!shim_sip_looks(head, hn) || (b = io_bufs()) == NULL)
+	if (!demux_sip_looks(head, hn) || (b = io_bufs()) == NULL)
 		return send_client(f->fd, msg, flags);
 	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx, sizeof(b->rx));
 	if (p == NULL)
@@ -440,7 +438,7 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	else
 		hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head,
 				sizeof(head));
-	if (hn > 0 && shim_sip_looks(hp, hn)) {
+	if (hn > 0 && demux_sip_looks(hp, hn)) {
 		size_t n;
 
 		b = io_bufs();
@@ -506,8 +504,8 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 			return send_client(f->fd, msg, flags);
 	}
 
-	/* Media. REPLACE output never aliases the input: media.c writes it
-	 * into the stream's own buffer. */
+	/* Media. REPLACE output never aliases the input: the media layer
+	 * writes it into the stream's own buffer. */
 	b = (msg->msg_iovlen >= 1 && msg->msg_iov[0].iov_len >= len) ? NULL :
 	    io_bufs();
 	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b ? b->rx : NULL,
@@ -572,7 +570,7 @@ static ssize_t io_recv_plain(struct shim_fd *f, struct msghdr *msg, int flags)
 	avail = (size_t)r < tot ? (size_t)r : tot;
 	hn = iov_gather(msg->msg_iov, msg->msg_iovlen, avail, head,
 			sizeof(head));
-	if (hn > 0 && shim_sip_looks(head, hn)) {
+	if (hn > 0 && demux_sip_looks(head, hn)) {
 		struct io_bufs *b = io_bufs();
 		const uint8_t *p = iov_flat(msg->msg_iov, msg->msg_iovlen,
 					    avail, b ? b->rx : NULL,
@@ -605,14 +603,14 @@ static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
 			sizeof(head));
 	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) ==
 	    TCP_UNDECIDED) {
-		if (!crlf_only(head, hn) && !shim_sip_looks(head, hn)) {
+		if (!crlf_only(head, hn) && !demux_sip_looks(head, hn)) {
 			shim_fd_remove(f->fd);
 			errno = saved;
 			return r;
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
 	}
-	if (!shim_sip_looks(head, hn)) {
+	if (!demux_sip_looks(head, hn)) {
 		errno = saved;
 		return r;
 	}
@@ -621,7 +619,7 @@ static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
 		     b ? sizeof(b->rx) : 0);
 	if (p != NULL)
 		shim_sip_incoming(f, p, avail, true,
-				  addr_len(&f->peer) ?
+				  shim_addr_len(&f->peer) ?
 				  (const struct sockaddr *)&f->peer : NULL);
 	errno = saved;
 	return r;
@@ -683,8 +681,8 @@ static int rcvtimeo_left(int fd, int flags, const struct timespec *t0)
 	return -1;
 }
 
-/* An fd with media: receive into this thread's buffer, let media.c judge,
- * loop over what it consumes. */
+/* An fd with media: receive into this thread's buffer, let the media
+ * layer judge, loop over what it consumes. */
 static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 			     struct io_bufs *b)
 {
@@ -714,7 +712,7 @@ static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 			return r;
 		n = (size_t)r;
 		saved = errno;
-		if (n > 0 && shim_sip_looks(b->rx, n)) {
+		if (n > 0 && demux_sip_looks(b->rx, n)) {
 			if (!peek)
 				shim_sip_incoming(f, b->rx, n, false,
 						  (struct sockaddr *)&ss);
@@ -742,7 +740,7 @@ static ssize_t io_recv_media(struct shim_fd *f, struct msghdr *msg, int flags,
 			r = shim_real.recvmsg(f->fd, &m, (kflags_in & ~MSG_PEEK) |
 					      MSG_DONTWAIT);
 			if (r >= 0 && (size_t)r <= SHIM_PKT_MAX &&
-			    !shim_sip_looks(b->rx, (size_t)r)) {
+			    !demux_sip_looks(b->rx, (size_t)r)) {
 				v = shim_media_incoming(
 					f, b->rx, (size_t)r, &new_len,
 					(struct sockaddr *)&ss, m.msg_namelen,
@@ -788,4 +786,9 @@ ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags)
 		return io_recv_plain(f, msg, flags);
 	}
 	return io_recv_media(f, msg, flags, b);
+}
+
+void shim_io_bound(struct shim_fd *f)
+{
+	shim_media_on_bind(f);
 }

@@ -20,14 +20,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
+#include "shim/log.h"
+#include "shim/real.h"
 
 #define LOG_LINE_MAX 1024
 
 /* -1: not opened yet (or forgotten); -2: opening on some thread;
  * otherwise the fd of ZRTPSHIM_LOG_FILE. */
 static atomic_int log_file_fd = -1;
+static int log_level = SHIM_LOG_INFO;
+static char log_file[4096];
 
 static const char *const level_names[] = {
 	[SHIM_LOG_ERROR] = "ERROR", [SHIM_LOG_WARN] = "WARN",
@@ -39,14 +41,14 @@ static int log_fd(void)
 	int fd = atomic_load_explicit(&log_file_fd, memory_order_acquire);
 	int expect = -1;
 
-	if (shim_config.log_file[0] == '\0')
+	if (log_file[0] == '\0')
 		return STDERR_FILENO;
 	if (fd >= 0)
 		return fd;
 	if (fd == -2 || !atomic_compare_exchange_strong(&log_file_fd, &expect,
 							  -2))
 		return STDERR_FILENO;   /* another thread is opening it */
-	fd = open(shim_config.log_file,
+	fd = open(log_file,
 		  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
 	atomic_store_explicit(&log_file_fd, fd >= 0 ? fd : -3,
 			      memory_order_release);
@@ -60,6 +62,12 @@ static int log_fd(void)
 		return STDERR_FILENO;
 	}
 	return fd;
+}
+
+void shim_log_configure(enum shim_log_level level, const char *file)
+{
+	log_level = (int)level;
+	snprintf(log_file, sizeof log_file, "%s", file ? file : "");
 }
 
 void shim_log_fd_closed(unsigned int lo, unsigned int hi)
@@ -77,7 +85,7 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 	va_list ap;
 	int n, m;
 
-	if ((int)lvl > shim_config.log_level || shim_real.write == NULL) {
+	if ((int)lvl > log_level || shim_real.write == NULL) {
 		errno = saved;
 		return;
 	}

@@ -15,13 +15,14 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim/shim.h"
+#include "shim/real.h"
 
 struct shim_real shim_real;
 
@@ -104,4 +105,21 @@ static void real_resolve(void)
 void shim_real_init(void)
 {
 	(void)pthread_once(&real_once, real_resolve);
+}
+
+bool shim_real_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = shim_real.write ? shim_real.write(fd, c, n)
+					    : write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
 }

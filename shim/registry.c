@@ -23,8 +23,9 @@
  *   drops the reference again and reports "untracked". A recycled entry is
  *   re-initialised before its refs go from 0 to 1 (release), and a CAS on
  *   refs > 0 synchronises with that store.
- * - Lock order: reg_lock is never held while calling into media.c or
- *   sipglue.c (they may hold a stream mutex and call shim_fd_find_port).
+ * - Lock order: reg_lock is never held while calling the layer above
+ *   (the ops callbacks; the media layer may hold a stream mutex and call
+ *   shim_fd_find_port).
  */
 #include "config.h"
 
@@ -37,8 +38,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#include "shim/private.h"
-#include "shim/shim.h"
+#include "shim/addr.h"
+#include "shim/log.h"
+#include "shim/registry.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -57,13 +59,15 @@ static size_t reg_len;              /* 0 until shim_registry_init */
 static atomic_size_t reg_high;      /* 1 + highest fd ever tracked */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg_entry *reg_free;  /* under reg_lock */
+static const struct shim_registry_ops *reg_ops;
 
-void shim_registry_init(void)
+void shim_registry_init(const struct shim_registry_ops *ops)
 {
 	struct rlimit rl;
 	size_t n = REG_CAP;
 	void *p;
 
+	reg_ops = ops;
 	/* The hard limit: a client may raise its soft limit later. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max < REG_CAP)
@@ -182,10 +186,9 @@ void shim_fd_put(struct shim_fd *f)
 		return;
 	/* Last reference: nobody can find it any more (the table's own
 	 * reference was the first to go). */
-	if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL)
-		shim_media_detach(f);
-	/* f->tcp belongs to sipglue.c, which has no release function in
-	 * shim.h yet; see the report. */
+	if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL &&
+	    reg_ops && reg_ops->released)
+		reg_ops->released(f);
 	entry_wipe(f);
 	pthread_mutex_lock(&reg_lock);
 	e->next_free = reg_free;
@@ -238,20 +241,11 @@ void shim_fd_remove_range(unsigned int lo, unsigned int hi)
 	}
 }
 
-static uint16_t addr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return 0;
-}
-
 /*
  * newfd becomes what oldfd is: same kind, family, addresses. Its media is
- * not copied; media.c attaches it the same way it attaches a freshly bound
- * socket (shim_media_on_bind), so a stream never learns of an fd behind
- * its back. An untracked oldfd leaves newfd untracked (and forgets what
+ * not copied; the layer above attaches it the same way it attaches a
+ * freshly bound socket (ops->duplicated), so a stream never learns of an
+ * fd behind its back. An untracked oldfd leaves newfd untracked (and forgets what
  * newfd was: dup2 closed it).
  */
 void shim_fd_dup(int oldfd, int newfd)
@@ -276,11 +270,12 @@ void shim_fd_dup(int oldfd, int newfd)
 	f->nonblock_hint = src->nonblock_hint;
 	f->local = src->local;
 	f->peer = src->peer;
-	bound = src->kind == SHIM_FD_UDP && addr_port(&src->local) != 0;
+	bound = src->kind == SHIM_FD_UDP && shim_addr_port(&src->local) != 0;
 	shim_fd_put(src);
 	entry_publish(newfd, f);
-	if (bound && (f = shim_fd_get(newfd)) != NULL) {
-		shim_media_on_bind(f);
+	if (bound && reg_ops && reg_ops->duplicated &&
+	    (f = shim_fd_get(newfd)) != NULL) {
+		reg_ops->duplicated(f);
 		shim_fd_put(f);
 	}
 }
@@ -297,7 +292,7 @@ struct shim_fd *shim_fd_find_port(uint16_t port)
 		struct shim_fd *f = atomic_load_explicit(&reg_table[fd],
 							  memory_order_acquire);
 		if (f == NULL || f->kind != SHIM_FD_UDP ||
-		    addr_port(&f->local) != port)
+		    shim_addr_port(&f->local) != port)
 			continue;
 		/* Under reg_lock no entry leaves the table, so the table's
 		 * reference keeps refs > 0 here. */
@@ -324,7 +319,6 @@ void shim_registry_atfork_parent(void)
 void shim_registry_atfork_child(void)
 {
 	pthread_mutex_init(&reg_lock, NULL);
-	shim_media_atfork_child();
 }
 
 /* bind/connect/getsockname record addresses under reg_lock so

@@ -33,9 +33,10 @@
  *
  * Locking: one mutex (sipg_mu) around the table, held while calling
  * shim_media_describe / shim_media_call_ended / shim_status_refresh. Lock
- * order: sipg_mu before any media.c lock and before events.c's; nothing in
- * media.c, timer.c or events.c takes sipg_mu. After each message (lock
- * released) the status file is refreshed with the streams' counters.
+ * order: sipg_mu before any media lock and before status.c's; nothing in
+ * the media layer, timer.c, events.c or status.c takes sipg_mu. After
+ * each message (lock released) the status file is refreshed with the
+ * streams' counters.
  */
 #include "config.h"
 
@@ -47,9 +48,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/demux.h"
 #include "sdp/sdp.h"
-#include "shim/events.h"
-#include "shim/shim.h"
+#include "shim/clock.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/registry.h"
+#include "shim/settings.h"
+#include "shim/sipglue.h"
+#include "shim/status.h"
 
 #define SIPG_MAX_CALLS 64
 #define SIPG_MAX_LINES SDP_MAX_MEDIA
@@ -103,54 +110,10 @@ struct sipg_call {
 static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct sipg_call sipg_calls[SIPG_MAX_CALLS];
 
-static uint64_t sipg_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static bool slice_eq(struct sip_slice s, const char *lit)
 {
 	size_t n = strlen(lit);
 	return s.len == n && strncasecmp(s.p, lit, n) == 0;
-}
-
-/* --- the cheap test ------------------------------------------------------- */
-
-/*
- * A SIP message starts with "SIP/2.0 " (a response) or with a method token
- * followed by a space and a request-URI whose line ends in "SIP/2.0"
- * (RFC 3261 §7.1). Only the first line is looked at, and only as far as
- * len allows: io.c may give us just a prefix.
- */
-bool shim_sip_looks(const uint8_t *p, size_t len)
-{
-	if (!p || len < 8)
-		return false;
-	if (memcmp(p, "SIP/2.0 ", 8) == 0)
-		return true;
-	size_t i = 0;
-	while (i < len && p[i] >= 'A' && p[i] <= 'Z')
-		i++;
-	if (i < 3 || i > 16 || i >= len || p[i] != ' ')
-		return false;
-	/* The request-URI: a scheme then ':' (sip:, sips:, tel:, ...). */
-	size_t u = i + 1;
-	size_t k = u;
-	while (k < len && ((p[k] >= 'a' && p[k] <= 'z') ||
-			   (p[k] >= 'A' && p[k] <= 'Z')))
-		k++;
-	if (k == len)
-		return k > u;   /* prefix ends inside the scheme: plausible */
-	if (k == u || p[k] != ':')
-		return false;
-	/* If the whole first line is here, it must end in SIP/2.0. */
-	for (size_t e = k; e < len; e++) {
-		if (p[e] == '\r' || p[e] == '\n')
-			return e >= 8 + u && memcmp(p + e - 8, " SIP/2.0", 8) == 0;
-	}
-	return true;
 }
 
 /* --- the table ------------------------------------------------------------ */
@@ -356,7 +319,7 @@ static void learn_peer(struct sipg_call *c, const struct sdp_view *v)
 }
 
 /*
- * sipg_mu held. Tell media.c about every line we protect. with_peer: the
+ * sipg_mu held. Tell the media layer about every line we protect. with_peer: the
  * peer's side is part of the negotiated session (an answer was exchanged,
  * or we are answering its offer).
  */
@@ -623,7 +586,7 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!msg || len == 0 || len > SIP_MAX_MSG)
 		return 0;
 	size_t result = 0;
-	uint64_t now = sipg_now_ms();
+	uint64_t now = shim_clock_ms();
 	struct parsed *p = NULL;
 	enum sip_sdp_role role;
 
@@ -677,7 +640,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	(void)from;
 	if (!msg || len == 0 || len > SIP_MAX_MSG)
 		return;
-	uint64_t now = sipg_now_ms();
+	uint64_t now = shim_clock_ms();
 	struct parsed *p = NULL;
 	enum sip_sdp_role role;
 

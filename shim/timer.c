@@ -1,13 +1,14 @@
 /*
- * The shim's one thread. It sleeps on a condition variable (on
- * CLOCK_MONOTONIC) until the earliest engine deadline or until
- * shim_timer_kick signals a nearer one, then lets media.c tick the engines
- * due and read media fds the client never reads (shim_media_timer_run).
+ * The shim's one thread (timer.h). It sleeps on a condition variable (on
+ * CLOCK_MONOTONIC) until the deadline its work function returned or until
+ * shim_timer_kick signals a nearer one, then runs the work again (the
+ * media layer's: tick the engines due, read media fds the client never
+ * reads).
  *
  * It is created lazily by the first kick, with every signal blocked (a
  * client's signal handlers must never run on it), and again in a forked
  * child, where only the forking thread survives. timer_mu guards the
- * wake-up state only; media.c is called with it released, so the lock
+ * wake-up state only; the work runs with it released, so the lock
  * order with the streams' locks never arises. The thread runs with
  * shim_in_shim set: every socket call it makes goes straight to libc.
  */
@@ -22,7 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim/shim.h"
+#include "shim/clock.h"
+#include "shim/log.h"
+#include "shim/real.h"
+#include "shim/timer.h"
 
 static pthread_mutex_t timer_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cv;
@@ -30,13 +34,7 @@ static bool cv_ready;
 static bool running;
 static bool kicked;
 static pid_t running_pid;
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+static shim_timer_work_fn *work_fn;   /* timer_mu */
 
 /* timer_mu held. */
 static void cv_init_locked(void)
@@ -53,8 +51,11 @@ static void *timer_main(void *arg)
 {
 	shim_in_shim = 1;
 	for (;;) {
-		uint64_t now = mono_ms();
-		uint64_t next = shim_media_timer_run(now);
+		uint64_t now = shim_clock_ms();
+		pthread_mutex_lock(&timer_mu);
+		shim_timer_work_fn *work = work_fn;
+		pthread_mutex_unlock(&timer_mu);
+		uint64_t next = work ? work(now) : UINT64_MAX;
 
 		pthread_mutex_lock(&timer_mu);
 		while (!kicked) {
@@ -62,7 +63,7 @@ static void *timer_main(void *arg)
 				pthread_cond_wait(&timer_cv, &timer_mu);
 				continue;
 			}
-			if (mono_ms() >= next)
+			if (shim_clock_ms() >= next)
 				break;
 			struct timespec ts = {
 				.tv_sec = (time_t)(next / 1000u),
@@ -78,10 +79,11 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-void shim_timer_kick(void)
+void shim_timer_kick(shim_timer_work_fn *work)
 {
 	int saved = errno;
 	pthread_mutex_lock(&timer_mu);
+	work_fn = work;
 	if (!cv_ready)
 		cv_init_locked();
 	if (!running || running_pid != getpid()) {

@@ -12,7 +12,7 @@
  *
  * Where the caches are: each process under the shim takes the first free
  * slot of $ZRTPSHIM_DIR/cache, cache-1, ... cache-15 (an flock on
- * cache[-N].lock held for its lifetime: shim/media.c), so two clients on
+ * cache[-N].lock held for its lifetime: shim/cache.c), so two clients on
  * one host have two ZIDs. verify edits every cache of the directory that
  * knows the peer.
  *

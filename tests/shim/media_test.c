@@ -1,9 +1,9 @@
 /*
- * The media path (shim/media.c, shim/timer.c) between two processes over
+ * The media path (shim/media*.c, cache.c, timer.c) between two processes over
  * real UDP on 127.0.0.1, without LD_PRELOAD and without a real client.
  *
- * Each scenario forks two "sides". A shimmed side links the real media.c
- * and timer.c with the test-only stubs below (a small fd registry, the
+ * Each scenario forks two "sides". A shimmed side links the real media
+ * layer and timer.c with the test-only stubs below (a small fd registry, the
  * real libc pointers, a log that counts what it says) and plays both the
  * client and io.c: its "client" builds RTP and RTCP packets whose bytes
  * are a function of (side, sequence number), and sends and receives them
@@ -37,7 +37,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "shim/shim.h"
+#include "shim/events.h"
+#include "shim/keylog.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/real.h"
+#include "shim/registry.h"
+#include "shim/settings.h"
 #include "zrtp/packet.h"
 #include "zrtp/zrtp.h"
 

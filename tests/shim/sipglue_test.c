@@ -20,8 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim/events.h"
-#include "shim/shim.h"
+#include "common/demux.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/registry.h"
+#include "shim/settings.h"
+#include "shim/sipglue.h"
+#include "shim/status.h"
 
 /* --- the stub media layer -------------------------------------------------- */
 
@@ -157,7 +162,7 @@ static size_t count_str(const uint8_t *p, size_t n, const char *s)
 	return k;
 }
 
-/* --- shim_sip_looks ------------------------------------------------------- */
+/* --- demux_sip_looks ------------------------------------------------------- */
 
 START_TEST(looks)
 {
@@ -178,12 +183,12 @@ START_TEST(looks)
 		"HELLO world SIP/2.0\r\n",
 	};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
-		ck_assert_msg(shim_sip_looks((const uint8_t *)yes[i],
+		ck_assert_msg(demux_sip_looks((const uint8_t *)yes[i],
 					     strlen(yes[i])), "%s", yes[i]);
 	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
-		ck_assert_msg(!shim_sip_looks((const uint8_t *)no[i],
+		ck_assert_msg(!demux_sip_looks((const uint8_t *)no[i],
 					      strlen(no[i])), "%s", no[i]);
-	ck_assert(!shim_sip_looks(NULL, 0));
+	ck_assert(!demux_sip_looks(NULL, 0));
 }
 END_TEST
 

@@ -1,0 +1,195 @@
+/*
+ * This process's ZID and retained-secret cache (cache.h).
+ *
+ * The cache lives in the state directory, loaded on the first call. Two
+ * shimmed clients on one host share that directory, and a shared cache
+ * would give them the same ZID (the peer then fails with "equal ZIDs").
+ * Each process therefore takes an flock on its slot's lock file
+ * (common/statedir.h): the first process gets cache.lock and uses
+ * "cache"; a second one finds it taken and uses cache-1 (cache-1.lock),
+ * then cache-2, ... The lock is held for the life of the process
+ * (released by the kernel when it exits), so a client that restarts alone
+ * gets "cache" and its ZID and retained secrets back. The lock is on a
+ * separate file because the atomic save renames a new file over the
+ * cache. A forked child drops the lock it inherited and takes its own
+ * slot on its first call.
+ *
+ * cache_mu guards all of it; the engine's callbacks take it inside a
+ * call's mutex (the lock order at the top of media.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/statedir.h"
+#include "shim/cache.h"
+#include "shim/log.h"
+#include "shim/real.h"
+#include "shim/settings.h"
+#include "zrtp/cache.h"
+#include "zrtp/zrtp.h"
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct zrtp_cache *cache;        /* NULL: not loaded yet */
+static bool cache_persist;              /* false: in memory only */
+static char cache_path[4200];
+static int cache_lock_fd = -1;
+static uint8_t our_zid[12];
+
+static bool cache_try_slot(const char *dir, int slot)
+{
+	char lock[sizeof cache_path + 8];
+	if (statedir_cache_path(cache_path, sizeof cache_path, dir, slot) < 0)
+		return false;
+	snprintf(lock, sizeof lock, "%s.lock", cache_path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		shim_real.close(fd);
+		return false;
+	}
+	cache_lock_fd = fd;
+	return true;
+}
+
+static void cache_fresh(const char *why)
+{
+	uint8_t zid[12];
+	randombytes_buf(zid, sizeof zid);
+	cache = zrtp_cache_new(zid);
+	sodium_memzero(zid, sizeof zid);
+	if (!cache) {
+		shim_log(SHIM_LOG_ERROR, "media: cannot allocate the cache");
+		return;
+	}
+	if (cache_persist) {
+		int r = zrtp_cache_save(cache, cache_path);
+		if (r < 0)
+			shim_log(SHIM_LOG_ERROR,
+				 "media: cannot save new cache %s: %s",
+				 cache_path, strerror(-r));
+		else
+			shim_log(SHIM_LOG_INFO, "media: new ZID in %s (%s)",
+				 cache_path, why);
+	}
+}
+
+/* cache_mu held. Load once: missing → new ZID and save; corrupt → moved
+ * aside as cache.corrupt-<time>, loudly, and a fresh start. */
+static void cache_load_locked(void)
+{
+	if (cache)
+		return;
+	const char *dir = shim_config.dir;
+	cache_persist = false;
+	if (dir[0]) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			shim_log(SHIM_LOG_WARN, "media: mkdir %s: %s", dir,
+				 strerror(errno));
+		for (int slot = 0; slot < STATEDIR_CACHE_SLOTS; slot++)
+			if (cache_try_slot(dir, slot)) {
+				cache_persist = true;
+				if (slot > 0)
+					shim_log(SHIM_LOG_INFO,
+						 "media: another process holds %s/cache; "
+						 "this one uses %s (its own ZID)",
+						 dir, cache_path);
+				break;
+			}
+		if (!cache_persist)
+			shim_log(SHIM_LOG_WARN,
+				 "media: no free cache slot in %s: ZID and "
+				 "retained secrets live in memory only", dir);
+	} else {
+		shim_log(SHIM_LOG_WARN, "media: ZRTPSHIM_DIR unset: ZID and "
+			 "retained secrets live in memory only");
+	}
+	if (!cache_persist) {
+		cache_fresh("memory only");
+	} else {
+		char why[128] = "";
+		int r = zrtp_cache_load(cache_path, &cache, why, sizeof why);
+		if (r == -ENOENT) {
+			cache_fresh("no cache yet");
+		} else if (r < 0) {
+			char aside[4300];
+			snprintf(aside, sizeof aside, "%s.corrupt-%lld",
+				 cache_path, (long long)time(NULL));
+			bool moved = rename(cache_path, aside) == 0;
+			shim_log(SHIM_LOG_ERROR,
+				 "media: CACHE FILE %s IS CORRUPT (%s): %s; "
+				 "starting with a new ZID, all retained secrets "
+				 "and SAS verifications are lost", cache_path,
+				 r == -EBADMSG ? why : strerror(-r),
+				 moved ? aside : "could not move it aside");
+			cache = NULL;
+			cache_fresh("after a corrupt cache");
+		}
+	}
+	if (cache)
+		zrtp_cache_own_zid(cache, our_zid);
+}
+
+int shim_cache_get(void *arg, const uint8_t zid[12], struct zrtp_retained *out)
+{
+	int r = -ENOENT;
+	pthread_mutex_lock(&cache_mu);
+	if (cache)
+		r = zrtp_cache_get_retained(cache, zid, (uint64_t)time(NULL),
+					    out);
+	pthread_mutex_unlock(&cache_mu);
+	return r;
+}
+
+int shim_cache_put(void *arg, const uint8_t zid[12],
+		   const struct zrtp_retained *in)
+{
+	int r = -ENOENT;
+	pthread_mutex_lock(&cache_mu);
+	if (cache) {
+		r = zrtp_cache_put_retained(cache, zid, (uint64_t)time(NULL),
+					    in);
+		if (r == 0 && cache_persist) {
+			int s = zrtp_cache_save(cache, cache_path);
+			if (s < 0)
+				shim_log(SHIM_LOG_ERROR,
+					 "media: saving %s failed: %s",
+					 cache_path, strerror(-s));
+		}
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return r;
+}
+
+void shim_cache_own_zid(uint8_t zid[12])
+{
+	pthread_mutex_lock(&cache_mu);
+	cache_load_locked();
+	memcpy(zid, our_zid, sizeof our_zid);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+void shim_cache_atfork_child(void)
+{
+	pthread_mutex_init(&cache_mu, NULL);
+	if (cache_lock_fd >= 0) {
+		shim_real.close(cache_lock_fd);
+		cache_lock_fd = -1;
+	}
+	if (cache) {
+		zrtp_cache_free(cache);
+		cache = NULL;
+	}
+}

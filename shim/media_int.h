@@ -1,0 +1,139 @@
+/*
+ * What the media files (media.c, media_engine.c, media_path.c,
+ * media_reader.c) share and nothing else sees: the stream and call
+ * objects, the table, and the functions one file gives the others. The
+ * locking rules are at the top of media.c.
+ */
+#ifndef SHIM_MEDIA_INT_H
+#define SHIM_MEDIA_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <srtp2/srtp.h>
+
+#include "shim/media.h"
+
+#define MEDIA_MAX_CALLS 64
+#define MEDIA_MAX_LINES 8          /* m= lines per call we protect */
+#define PEEKED_MAX 16              /* ZRTP copies taken from behind the head */
+#define LOG_INTERVAL_MS 5000       /* rate limit of per-packet complaints */
+/* srtp_protect_rtcp may add SRTP_MAX_TRAILER_LEN + 4 (E bit and index). */
+#define PROTECT_MAX (SHIM_PKT_MAX - SRTP_MAX_TRAILER_LEN - 4)
+
+enum media_phase {
+	PH_WAITING,      /* no peer address yet: engine not started */
+	PH_NEGOTIATING,
+	PH_SECURE,
+	PH_CLEAR,
+	PH_FAILED,
+	PH_ENDED,
+};
+
+extern const char *const media_phase_names[];
+
+/* The last packet peeked on one fd (MSG_PEEK): see shim_media_incoming. */
+struct peek_slot {
+	bool valid;
+	int fd;
+	enum shim_verdict verdict;
+	size_t ct_len, pt_len;
+	uint8_t ct[SHIM_PKT_MAX];
+	uint8_t pt[SHIM_PKT_MAX];
+};
+
+struct shim_call;
+
+struct shim_media {
+	int refs;                        /* media_mu */
+	struct shim_call *call;          /* holds a reference to it */
+	pthread_mutex_t *mu;             /* &call->mu */
+	unsigned m_index;
+	char name[128];
+	bool adopted;
+
+	/* Which fds carry it (-1: none). Written under media_mu. */
+	_Atomic int rtp_fd, rtcp_fd;
+	/* The RTP socket's inode: ZRTP is sent on the fd only while it is
+	 * still that socket (a closed fd's number may already be reused
+	 * while a blocked reader keeps the old entry, and its detach, alive). */
+	_Atomic unsigned long rtp_ino;
+	bool had_fd;                     /* media_mu */
+	uint16_t local_rtp_port, local_rtcp_port;   /* media_mu */
+	bool local_mux;
+
+	/* Everything below: call->mu. */
+	struct sockaddr_storage peer_rtp, peer_rtcp;
+	bool have_peer, peer_mux;
+	bool peer_signals_zrtp, peer_spoke_zrtp, hash_set;
+	struct zrtp_stream *zs;
+	bool started;
+	enum media_phase phase;
+	bool fail_logged, clear_logged, client_zrtp_logged;
+	srtp_t tx, rx;
+	char sas[32];
+	uint64_t last_log_auth, last_log_early;
+	uint64_t pending_since[2];       /* reader duty, per fd role */
+	/* ZRTP packets the reader gave the engine while they stayed in the
+	 * RTP fd's queue (media_reader.c), oldest first */
+	uint32_t peeked[PEEKED_MAX];
+	unsigned n_peeked;
+	struct shim_media_stats st;      /* counters only; name/phase on read */
+	uint8_t out[SHIM_PKT_MAX];
+	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
+};
+
+struct shim_call {
+	int refs;                        /* media_mu */
+	pthread_mutex_t mu;
+	char id[256];
+	size_t id_len;
+	struct zrtp_session *sess;       /* mu */
+	struct shim_media *lines[MEDIA_MAX_LINES];  /* media_mu */
+	bool in_table;                   /* media_mu */
+};
+
+/* media.c: the table and the references. */
+extern pthread_mutex_t media_mu;
+extern struct shim_call *media_calls[MEDIA_MAX_CALLS];
+/* The stream on f with a reference taken, or NULL. */
+struct shim_media *media_get(struct shim_fd *f);
+void media_stream_put(struct shim_media *s);
+/* call->mu held: learn the peer from an address (RTP), RTCP at +1 unless
+ * muxed. */
+void media_stream_learn_peer(struct shim_media *s, const struct sockaddr *sa,
+			     socklen_t len, bool mux);
+
+/* media_engine.c: libsrtp2/libsodium set-up, the engine and its
+ * callbacks. */
+void media_init(void);
+/* call->mu held: make sure the engine stream exists (for our Hello hash):
+ * 0, -ESHUTDOWN (ended), -ENOTSUP (no SRTP), -ENOMEM. */
+int media_stream_engine_locked(struct shim_media *s);
+/* call->mu held: start discovery once the peer's address is known; true
+ * if it started now (the caller kicks the timer). */
+bool media_stream_start_locked(struct shim_media *s, uint64_t now);
+/* call->mu held: wipe the keys and stop the engine; the phase is ENDED. */
+void media_stream_end_locked(struct shim_media *s);
+
+/* media_path.c: call->mu held. The verdict for one received packet on fd
+ * (unprotected in place). *kick: an engine ran (its deadline may have
+ * moved). */
+enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
+					int fd, uint8_t *buf, size_t len,
+					size_t *new_len,
+					const struct sockaddr *from,
+					socklen_t fromlen, bool *kick);
+
+/* media_path.c: in a forked child, forget a send in progress. */
+void media_path_atfork_child(void);
+
+/* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
+ * datagram's copy already went to the engine from behind the head of
+ * the queue. */
+bool media_peeked_consume(struct shim_media *s, const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * What happens to each packet on a media fd (media.h), both ways.
+ *
+ * Demultiplexing on a media fd, both ways (DESIGN.md):
+ *   ZRTP  first byte 0x10/0x11, magic 'ZRTP', valid CRC-32C: the engine's.
+ *         Incoming goes to the engine and never to the client; outgoing
+ *         (a client that speaks ZRTP itself) passes untouched.
+ *   STUN  top bits 00 and cookie 0x2112A442 (RFC 5389 §6): untouched.
+ *   RTP/RTCP version 2: RTCP when it comes on the RTCP fd of a stream
+ *         without mux, or by its packet type 192..223 (RFC 5761 §4) on a
+ *         muxed fd. Held / protected / unprotected by the policy below.
+ *   anything else: untouched.
+ *
+ * What happens to RTP and RTCP, by the stream's phase:
+ *   waiting, negotiating  out: DROP (held, counted; nothing leaves in
+ *                         clear). in: SRTP that authenticates with the
+ *                         early receive keys (ZRTP_EV_RECV_KEYS) is
+ *                         delivered and is the implicit Conf2ACK; the
+ *                         rest is dropped and counted.
+ *   secure                out: srtp_protect into the stream's buffer,
+ *                         REPLACE. in: srtp_unprotect, REPLACE; failures
+ *                         (tampered, forged, replayed, cleartext) DROP.
+ *   clear                 opportunistic, the peer's SDP had no
+ *                         a=zrtp-hash and the Hello retries ended with
+ *                         ZRTP_FAIL_NO_PEER: PASS both ways, warned once
+ *                         per stream. A late Hello from the peer puts the
+ *                         stream back to negotiating (the engine revives a
+ *                         NO_PEER stream on a Hello): once a peer has
+ *                         spoken ZRTP there is no way back to clear.
+ *   failed, ended         DROP, the reason logged once, counted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <srtp2/srtp.h>
+
+#include "common/demux.h"
+#include "shim/clock.h"
+#include "shim/log.h"
+#include "shim/media_int.h"
+#include "shim/registry.h"
+#include "shim/timer.h"
+#include "zrtp/zrtp.h"
+
+/* The REPLACE this thread is sending (shim_media_send_done). */
+static _Thread_local struct shim_media *tl_sending;
+
+void media_path_atfork_child(void)
+{
+	tl_sending = NULL;
+}
+
+/* RFC 5389 §6: top two bits zero and the magic cookie. */
+static bool pkt_is_stun(const uint8_t *p, size_t len)
+{
+	return len >= 20 && (p[0] & 0xc0) == 0 &&
+	       ((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		(uint32_t)p[6] << 8 | p[7]) == 0x2112A442u;
+}
+
+/* RFC 6189 §5: first byte, magic cookie and a CRC-32C that checks out. */
+static bool pkt_is_zrtp(const uint8_t *p, size_t len)
+{
+	return demux_classify(p, len, DEMUX_PORT_RTP) == DEMUX_ZRTP;
+}
+
+static bool pkt_is_rtp2(const uint8_t *p, size_t len)
+{
+	return len >= 12 && (p[0] >> 6) == 2;
+}
+
+/* RFC 5761 §4: on a muxed port, RTCP packet types 192..223 are the
+ * bytes an RTP packet with the marker bit and PT 64..95 would carry;
+ * those RTP payload types must not be used with mux. */
+static bool pkt_is_rtcp_type(const uint8_t *p, size_t len)
+{
+	return len >= 8 && p[1] >= 192 && p[1] <= 223;
+}
+
+/* --- outgoing ------------------------------------------------------------- */
+
+/*
+ * The client sends ZRTP itself (a native ZRTP endpoint run under the
+ * shim). Its packets pass untouched, but our engine answers the peer on
+ * the same port, so the two handshakes will fight: say so once. Standing
+ * aside is not done automatically: a client whose own ZRTP fails may fall
+ * back to clear RTP, which the policy forbids.
+ */
+static void note_client_zrtp(struct shim_media *s)
+{
+	pthread_mutex_lock(s->mu);
+	if (!s->client_zrtp_logged) {
+		s->client_zrtp_logged = true;
+		shim_log(SHIM_LOG_WARN, "media %s: the client speaks ZRTP itself; "
+			 "its ZRTP passes untouched but the shim's own handshake "
+			 "on this port will compete with it: run native ZRTP "
+			 "clients without the shim", s->name);
+	}
+	pthread_mutex_unlock(s->mu);
+}
+
+enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
+				      size_t len, const struct sockaddr *to,
+				      socklen_t tolen, const uint8_t **out,
+				      size_t *out_len)
+{
+	if (pkt_is_stun(pkt, len) || !pkt_is_rtp2(pkt, len)) {
+		if (pkt_is_zrtp(pkt, len)) {
+			struct shim_media *z = media_get(f);
+			if (z) {
+				note_client_zrtp(z);
+				media_stream_put(z);
+			}
+		}
+		return SHIM_PASS;
+	}
+	struct shim_media *s = media_get(f);
+	if (!s)
+		return SHIM_PASS;
+	media_init();
+	int saved = errno;
+	enum shim_verdict v = SHIM_DROP;
+	bool kick = false;
+
+	pthread_mutex_lock(s->mu);
+	bool rtcp_fd = atomic_load(&s->rtcp_fd) == f->fd &&
+		       atomic_load(&s->rtp_fd) != f->fd;
+	bool rtcp = rtcp_fd || pkt_is_rtcp_type(pkt, len);
+	if (!s->have_peer && !rtcp_fd && s->phase == PH_WAITING) {
+		/* The client knows where to send before the SDP told us. */
+		if (to)
+			media_stream_learn_peer(s, to, tolen, s->local_mux);
+		else if (f->peer.ss_family)
+			media_stream_learn_peer(s, (const struct sockaddr *)&f->peer,
+					  sizeof f->peer, s->local_mux);
+		kick = media_stream_start_locked(s, shim_clock_ms());
+	}
+	switch (s->phase) {
+	case PH_SECURE: {
+		if (len > PROTECT_MAX || !s->tx) {
+			s->st.tx_err++;
+			break;
+		}
+		memcpy(s->out, pkt, len);
+		int n = (int)len;
+		srtp_err_status_t e = rtcp ? srtp_protect_rtcp(s->tx, s->out, &n)
+					   : srtp_protect(s->tx, s->out, &n);
+		if (e != srtp_err_status_ok || n < 0 || n > SHIM_PKT_MAX) {
+			s->st.tx_err++;
+			uint64_t t = shim_clock_ms();
+			if (t - s->last_log_auth >= LOG_INTERVAL_MS) {
+				s->last_log_auth = t;
+				shim_log(SHIM_LOG_WARN, "media %s: srtp_protect "
+					 "failed (%d), packet dropped (%llu so "
+					 "far)", s->name, (int)e,
+					 (unsigned long long)s->st.tx_err);
+			}
+			break;
+		}
+		s->st.tx_srtp++;
+		*out = s->out;
+		*out_len = (size_t)n;
+		v = SHIM_REPLACE;
+		break;
+	}
+	case PH_CLEAR:
+		s->st.tx_clear++;
+		v = SHIM_PASS;
+		break;
+	case PH_WAITING:
+	case PH_NEGOTIATING:
+		s->st.tx_held++;
+		break;
+	case PH_FAILED:
+	case PH_ENDED:
+		s->st.tx_dropped++;
+		break;
+	}
+	if (v == SHIM_REPLACE) {
+		tl_sending = s;   /* keeps the lock and the reference */
+	} else {
+		pthread_mutex_unlock(s->mu);
+		media_stream_put(s);
+	}
+	if (kick)
+		shim_timer_kick(shim_media_timer_run);
+	errno = saved;
+	return v;
+}
+
+void shim_media_send_done(struct shim_fd *f)
+{
+	struct shim_media *s = tl_sending;
+	if (!s)
+		return;
+	tl_sending = NULL;
+	int saved = errno;
+	pthread_mutex_unlock(s->mu);
+	media_stream_put(s);
+	errno = saved;
+}
+
+/* --- incoming ------------------------------------------------------------- */
+
+static void log_rate(struct shim_media *s, uint64_t *last, const char *what,
+		     uint64_t count)
+{
+	uint64_t t = shim_clock_ms();
+	if (*last && t - *last < LOG_INTERVAL_MS)
+		return;
+	*last = t;
+	shim_log(SHIM_LOG_WARN, "media %s: dropped %s (%llu so far)", s->name,
+		 what, (unsigned long long)count);
+}
+
+/* call->mu held. The verdict for one received packet, unprotected in
+ * place. *kick: an engine ran (its deadline may have moved). */
+enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
+					 int fd, uint8_t *buf, size_t len,
+					 size_t *new_len,
+					 const struct sockaddr *from,
+					 socklen_t fromlen, bool *kick)
+{
+	bool on_rtcp_fd = atomic_load(&s->rtcp_fd) == fd &&
+			  atomic_load(&s->rtp_fd) != fd;
+
+	if (pkt_is_zrtp(buf, len)) {
+		/* its copy already went to the engine */
+		if (!on_rtcp_fd && media_peeked_consume(s, buf, len))
+			return SHIM_DROP;
+		s->st.rx_zrtp++;
+		if (s->phase == PH_ENDED)
+			return SHIM_DROP;
+		if (on_rtcp_fd) {
+			s->st.rx_zrtp_bad++;   /* ZRTP belongs on the RTP port */
+			return SHIM_DROP;
+		}
+		uint64_t now = shim_clock_ms();
+		if (!s->have_peer && from)
+			media_stream_learn_peer(s, from, fromlen, s->local_mux);
+		media_stream_start_locked(s, now);
+		if (!s->zs || !s->started) {
+			s->st.rx_zrtp_bad++;
+			return SHIM_DROP;
+		}
+		int perr = 0;
+		int r = zrtp_stream_input(s->zs, buf, len, now, &perr);
+		if (r < 0) {
+			s->st.rx_zrtp_bad++;
+			shim_log(SHIM_LOG_DEBUG, "media %s: ZRTP packet refused: "
+				 "%s%s%s", s->name, zrtp_fail_str((enum zrtp_fail)-r),
+				 perr ? ": " : "",
+				 perr ? zrtp_parse_err_str(perr) : "");
+		}
+		*kick = true;
+		return SHIM_DROP;
+	}
+	if (!pkt_is_rtp2(buf, len))
+		return SHIM_PASS;
+	bool rtcp = on_rtcp_fd || pkt_is_rtcp_type(buf, len);
+
+	if (s->phase == PH_CLEAR) {
+		s->st.rx_clear++;
+		return SHIM_PASS;
+	}
+	if (s->phase == PH_ENDED || s->phase == PH_FAILED || !s->rx) {
+		s->st.rx_early++;
+		log_rate(s, &s->last_log_early,
+			 s->phase == PH_FAILED || s->phase == PH_ENDED
+				 ? "RTP on a stream that is not secure"
+				 : "RTP before the ZRTP handshake gave keys",
+			 s->st.rx_early);
+		return SHIM_DROP;
+	}
+	int n = (int)len;
+	srtp_err_status_t e = rtcp ? srtp_unprotect_rtcp(s->rx, buf, &n)
+				   : srtp_unprotect(s->rx, buf, &n);
+	switch (e) {
+	case srtp_err_status_ok:
+		break;
+	case srtp_err_status_auth_fail:
+		s->st.rx_auth_fail++;
+		log_rate(s, &s->last_log_auth, "packets failing SRTP "
+			 "authentication (tampered, forged or cleartext)",
+			 s->st.rx_auth_fail);
+		return SHIM_DROP;
+	case srtp_err_status_replay_fail:
+	case srtp_err_status_replay_old:
+		s->st.rx_replay++;
+		return SHIM_DROP;
+	default:
+		s->st.rx_err++;
+		return SHIM_DROP;
+	}
+	if (n < 0 || (size_t)n > len) {
+		s->st.rx_err++;
+		return SHIM_DROP;
+	}
+	s->st.rx_srtp++;
+	if (s->phase != PH_SECURE && s->zs &&
+	    zrtp_stream_state(s->zs) == ZRTP_ST_WAIT_CONF2ACK) {
+		/* RFC 6189 §4.6 (as bzrtp): SRTP from the peer that
+		 * authenticates is an implicit Conf2ACK. */
+		zrtp_stream_srtp_received(s->zs, shim_clock_ms());
+		*kick = true;
+	}
+	*new_len = (size_t)n;
+	return SHIM_REPLACE;
+}
+
+/*
+ * MSG_PEEK: libsrtp has no way to authenticate without advancing the
+ * replay window, and no context clone. So the first look at a packet
+ * (peek or not) unprotects it for real, and a peek remembers the
+ * ciphertext, the verdict and the plaintext in a slot per fd; the next
+ * look at the same bytes on that fd (another peek, or the read that
+ * consumes it) gets the same answer from the slot without touching the
+ * window again. The read that consumes the packet (any non-peek call)
+ * empties the slot, so a later replay of the same bytes meets the replay
+ * window and is dropped.
+ */
+enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
+				      size_t len, size_t *new_len,
+				      const struct sockaddr *from,
+				      socklen_t fromlen, bool peek)
+{
+	*new_len = len;
+	if (pkt_is_stun(buf, len))
+		return SHIM_PASS;
+	struct shim_media *s = media_get(f);
+	if (!s)
+		return SHIM_PASS;
+	media_init();
+	int saved = errno;
+	bool kick = false;
+	enum shim_verdict v;
+
+	pthread_mutex_lock(s->mu);
+	int role = atomic_load(&s->rtp_fd) == f->fd ? 0 : 1;
+	struct peek_slot *slot = &s->peek[role];
+	if (slot->valid && slot->fd == f->fd && slot->ct_len == len &&
+	    len <= sizeof slot->ct && memcmp(slot->ct, buf, len) == 0) {
+		v = slot->verdict;
+		if (v == SHIM_REPLACE) {
+			memcpy(buf, slot->pt, slot->pt_len);
+			*new_len = slot->pt_len;
+		}
+		if (!peek)
+			sodium_memzero(slot, sizeof *slot);
+	} else {
+		if (!peek && slot->valid)
+			sodium_memzero(slot, sizeof *slot);
+		bool keep = peek && len <= sizeof slot->ct;
+		if (keep)
+			memcpy(slot->ct, buf, len);
+		v = media_incoming_locked(s, f, f->fd, buf, len, new_len, from,
+				    fromlen, &kick);
+		if (keep) {
+			slot->valid = true;
+			slot->fd = f->fd;
+			slot->ct_len = len;
+			slot->verdict = v;
+			slot->pt_len = v == SHIM_REPLACE ? *new_len : 0;
+			if (v == SHIM_REPLACE)
+				memcpy(slot->pt, buf, *new_len);
+		}
+	}
+	pthread_mutex_unlock(s->mu);
+	media_stream_put(s);
+	if (kick)
+		shim_timer_kick(shim_media_timer_run);
+	errno = saved;
+	return v;
+}
+

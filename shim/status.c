@@ -1,0 +1,343 @@
+/*
+ * The status file (status.h), $ZRTPSHIM_DIR/status/<pid>.json, that
+ * `zrtpshim status` reads.
+ *
+ * It is rewritten whole and atomically (temporary file, rename) on every
+ * event (shim_status_on_event, events.c's listener) and by
+ * shim_status_refresh, which sipglue calls after each SIP message with no
+ * stream lock held: only there may we ask the media layer for counters
+ * (shim_media_stats_get takes the stream locks). So phases and SAS are
+ * current at every event, and packet counters are as of the last SIP
+ * message (a call's last refresh happens just before its streams end,
+ * which gives its final counters).
+ *
+ * status_mu guards the table and the file; it is a leaf lock, taken with
+ * a stream lock held (on events) or with none (refresh).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim/events.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/real.h"
+#include "shim/settings.h"
+#include "shim/status.h"
+#include "zrtp/zrtp.h"
+
+#define ST_MAX_STREAMS 64
+#define ST_FILE_CAP (ST_MAX_STREAMS * 1024 + 1024)
+
+struct st_stream {
+	bool used;
+	bool live;                 /* seen in the last stats snapshot */
+	uint64_t seq;              /* last touched (for eviction) */
+	char name[128];
+	char phase[16];
+	char last_event[24];
+	char sas[32];
+	char reason[128];
+	char peer_zid[25];
+	bool verified, continuity;
+	bool have_counters;
+	int zrtp_state;
+	unsigned n_events;
+	time_t last_time;
+	struct shim_media_stats st;
+};
+
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct st_stream st_streams[ST_MAX_STREAMS];
+static uint64_t st_seq;
+static bool status_dir_ok, status_dir_tried;
+
+/* --- the stream table (status_mu held) ------------------------------------- */
+
+
+static struct st_stream *stream_find_locked(const char *name, bool create)
+{
+	struct st_stream *free_s = NULL, *oldest = NULL;
+	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
+		struct st_stream *s = &st_streams[i];
+		if (!s->used) {
+			if (!free_s)
+				free_s = s;
+			continue;
+		}
+		if (strcmp(s->name, name) == 0)
+			return s;
+		/* Evict the stalest stream that the media layer has forgotten, else
+		 * the stalest of all. */
+		if (!oldest || (oldest->live && !s->live) ||
+		    (oldest->live == s->live && s->seq < oldest->seq))
+			oldest = s;
+	}
+	if (!create)
+		return NULL;
+	struct st_stream *s = free_s ? free_s : oldest;
+	memset(s, 0, sizeof *s);
+	s->used = true;
+	s->live = true;
+	s->zrtp_state = -1;
+	snprintf(s->name, sizeof s->name, "%s", name);
+	snprintf(s->phase, sizeof s->phase, "negotiating");
+	return s;
+}
+
+/* --- the status file -------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	if (b->full)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->full = true;
+		return;
+	}
+	b->len += (size_t)n;
+}
+
+/* A JSON string (RFC 8259 §7): Call-IDs may hold quotes and backslashes. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	sb_printf(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			sb_printf(b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_printf(b, "%c", c);
+	}
+	sb_printf(b, "\"");
+}
+
+
+static bool status_dir(char *path, size_t cap)
+{
+	const char *dir = shim_config.dir;
+	if (!dir[0])
+		return false;
+	int n = snprintf(path, cap, "%s/status", dir);
+	if (n < 0 || (size_t)n >= cap)
+		return false;
+	if (!status_dir_tried) {
+		status_dir_tried = true;
+		shim_state_dir_ensure();
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			shim_log(SHIM_LOG_WARN, "status: mkdir %s: %s: no "
+				 "status file", path, strerror(errno));
+		else
+			status_dir_ok = true;
+	}
+	return status_dir_ok;
+}
+
+/* status_mu held. */
+static void status_write_locked(void)
+{
+	char dir[4200], tmp[4300], final[4300];
+	if (!status_dir(dir, sizeof dir))
+		return;
+	char *mem = malloc(ST_FILE_CAP);
+	if (!mem)
+		return;
+	struct sbuf b = { mem, 0, ST_FILE_CAP, false };
+	pid_t pid = getpid();
+	sb_printf(&b, "{\"pid\":%d,\"updated\":%lld,\"policy\":\"%s\","
+		  "\"keylog\":%s,\"streams\":[", (int)pid,
+		  (long long)time(NULL),
+		  shim_config.policy == SHIM_POLICY_OPPORTUNISTIC ?
+		  "opportunistic" : "require",
+		  shim_config.keylog[0] ? "true" : "false");
+	bool first = true;
+	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
+		const struct st_stream *s = &st_streams[i];
+		if (!s->used)
+			continue;
+		sb_printf(&b, "%s\n {\"name\":", first ? "" : ",");
+		first = false;
+		sb_json_str(&b, s->name);
+		sb_printf(&b, ",\"phase\":");
+		sb_json_str(&b, s->phase);
+		sb_printf(&b, ",\"zrtp_state\":");
+		if (s->zrtp_state >= 0)
+			sb_json_str(&b, zrtp_state_str((enum zrtp_state)s->zrtp_state));
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, ",\"sas\":");
+		sb_json_str(&b, s->sas);
+		sb_printf(&b, ",\"verified\":%s,\"continuity\":%s,\"peer_zid\":",
+			  s->verified ? "true" : "false",
+			  s->continuity ? "true" : "false");
+		sb_json_str(&b, s->peer_zid);
+		sb_printf(&b, ",\"last_event\":");
+		sb_json_str(&b, s->last_event);
+		sb_printf(&b, ",\"reason\":");
+		sb_json_str(&b, s->reason);
+		sb_printf(&b, ",\"events\":%u,\"last_event_time\":%lld",
+			  s->n_events, (long long)s->last_time);
+		const struct shim_media_stats *t = &s->st;
+		sb_printf(&b, ",\"counters\":{\"tx_srtp\":%llu,\"tx_held\":%llu,"
+			  "\"tx_clear\":%llu,\"tx_dropped\":%llu,\"tx_err\":%llu,"
+			  "\"rx_srtp\":%llu,\"rx_zrtp\":%llu,\"rx_zrtp_bad\":%llu,"
+			  "\"rx_auth_fail\":%llu,\"rx_replay\":%llu,"
+			  "\"rx_early\":%llu,\"rx_clear\":%llu,"
+			  "\"rx_not_reading\":%llu,\"rx_zrtp_peeked\":%llu,"
+			  "\"rx_err\":%llu}}",
+			  (unsigned long long)t->tx_srtp,
+			  (unsigned long long)t->tx_held,
+			  (unsigned long long)t->tx_clear,
+			  (unsigned long long)t->tx_dropped,
+			  (unsigned long long)t->tx_err,
+			  (unsigned long long)t->rx_srtp,
+			  (unsigned long long)t->rx_zrtp,
+			  (unsigned long long)t->rx_zrtp_bad,
+			  (unsigned long long)t->rx_auth_fail,
+			  (unsigned long long)t->rx_replay,
+			  (unsigned long long)t->rx_early,
+			  (unsigned long long)t->rx_clear,
+			  (unsigned long long)t->rx_not_reading,
+			  (unsigned long long)t->rx_zrtp_peeked,
+			  (unsigned long long)t->rx_err);
+	}
+	sb_printf(&b, "\n]}\n");
+	if (b.full) {
+		free(mem);
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "%s/.%d.json.tmp", dir, (int)pid);
+	snprintf(final, sizeof final, "%s/%d.json", dir, (int)pid);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+	if (fd >= 0) {
+		bool ok = shim_real_write_all(fd, b.p, b.len);
+		shim_real.close(fd);
+		if (!ok || rename(tmp, final) != 0)
+			unlink(tmp);
+	}
+	free(mem);
+}
+
+/* --- status.h ---------------------------------------------------------------- */
+
+void shim_status_on_event(const struct shim_event_note *n)
+{
+	const struct zrtp_event *ev = n->ev;
+	int saved = errno;
+
+	pthread_mutex_lock(&status_mu);
+	struct st_stream *s = stream_find_locked(n->stream, true);
+	s->seq = ++st_seq;
+	s->live = true;
+	s->n_events++;
+	s->last_time = time(NULL);
+	if (n->peer_zid[0])
+		snprintf(s->peer_zid, sizeof s->peer_zid, "%s", n->peer_zid);
+	switch (ev->type) {
+	case ZRTP_EV_SECURE:
+		snprintf(s->sas, sizeof s->sas, "%s", n->sas);
+		s->verified = ev->verified;
+		s->continuity = ev->rs1_match;
+		snprintf(s->phase, sizeof s->phase, "secure");
+		s->zrtp_state = ZRTP_ST_SECURE;
+		break;
+	case ZRTP_EV_FAILED:
+		if (strcmp(s->phase, "secure") != 0) {
+			/* the media layer decides clear vs failed; this is its rule
+			 * as far as the event shows it (the next refresh
+			 * reads the real phase). */
+			bool clear = shim_config.policy == SHIM_POLICY_OPPORTUNISTIC &&
+				     ev->reason == ZRTP_FAIL_NO_PEER;
+			snprintf(s->phase, sizeof s->phase, "%s",
+				 clear ? "clear" : "failed");
+		}
+		s->zrtp_state = ZRTP_ST_FAILED;
+		break;
+	case ZRTP_EV_CACHE_MISMATCH:
+		s->verified = false;
+		break;
+	case ZRTP_EV_HELLO_HASH_MISMATCH:
+		snprintf(s->phase, sizeof s->phase, "failed");
+		break;
+	default:
+		break;
+	}
+	if (ev->type != ZRTP_EV_PEER_HELLO) {
+		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
+		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
+	} else if (!s->last_event[0]) {
+		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
+	}
+	status_write_locked();
+	pthread_mutex_unlock(&status_mu);
+	errno = saved;
+}
+
+void shim_status_refresh(void)
+{
+	int saved = errno;
+	struct shim_media_stats *snap = malloc(ST_MAX_STREAMS * sizeof *snap);
+	size_t n = 0;
+	if (snap)
+		while (n < ST_MAX_STREAMS &&
+		       shim_media_stats_get(n, &snap[n]) == 0)
+			n++;
+	shim_events_reap();
+	pthread_mutex_lock(&status_mu);
+	if (snap) {
+		for (size_t i = 0; i < ST_MAX_STREAMS; i++)
+			st_streams[i].live = false;
+		for (size_t i = 0; i < n; i++) {
+			struct st_stream *s = stream_find_locked(snap[i].name,
+								 true);
+			s->live = true;
+			if (!s->seq)
+				s->seq = ++st_seq;
+			s->st = snap[i];
+			s->have_counters = true;
+			s->zrtp_state = snap[i].zrtp_state;
+			if (snap[i].phase)
+				snprintf(s->phase, sizeof s->phase, "%s",
+					 snap[i].phase);
+			if (snap[i].sas[0])
+				snprintf(s->sas, sizeof s->sas, "%s",
+					 snap[i].sas);
+		}
+		/* Streams the media layer has let go of have ended. */
+		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
+			struct st_stream *s = &st_streams[i];
+			if (s->used && !s->live &&
+			    strcmp(s->phase, "failed") != 0)
+				snprintf(s->phase, sizeof s->phase, "ended");
+		}
+	}
+	status_write_locked();
+	pthread_mutex_unlock(&status_mu);
+	free(snap);
+	errno = saved;
+}
+
