@@ -13,6 +13,7 @@
 
 #include <sys/socket.h>
 
+#include "common/demux.h"
 #include "shim/init.h"
 #include "shim/io.h"
 #include "shim/log.h"
@@ -61,20 +62,16 @@ static inline struct shim_fd *hook_fd(int fd)
  * A send the shim has nothing to do with, decided without a reference or
  * the guard (the hot path of an unrelated UDP socket): a UDP socket whose
  * local address io.c has already learned, carrying a datagram whose first
- * byte cannot begin RTP/RTCP (version 2), SIP (an upper-case method or
- * "SIP/2.0") or ZRTP (0x10, 0x11). io.c would hand exactly such a send to
- * libc unchanged, media fd or not (STUN and unknown packets pass there).
+ * byte cannot begin ZRTP, RTP, RTCP or SIP (common/demux.h's
+ * demux_byte0_passes). io.c would hand exactly such a send to libc
+ * unchanged, media fd or not (STUN, DTLS and other packets pass there).
  */
 static inline bool hook_plain_udp(int fd, const void *buf, size_t len)
 {
 	const struct shim_fd *f;
-	unsigned int b0;
 
-	if (len == 0 || buf == NULL)
-		return false;
-	b0 = *(const unsigned char *)buf;
-	if ((b0 >> 6) == 2 || (b0 >= 'A' && b0 <= 'Z') || b0 == 0x10 ||
-	    b0 == 0x11)
+	if (len == 0 || buf == NULL ||
+	    !demux_byte0_passes(*(const uint8_t *)buf))
 		return false;
 	f = shim_fd_peek(fd);
 	return f != NULL &&

@@ -10,10 +10,9 @@
  *             on an fd with media, the media layer decides PASS / DROP
  *             (the client is told everything was sent) / REPLACE (SRTP
  *             sent in its place); an fd without media whose first send is
- *             RTP-shaped (version 2, a payload type outside 72..76) to a
- *             possible media port is adopted as media first. Anything
- *             else: the client's msghdr goes to the real sendmsg
- *             untouched, control data included.
+ *             RTP (common/demux.h) to a possible media port is adopted as
+ *             media first. Anything else: the client's msghdr goes to the
+ *             real sendmsg untouched, control data included.
  * send, TCP   SIP detection works per write: if the bytes of ONE write
  *             begin a SIP message, they go to shim_sip_outgoing (stream =
  *             true), which rewrites them only if they form complete
@@ -222,19 +221,6 @@ static bool crlf_only(const uint8_t *p, size_t n)
 		if (p[i] != '\r' && p[i] != '\n')
 			return false;
 	return true;
-}
-
-/* RTP-shaped (RFC 3550 §5.1): version 2, a fixed header, and a payload
- * type outside 72..76, where RTCP's packet types 200..204 land (RFC 5761
- * §4). */
-static bool rtp_shaped(const uint8_t *p, size_t n)
-{
-	unsigned pt;
-
-	if (n < 12 || (p[0] >> 6) != 2)
-		return false;
-	pt = p[1] & 0x7f;
-	return pt < 72 || pt > 76;
 }
 
 /*
@@ -469,7 +455,8 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
 		/* RTP or RTCP to a peer's announced media address from a socket
 		 * no answer has named yet: held, never in clear. */
-		if (hn >= 8 && (hp[0] >> 6) == 2) {
+		enum demux_class k = demux_classify(hp, hn, DEMUX_PORT_RTP);
+		if (k == DEMUX_RTP || k == DEMUX_RTCP) {
 			to = send_dest(f, msg, &tolen);
 			saved = errno;
 			bool peer_media = shim_sip_peer_media_addr(to);
@@ -484,7 +471,7 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 				return (ssize_t)len;
 			}
 		}
-		if (!rtp_shaped(hp, hn) ||
+		if (k != DEMUX_RTP ||
 		    !rtp_sniff(f, send_dest(f, msg, &tolen))) {
 			r = send_client(f->fd, msg, flags);
 			if (r >= 0 && f->local.ss_family == 0) {

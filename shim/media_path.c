@@ -1,15 +1,13 @@
 /*
  * What happens to each packet on a media fd (media.h), both ways.
  *
- * Demultiplexing on a media fd, both ways (DESIGN.md):
- *   ZRTP  first byte 0x10/0x11, magic 'ZRTP', valid CRC-32C: the engine's.
- *         Incoming goes to the engine and never to the client; outgoing
+ * Each datagram is classified by common/demux.h (the classifier
+ * `zrtpshim verify` uses too), with the RTCP socket of a stream without
+ * rtcp-mux as an RTCP port:
+ *   ZRTP  incoming goes to the engine and never to the client; outgoing
  *         (a client that speaks ZRTP itself) passes untouched.
- *   STUN  top bits 00 and cookie 0x2112A442 (RFC 5389 §6): untouched.
- *   RTP/RTCP version 2: RTCP when it comes on the RTCP fd of a stream
- *         without mux, or by its packet type 192..223 (RFC 5761 §4) on a
- *         muxed fd. Held / protected / unprotected by the policy below.
- *   anything else: untouched.
+ *   RTP, RTCP  held / protected / unprotected by the phase, below.
+ *   STUN, DTLS, SIP, anything else: untouched.
  *
  * What happens to RTP and RTCP, by the stream's phase:
  *   waiting, negotiating  out: DROP (held, counted; nothing leaves in
@@ -54,33 +52,6 @@ void media_path_atfork_child(void)
 	tl_sending = NULL;
 }
 
-/* RFC 5389 §6: top two bits zero and the magic cookie. */
-static bool pkt_is_stun(const uint8_t *p, size_t len)
-{
-	return len >= 20 && (p[0] & 0xc0) == 0 &&
-	       ((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
-		(uint32_t)p[6] << 8 | p[7]) == 0x2112A442u;
-}
-
-/* RFC 6189 §5: first byte, magic cookie and a CRC-32C that checks out. */
-static bool pkt_is_zrtp(const uint8_t *p, size_t len)
-{
-	return demux_classify(p, len, DEMUX_PORT_RTP) == DEMUX_ZRTP;
-}
-
-static bool pkt_is_rtp2(const uint8_t *p, size_t len)
-{
-	return len >= 12 && (p[0] >> 6) == 2;
-}
-
-/* RFC 5761 §4: on a muxed port, RTCP packet types 192..223 are the
- * bytes an RTP packet with the marker bit and PT 64..95 would carry;
- * those RTP payload types must not be used with mux. */
-static bool pkt_is_rtcp_type(const uint8_t *p, size_t len)
-{
-	return len >= 8 && p[1] >= 192 && p[1] <= 223;
-}
-
 /* --- outgoing ------------------------------------------------------------- */
 
 /*
@@ -103,24 +74,34 @@ static void note_client_zrtp(struct shim_media *s)
 	pthread_mutex_unlock(s->mu);
 }
 
+/* The class of a datagram on fd, one of s's sockets (common/demux.h):
+ * the RTCP socket of a stream without mux carries only RTCP. */
+static enum demux_class media_classify(const struct shim_media *s, int fd,
+				       const uint8_t *p, size_t len)
+{
+	bool on_rtcp_fd = atomic_load(&s->rtcp_fd) == fd &&
+			  atomic_load(&s->rtp_fd) != fd;
+
+	return demux_classify(p, len, on_rtcp_fd ? DEMUX_PORT_RTCP
+						 : DEMUX_PORT_RTP);
+}
+
 enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 				      size_t len, const struct sockaddr *to,
 				      socklen_t tolen, const uint8_t **out,
 				      size_t *out_len)
 {
-	if (pkt_is_stun(pkt, len) || !pkt_is_rtp2(pkt, len)) {
-		if (pkt_is_zrtp(pkt, len)) {
-			struct shim_media *z = media_get(f);
-			if (z) {
-				note_client_zrtp(z);
-				media_stream_put(z);
-			}
-		}
-		return SHIM_PASS;
-	}
 	struct shim_media *s = media_get(f);
 	if (!s)
 		return SHIM_PASS;
+	enum demux_class k = media_classify(s, f->fd, pkt, len);
+	if (k != DEMUX_RTP && k != DEMUX_RTCP) {
+		/* STUN, DTLS, the client's own ZRTP, anything else: as is */
+		if (k == DEMUX_ZRTP)
+			note_client_zrtp(s);
+		media_stream_put(s);
+		return SHIM_PASS;
+	}
 	media_init();
 	int saved = errno;
 	enum shim_verdict v = SHIM_DROP;
@@ -129,7 +110,7 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 	pthread_mutex_lock(s->mu);
 	bool rtcp_fd = atomic_load(&s->rtcp_fd) == f->fd &&
 		       atomic_load(&s->rtp_fd) != f->fd;
-	bool rtcp = rtcp_fd || pkt_is_rtcp_type(pkt, len);
+	bool rtcp = k == DEMUX_RTCP;
 	if (!s->have_peer && !rtcp_fd && s->phase == PH_WAITING) {
 		/* The client knows where to send before the SDP told us. */
 		if (to)
@@ -227,8 +208,9 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 {
 	bool on_rtcp_fd = atomic_load(&s->rtcp_fd) == fd &&
 			  atomic_load(&s->rtp_fd) != fd;
+	enum demux_class k = media_classify(s, fd, buf, len);
 
-	if (pkt_is_zrtp(buf, len)) {
+	if (k == DEMUX_ZRTP) {
 		/* its copy already went to the engine */
 		if (!on_rtcp_fd && media_peeked_consume(s, buf, len))
 			return SHIM_DROP;
@@ -259,9 +241,9 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 		*kick = true;
 		return SHIM_DROP;
 	}
-	if (!pkt_is_rtp2(buf, len))
-		return SHIM_PASS;
-	bool rtcp = on_rtcp_fd || pkt_is_rtcp_type(buf, len);
+	if (k != DEMUX_RTP && k != DEMUX_RTCP)
+		return SHIM_PASS;   /* STUN, DTLS, anything else: as is */
+	bool rtcp = k == DEMUX_RTCP;
 
 	if (s->phase == PH_CLEAR) {
 		s->st.rx_clear++;
@@ -329,8 +311,6 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 				      socklen_t fromlen, bool peek)
 {
 	*new_len = len;
-	if (pkt_is_stun(buf, len))
-		return SHIM_PASS;
 	struct shim_media *s = media_get(f);
 	if (!s)
 		return SHIM_PASS;
