@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "sdp/sdp.h"
+#include "common/demux.h"
 #include "common/keylog.h"
 #include "common/suite.h"
 #include "zrtp/crypto.h"
@@ -105,6 +106,7 @@ struct rec {
 	uint32_t ssrc, ts;
 	uint16_t seq, plen;        /* payload bytes after the RTP header */
 	uint8_t pt, kind, shape, auth;
+	bool bad_header;           /* RTP: CSRCs/extension past the end */
 	float z;
 };
 
@@ -597,17 +599,6 @@ static void handle_tcp(struct ctx *c, const struct pr_datagram *d)
 /* ------------------------------------------------------------------ */
 /* Packet shapes                                                       */
 
-static bool is_stun(const uint8_t *p, size_t len)
-{
-	return len >= 20 && (p[0] & 0xc0) == 0 && p[4] == 0x21 &&
-	       p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42;
-}
-
-static bool is_rtcp(const uint8_t *p, size_t len)
-{
-	return len >= 8 && (p[0] & 0xc0) == 0x80 && p[1] >= 192 && p[1] <= 223;
-}
-
 /*
  * RFC 3550 §6.1 compound walk. Clear: the headers chain to exactly the
  * end. SRTCP (RFC 3711 §3.4): the first packet's header is in clear and
@@ -906,6 +897,21 @@ static void wav_close(struct wav *w)
 	w->f = NULL;
 }
 
+/* The SDP that announced a as an RTP (or, rtcp, a non-mux RTCP) address. */
+static const struct announce *announced(const struct ctx *c,
+					const struct pr_addr *a, bool rtcp)
+{
+	for (size_t i = 0; i < c->n_ann; i++) {
+		const struct announce *an = &c->ann[i];
+		if (!an->any_ip && !ip_eq(&an->rtp, a))
+			continue;
+		uint16_t want = rtcp ? (an->rtcp_mux ? 0 : an->rtcp_port) : an->rtp.port;
+		if (want != 0 && want == a->port)
+			return an;
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* The first pass                                                      */
 
@@ -1045,37 +1051,48 @@ static void handle_zrtp(struct flow *f, int dir, const struct pr_datagram *d)
 	}
 }
 
-static void handle_media(struct ctx *c, struct flow *f, int dir,
-			 const struct pr_datagram *d)
+/* A datagram demux_classify calls RTCP (at least 8 bytes, version 2). */
+static void handle_rtcp(struct ctx *c, struct fdir *fd,
+			const struct pr_datagram *d)
 {
-	struct fdir *fd = &f->d[dir];
 	const uint8_t *p = d->data;
 	size_t len = d->len;
 	uint8_t buf[65536 + 64];
 	int plain_len = 0;
 
-	if (is_rtcp(p, len)) {
-		struct rec *r = rec_add(c, fd);
-		if (r == NULL)
-			return;
-		r->kind = REC_RTCP;
-		r->usec = d->ts_usec;
-		r->frame = d->index;
-		r->ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
-			  (uint32_t)p[6] << 8 | p[7];
-		r->shape = (uint8_t)rtcp_shape(p, len);
-		r->plen = (uint16_t)(len > 0xffff ? 0xffff : len);
-		if (c->kl.n > 0 && r->shape != RTCP_SHAPE_CLEAR)
-			r->auth = (uint8_t)authenticate(c, d, r->ssrc, true, buf,
-							&plain_len);
+	struct rec *r = rec_add(c, fd);
+	if (r == NULL)
 		return;
-	}
+	r->kind = REC_RTCP;
+	r->usec = d->ts_usec;
+	r->frame = d->index;
+	r->ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		  (uint32_t)p[6] << 8 | p[7];
+	r->shape = (uint8_t)rtcp_shape(p, len);
+	r->plen = (uint16_t)(len > 0xffff ? 0xffff : len);
+	if (c->kl.n > 0 && r->shape != RTCP_SHAPE_CLEAR)
+		r->auth = (uint8_t)authenticate(c, d, r->ssrc, true, buf,
+						&plain_len);
+}
+
+/*
+ * A datagram demux_classify calls RTP (at least 12 bytes, version 2).
+ * One whose CSRC list or header extension runs past its end still is
+ * RTP to the shim (held, protected); here it has no payload to judge,
+ * so it can only be of unknown class (classify_rtp), never "other".
+ */
+static void handle_rtp(struct ctx *c, struct fdir *fd,
+		       const struct pr_datagram *d)
+{
+	const uint8_t *p = d->data;
+	size_t len = d->len;
+	uint8_t buf[65536 + 64];
+	int plain_len = 0;
 
 	size_t off = rtp_payload_off(p, len);
-	if (off == 0 || (p[0] & 0xc0) != 0x80) {
-		fd->n.other++;
-		return;
-	}
+	bool bad_header = off == 0;
+	if (bad_header)
+		off = len;
 	struct rec *r = rec_add(c, fd);
 	if (r == NULL)
 		return;
@@ -1091,6 +1108,7 @@ static void handle_media(struct ctx *c, struct flow *f, int dir,
 	size_t plen = len - off;
 	r->plen = (uint16_t)(plen > 0xffff ? 0xffff : plen);
 	r->z = plen >= VERIFY_MIN_CONTENT_BYTES ? (float)verify_payload_z(p + off, plen) : 0.0f;
+	r->bad_header = bad_header;
 	ssrc_note(fd, r->ssrc);
 	fd->pt_count[r->pt]++;
 	for (size_t i = off; i < len; i++)
@@ -1109,7 +1127,7 @@ static void handle_media(struct ctx *c, struct flow *f, int dir,
 	if (c->kl.n > 0)
 		r->auth = (uint8_t)authenticate(c, d, r->ssrc, false, buf, &plain_len);
 
-	if (c->opt->audio_dir != NULL) {
+	if (c->opt->audio_dir != NULL && !bad_header) {
 		bool alaw;
 		if (!is_g711(codec_of(c, &d->src, r->pt), &alaw))
 			return;
@@ -1128,18 +1146,26 @@ static void handle_media(struct ctx *c, struct flow *f, int dir,
 	}
 }
 
-static bool looks_sip(const uint8_t *p, size_t len)
+/*
+ * The port a datagram is on, for demux_classify: an RTCP port some SDP
+ * seen so far announced without rtcp-mux, else RTP (muxed or unknown).
+ */
+static enum demux_port demux_port_of(const struct ctx *c,
+				     const struct pr_datagram *d)
 {
-	return len >= 8 && p[0] >= 'A' && p[0] <= 'Z';
+	return announced(c, &d->src, true) || announced(c, &d->dst, true)
+		       ? DEMUX_PORT_RTCP : DEMUX_PORT_RTP;
 }
 
+/* Every packet decision is demux_classify's, the shim's own (demux.h). */
 static void handle_datagram(struct ctx *c, const struct pr_datagram *d)
 {
 	if (d->proto == PR_TCP) {
 		handle_tcp(c, d);
 		return;
 	}
-	if (looks_sip(d->data, d->len)) {
+	enum demux_class k = demux_classify(d->data, d->len, demux_port_of(c, d));
+	if (k == DEMUX_SIP) {
 		uint64_t before = c->rep->sip_messages;
 		handle_sip(c, d->data, d->len, false);
 		if (c->rep->sip_messages != before)
@@ -1149,30 +1175,20 @@ static void handle_datagram(struct ctx *c, const struct pr_datagram *d)
 	struct flow *f = flow_get(c, &d->src, &d->dst, d->ts_usec, &dir);
 	if (f == NULL)
 		return;
-	if (zrtp_packet_looks_zrtp(d->data, d->len))
-		handle_zrtp(f, dir, d);
-	else if (is_stun(d->data, d->len))
-		f->d[dir].n.stun++;
-	else
-		handle_media(c, f, dir, d);
+	struct fdir *fd = &f->d[dir];
+	switch (k) {
+	case DEMUX_ZRTP: handle_zrtp(f, dir, d); break;
+	case DEMUX_STUN: fd->n.stun++; break;
+	case DEMUX_DTLS: fd->n.dtls++; break;
+	case DEMUX_RTCP: handle_rtcp(c, fd, d); break;
+	case DEMUX_RTP: handle_rtp(c, fd, d); break;
+	case DEMUX_SIP:             /* SIP-like, but sip_msg_parse refused it */
+	case DEMUX_OTHER: fd->n.other++; break;
+	}
 }
 
 /* ------------------------------------------------------------------ */
 /* The second pass                                                     */
-
-static const struct announce *announced(const struct ctx *c,
-					const struct pr_addr *a, bool rtcp)
-{
-	for (size_t i = 0; i < c->n_ann; i++) {
-		const struct announce *an = &c->ann[i];
-		if (!an->any_ip && !ip_eq(&an->rtp, a))
-			continue;
-		uint16_t want = rtcp ? (an->rtcp_mux ? 0 : an->rtcp_port) : an->rtp.port;
-		if (want != 0 && want == a->port)
-			return an;
-	}
-	return NULL;
-}
 
 static struct flow *flow_find(struct ctx *c, const struct pr_addr *x,
 			      const struct pr_addr *y)
@@ -1243,6 +1259,8 @@ static enum pclass classify_rtp(struct ctx *c, const struct rec *r,
 {
 	if (r->auth == AUTH_OK)
 		return P_SRTP;
+	if (r->bad_header)
+		return P_UNKNOWN;
 	bool content = r->plen >= VERIFY_MIN_CONTENT_BYTES;
 	bool structured = content && r->z > VERIFY_Z_STRUCTURED;
 	if (structured)
@@ -1394,6 +1412,7 @@ static void tally(struct ctx *c, const struct flow *f, int k,
 	vd->n.zrtp += fd->n.zrtp;
 	vd->n.zrtp_bad += fd->n.zrtp_bad;
 	vd->n.stun += fd->n.stun;
+	vd->n.dtls += fd->n.dtls;
 	vd->n.other += fd->n.other;
 }
 
@@ -1450,7 +1469,7 @@ static int build_report(struct ctx *c)
 			for (int k = 0; k < 2; k++)
 				rep->udp_other += f->d[k].n_recs + f->d[k].n.zrtp +
 						  f->d[k].n.zrtp_bad + f->d[k].n.stun +
-						  f->d[k].n.other;
+						  f->d[k].n.dtls + f->d[k].n.other;
 			continue;
 		}
 		if (f->role != 1)
@@ -1826,7 +1845,8 @@ void verify_report_print(FILE *f, const struct verify_report *r)
 				(unsigned long long)n->rtcp_clear);
 			if (n->rtcp_unknown)
 				fprintf(f, " (+%llu unknown)", (unsigned long long)n->rtcp_unknown);
-			fprintf(f, ", stun %llu, other %llu\n", (unsigned long long)n->stun,
+			fprintf(f, ", stun %llu, dtls %llu, other %llu\n",
+				(unsigned long long)n->stun, (unsigned long long)n->dtls,
 				(unsigned long long)n->other);
 			if (r->keylog_used)
 				fprintf(f, "    authenticated %llu, FAILED %llu, no key %llu\n",
@@ -1879,14 +1899,14 @@ static void json_counts(FILE *f, const struct verify_counts *n)
 {
 	fprintf(f, "{\"zrtp\":%llu,\"zrtp_bad\":%llu,\"srtp\":%llu,\"rtp_clear\":%llu,"
 		"\"rtp_unknown\":%llu,\"srtcp\":%llu,\"rtcp_clear\":%llu,"
-		"\"rtcp_unknown\":%llu,\"stun\":%llu,\"other\":%llu,"
+		"\"rtcp_unknown\":%llu,\"stun\":%llu,\"dtls\":%llu,\"other\":%llu,"
 		"\"auth_ok\":%llu,\"auth_fail\":%llu,\"no_key\":%llu}",
 		(unsigned long long)n->zrtp, (unsigned long long)n->zrtp_bad,
 		(unsigned long long)n->srtp, (unsigned long long)n->rtp_clear,
 		(unsigned long long)n->rtp_unknown, (unsigned long long)n->srtcp,
 		(unsigned long long)n->rtcp_clear, (unsigned long long)n->rtcp_unknown,
-		(unsigned long long)n->stun, (unsigned long long)n->other,
-		(unsigned long long)n->auth_ok, (unsigned long long)n->auth_fail,
+		(unsigned long long)n->stun, (unsigned long long)n->dtls,
+		(unsigned long long)n->other, (unsigned long long)n->auth_ok, (unsigned long long)n->auth_fail,
 		(unsigned long long)n->no_key);
 }
 
