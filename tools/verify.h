@@ -9,7 +9,8 @@
  * addresses (both directions). Ports no SDP announced become streams too
  * when they carry ZRTP or RTP-shaped traffic.
  *
- * Per packet: ZRTP (codec-validated), STUN, RTP, RTCP, other. RTP and
+ * Per packet, by the shim's own classifier (common/demux.h): ZRTP
+ * (valid CRC; codec-validated), STUN, DTLS, RTP, RTCP, other. RTP and
  * RTCP are then told apart as SRTP/SRTCP or cleartext, without keys, by
  * the method described in README.md ("zrtpshim verify") and zrtpshim-verify(1): the auth
  * tag in the length (G.711: payload bytes = timestamp step), the byte
@@ -65,6 +66,7 @@ struct verify_counts {
 	uint64_t rtcp_clear;
 	uint64_t rtcp_unknown;
 	uint64_t stun;             /* magic cookie 0x2112A442 */
+	uint64_t dtls;             /* first byte 20..63 (RFC 7983 §7) */
 	uint64_t other;
 	uint64_t auth_ok;          /* with a key log: SRTP+SRTCP authenticated */
 	uint64_t auth_fail;        /* with a key log: a matching key, bad tag */

@@ -12,5 +12,6 @@ Suite *sip_suite(void);
 Suite *sdp_suite(void);
 Suite *pcapread_suite(void);
 Suite *verify_suite(void);
+Suite *demux_suite(void);
 
 #endif
