@@ -59,6 +59,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "zrtp/zrtp.h"
 
 /* Retransmission timers, RFC 6189 §6. */
@@ -1569,29 +1571,21 @@ int zrtp_stream_hello_hash(const struct zrtp_stream *st, char out[65])
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* a=zrtp-hash (§8.1): a mismatch, now or when the Hello comes, moves any
+ * state but FAILED (SECURE too) to FAILED with HELLO_HASH_MISMATCH and no
+ * Error. */
 int zrtp_stream_set_peer_hello_hash(struct zrtp_stream *st, const char *hex,
 				    size_t len)
 {
 	uint8_t h[32];
-	if (!hex || len != 64)
+	size_t n = 0;
+
+	/* No ignore set and no hex_end: 64 hex digits of either case and
+	 * nothing else, or sodium_hex2bin fails or stops short of 32. */
+	if (!hex || len != 64 ||
+	    sodium_hex2bin(h, sizeof h, hex, len, NULL, &n, NULL) != 0 ||
+	    n != sizeof h)
 		return -EINVAL;
-	for (int i = 0; i < 32; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		h[i] = (uint8_t)(hi << 4 | lo);
-	}
 	memcpy(st->peer_hello_hash, h, 32);
 	st->peer_hash_set = true;
 	if (st->have_peer_hello && st->state != ZRTP_ST_FAILED) {
