@@ -11,6 +11,34 @@
  *   Multistream: COMMIT_SENT ──Confirm1──> WAIT_CONF2ACK, and the
  *   responder answers a Mult Commit with Confirm1 (WAIT_CONFIRM2).
  *
+ * What each state accepts (one handler per message, below):
+ *
+ *   state          message               goes to / answer
+ *   IDLE           (nothing)             DISCOVERY by zrtp_stream_start
+ *   DISCOVERY      HelloACK, Hello       COMMIT_SENT once both are in,
+ *                                        unless passive
+ *                  Commit                WAIT_DHPART2, Mult: WAIT_CONFIRM2
+ *   COMMIT_SENT    Commit (contention)   as DISCOVERY if the peer's wins
+ *                  DHPart1 (DH)          WAIT_CONFIRM1
+ *                  Confirm1 (Mult)       WAIT_CONF2ACK
+ *   WAIT_DHPART2   DHPart2               WAIT_CONFIRM2
+ *                  same Commit           DHPart1 again
+ *   WAIT_CONFIRM1  Confirm1              WAIT_CONF2ACK
+ *   WAIT_CONFIRM2  Confirm2              SECURE
+ *                  same DHPart2/Commit   Confirm1 / DHPart1 again
+ *   WAIT_CONF2ACK  Conf2ACK, peer SRTP   SECURE
+ *                  Confirm1              ignored (Confirm2 is on T2)
+ *   SECURE         same Confirm2         Conf2ACK again
+ *                  GoClear, SASrelay     Error 0x100 / RelayACK, stays
+ *   FAILED         Hello after NO_PEER   DISCOVERY
+ *                  Error                 ErrorACK
+ *                  anything else         our stored Error again, if any
+ *
+ * Every state but IDLE and FAILED also takes Hello (the same one gets
+ * HelloACK again), Ping (PingACK) and Error (ErrorACK; FAILED unless
+ * SECURE). A failed check moves any handshake state to FAILED; so does
+ * the timer once its budget is spent. Everything else is dropped.
+ *
  * Every message we send is encoded once and stored: retransmissions and
  * answers to duplicates re-send the stored bytes (a fresh packet header),
  * so a duplicate never causes a second DH computation (§6). Every peer
@@ -30,6 +58,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "zrtp/zrtp.h"
 
@@ -653,6 +683,13 @@ static int srtp_keys(struct zrtp_stream *st, struct zrtp_srtp_keys *keys)
 	return r;
 }
 
+/*
+ * Into SECURE (§4.6, §4.6.1): from WAIT_CONFIRM2 after Confirm2, or from
+ * WAIT_CONF2ACK after Conf2ACK or the peer's first SRTP. Stops the timer,
+ * updates the cache, hands the SRTP keys out, then lets streams waiting in
+ * DISCOVERY commit (Multistream). Sends nothing; only a failed key
+ * derivation goes to FAILED instead, without an Error.
+ */
 static void go_secure(struct zrtp_stream *st, uint64_t now)
 {
 	struct zrtp_session *s = st->s;
@@ -709,8 +746,14 @@ static uint32_t negotiate_error(enum zrtp_algo_kind k)
 	}
 }
 
-/* Build and send our Commit once we have the peer's Hello and ours was
- * acknowledged (§4.1). */
+/*
+ * Our Commit (§4.1, §4.2, §5.4): from DISCOVERY once the peer's Hello is
+ * in and ours was acknowledged, never when passive; a later stream whose
+ * peer offers Mult waits for ZRTPSess (woken when the DH stream is
+ * secure) unless the DH stream failed. To COMMIT_SENT, the Commit stored
+ * and repeated on T2. No common algorithm: FAILED with Error 0x51-0x55,
+ * the code of the missing kind.
+ */
 static int maybe_commit(struct zrtp_stream *st, uint64_t now)
 {
 	struct zrtp_session *s = st->s;
@@ -799,7 +842,14 @@ static bool version_ok(uint32_t v)
 	return (v >> 8) == (ZRTP_VERSION_110 >> 8);
 }
 
-/* Hello: any state. Store the first, answer every copy with HelloACK. */
+/*
+ * Hello (§4.1, §5.2): any state but IDLE; in FAILED only after NO_PEER,
+ * which returns to DISCOVERY and restarts our Hello on T1. The first is
+ * checked (version: Error 0x30; our own ZID: 0x90; a ZID other than the
+ * session's peer's, or not the a=zrtp-hash: no Error) and stored; it and
+ * every copy get the stored HelloACK, a changed Hello is dropped. May go
+ * on to COMMIT_SENT (maybe_commit).
+ */
 static int on_hello(struct zrtp_stream *st, const struct zrtp_msg *m,
 		    uint64_t now)
 {
@@ -848,6 +898,10 @@ static int on_hello(struct zrtp_stream *st, const struct zrtp_msg *m,
 	return maybe_commit(st, now);
 }
 
+/*
+ * HelloACK (§4.1, §5.3): DISCOVERY only. The first stops our Hello's T1
+ * timer; any may go on to COMMIT_SENT (maybe_commit). Sends nothing.
+ */
 static int on_helloack(struct zrtp_stream *st, uint64_t now)
 {
 	if (st->state != ZRTP_ST_DISCOVERY)
@@ -894,6 +948,15 @@ static bool commit_algos_offered(const struct zrtp_stream *st,
 	return true;
 }
 
+/*
+ * The peer's Commit makes us responder (§4.2, §4.4.1, §4.4.3): from
+ * DISCOVERY, or COMMIT_SENT when it wins; it also acknowledges our Hello.
+ * DH: WAIT_DHPART2 sending DHPart1; Mult: WAIT_CONFIRM2 sending Confirm1;
+ * stored, not timed (the initiator repeats). Wrong H2 or Hello MAC, a ZID
+ * switch: FAILED, no Error; Preshared: 0x56; an algorithm we did not
+ * offer: 0x51-0x55. Mult before we hold ZRTPSess, or with another hash:
+ * dropped.
+ */
 static int become_responder(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	struct zrtp_session *s = st->s;
@@ -952,6 +1015,12 @@ static int become_responder(struct zrtp_stream *st, const struct zrtp_msg *m)
 	return 0;
 }
 
+/*
+ * Commit (§4.2, §5.4): dropped until the peer's Hello is in. DISCOVERY:
+ * we respond. COMMIT_SENT: contention, the loser yields (ours winning,
+ * the peer's is ignored). WAIT_DHPART2 / WAIT_CONFIRM2: a byte-equal
+ * copy gets our stored DHPart1 (Mult: Confirm1) again, nothing computed.
+ */
 static int on_commit(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	if (!st->have_peer_hello)
@@ -977,7 +1046,13 @@ static int on_commit(struct zrtp_stream *st, const struct zrtp_msg *m)
 	}
 }
 
-/* DHPart1 at the initiator (§4.4.1.2). */
+/*
+ * DHPart1 at the initiator (§4.4.1, §5.5): COMMIT_SENT, DH mode only.
+ * Stored, DH computed, to WAIT_CONFIRM1 sending the DHPart2 fixed when we
+ * committed (stored, T2 replaces the Commit's timer); later copies are
+ * dropped. Wrong H1 or Hello MAC: FAILED, no Error; a bad public value:
+ * 0x61. Its own MAC waits for the H0 in Confirm1.
+ */
 static int on_dhpart1(struct zrtp_stream *st, const struct zrtp_msg *m,
 		      uint64_t now)
 {
@@ -1008,7 +1083,12 @@ static int on_dhpart1(struct zrtp_stream *st, const struct zrtp_msg *m,
 	return 0;
 }
 
-/* DHPart2 at the responder (§4.4.1.3): the hvi check lives here. */
+/*
+ * DHPart2 at the responder (§4.4.1, §4.4.1.1, §5.6): WAIT_DHPART2, to
+ * WAIT_CONFIRM2 sending Confirm1 (stored, not timed); in WAIT_CONFIRM2 a
+ * byte-equal copy gets that Confirm1 again. Wrong H1 or Commit MAC:
+ * FAILED, no Error; hvi: 0x62; a bad public value: 0x61.
+ */
 static int on_dhpart2(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	const struct zrtp_dhpart *d = &m->u.dhpart;
@@ -1049,7 +1129,9 @@ static int on_dhpart2(struct zrtp_stream *st, const struct zrtp_msg *m)
 
 /*
  * Authenticate and decrypt a peer Confirm with the peer role's keys, then
- * check the H0 it reveals against the hash chain (§5.7, §9).
+ * check the H0 it reveals against the hash chain (§5.7, §9). Failures end
+ * the stream: confirm_mac with Error 0x70, a body that does not parse with
+ * 0x10, H0 or the MAC it opens with no Error.
  */
 static int check_confirm(struct zrtp_stream *st, const struct zrtp_msg *m,
 			 bool from_initiator)
@@ -1100,6 +1182,12 @@ static int check_confirm(struct zrtp_stream *st, const struct zrtp_msg *m,
 	return 0;
 }
 
+/*
+ * Confirm1 at the initiator (§4.6, §5.7): WAIT_CONFIRM1, or COMMIT_SENT
+ * in Mult. To WAIT_CONF2ACK sending Confirm2 (stored, T2) and handing out
+ * the receive keys; in WAIT_CONF2ACK any Confirm1 is ignored, as the timer
+ * repeats Confirm2. Failures: check_confirm.
+ */
 static int on_confirm1(struct zrtp_stream *st, const struct zrtp_msg *m,
 		       uint64_t now)
 {
@@ -1134,6 +1222,11 @@ static int on_confirm1(struct zrtp_stream *st, const struct zrtp_msg *m,
 	return 0;
 }
 
+/*
+ * Confirm2 at the responder (§4.6, §5.7, §5.8): WAIT_CONFIRM2. Stored,
+ * answered with the fixed Conf2ACK (not timed), then SECURE; in SECURE a
+ * byte-equal copy gets Conf2ACK again. Failures: check_confirm.
+ */
 static int on_confirm2(struct zrtp_stream *st, const struct zrtp_msg *m,
 		       uint64_t now)
 {
@@ -1158,6 +1251,10 @@ static int on_confirm2(struct zrtp_stream *st, const struct zrtp_msg *m,
 	return 0;
 }
 
+/*
+ * Conf2ACK (§4.6, §5.8): WAIT_CONF2ACK to SECURE, which stops the
+ * Confirm2 timer; a copy in SECURE is dropped. Sends nothing.
+ */
 static int on_conf2ack(struct zrtp_stream *st, uint64_t now)
 {
 	if (st->state != ZRTP_ST_WAIT_CONF2ACK)
@@ -1166,6 +1263,12 @@ static int on_conf2ack(struct zrtp_stream *st, uint64_t now)
 	return 0;
 }
 
+/*
+ * Error (§4.7.1, §5.9, §5.10): every state but IDLE; each copy gets an
+ * ErrorACK built on the spot. In the handshake it ends the stream
+ * (PEER_ERROR, the peer's code in the event, no Error back); in SECURE
+ * and FAILED it changes nothing.
+ */
 static int on_error(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	struct zrtp_msg ack = { .type = ZRTP_MSG_ERRORACK };
@@ -1186,8 +1289,10 @@ static int on_error(struct zrtp_stream *st, const struct zrtp_msg *m)
 	return -ZRTP_FAIL_PEER_ERROR;
 }
 
-/* GoClear (§4.7.2): we never allow clear media; a GoClear that proves it
- * comes from the peer gets Error 0x100 and an event, nothing else. */
+/* GoClear (§4.7.2, §5.11): SECURE only; we never allow clear media. A
+ * GoClear that proves it comes from the peer (clear_mac) gets Error 0x100,
+ * built on the spot, and an event; the stream stays SECURE. Others are
+ * dropped. */
 static int on_goclear(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	uint8_t mac[8];
@@ -1208,8 +1313,9 @@ static int on_goclear(struct zrtp_stream *st, const struct zrtp_msg *m)
 	return 0;
 }
 
-/* SASrelay (§5.13): we trust no MiTM, so the relayed SAS is never shown;
- * RelayACK stops the peer's retransmissions. */
+/* SASrelay (§5.13, §5.14): SECURE only, stays SECURE. We trust no MiTM,
+ * so the relayed SAS is never shown (nor its MAC checked); a RelayACK
+ * built on the spot stops the peer's retransmissions. */
 static int on_sasrelay(struct zrtp_stream *st)
 {
 	if (st->state != ZRTP_ST_SECURE)
@@ -1223,7 +1329,9 @@ static int on_sasrelay(struct zrtp_stream *st)
 	return 0;
 }
 
-/* Ping (§5.15): answer with our endpoint hash, in any state. */
+/* Ping (§5.15, §5.16): every state but IDLE and FAILED (zrtp_stream_input
+ * does not pass it on there), no change; a PingACK with our endpoint hash
+ * is built for each. */
 static int on_ping(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	struct zrtp_msg a = { .type = ZRTP_MSG_PINGACK };
@@ -1284,6 +1392,7 @@ int zrtp_stream_input(struct zrtp_stream *st, const uint8_t *pkt, size_t len,
 	}
 }
 
+/* The implicit Conf2ACK (§4.6): WAIT_CONF2ACK to SECURE; SECURE stays. */
 int zrtp_stream_srtp_received(struct zrtp_stream *st, uint64_t now)
 {
 	if (st->state == ZRTP_ST_WAIT_CONF2ACK)
@@ -1293,6 +1402,13 @@ int zrtp_stream_srtp_received(struct zrtp_stream *st, uint64_t now)
 	return 0;
 }
 
+/*
+ * Retransmission (§6): the one timed message (Hello on T1; Commit, DHPart2
+ * or Confirm2 on T2) is re-sent from its store, the interval doubling up
+ * to the cap. Budget spent: FAILED, no Error; NO_PEER if no Hello was
+ * ever heard, else TIMEOUT. Past its Commit the responder has no timer:
+ * it only answers.
+ */
 void zrtp_stream_tick(struct zrtp_stream *st, uint64_t now)
 {
 	if (!st->rtx || now < st->deadline)
@@ -1316,6 +1432,7 @@ uint64_t zrtp_stream_deadline(const struct zrtp_stream *st)
 	return st->rtx ? st->deadline : ZRTP_NO_DEADLINE;
 }
 
+/* Discovery (§4.1): IDLE to DISCOVERY, our stored Hello sent on T1. */
 int zrtp_stream_start(struct zrtp_stream *st, uint64_t now)
 {
 	if (st->state != ZRTP_ST_IDLE)
@@ -1454,29 +1571,21 @@ int zrtp_stream_hello_hash(const struct zrtp_stream *st, char out[65])
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* a=zrtp-hash (§8.1): a mismatch, now or when the Hello comes, moves any
+ * state but FAILED (SECURE too) to FAILED with HELLO_HASH_MISMATCH and no
+ * Error. */
 int zrtp_stream_set_peer_hello_hash(struct zrtp_stream *st, const char *hex,
 				    size_t len)
 {
 	uint8_t h[32];
-	if (!hex || len != 64)
+	size_t n = 0;
+
+	/* No ignore set and no hex_end: 64 hex digits of either case and
+	 * nothing else, or sodium_hex2bin fails or stops short of 32. */
+	if (!hex || len != 64 ||
+	    sodium_hex2bin(h, sizeof h, hex, len, NULL, &n, NULL) != 0 ||
+	    n != sizeof h)
 		return -EINVAL;
-	for (int i = 0; i < 32; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		h[i] = (uint8_t)(hi << 4 | lo);
-	}
 	memcpy(st->peer_hello_hash, h, 32);
 	st->peer_hash_set = true;
 	if (st->have_peer_hello && st->state != ZRTP_ST_FAILED) {

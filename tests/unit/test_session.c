@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -869,6 +870,45 @@ START_TEST(test_hello_hash_mismatch_after_secure)
 }
 END_TEST
 
+/* The a=zrtp-hash value is 64 hex digits of either case, nothing else.
+ * Each refused form would mismatch if it were taken, so a clean handshake
+ * afterwards shows that no refusal touched the upper-case hash set first. */
+START_TEST(test_hello_hash_hex_forms)
+{
+	struct sim sim;
+	char h1[65], up[65], bad[66];
+	sim_init(&sim, 123, 1);
+	sim_create(&sim);
+	struct zrtp_stream *st = sim.p[0].st[0];
+	ck_assert_int_eq(zrtp_stream_hello_hash(sim.p[1].st[0], h1), 0);
+	for (int i = 0; i < 65; i++)
+		up[i] = (char)toupper((unsigned char)h1[i]);
+	ck_assert_str_ne(up, h1);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(st, up, 64), 0);
+
+	bad[0] = 'f';
+	memcpy(bad + 1, h1, 65);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(st, bad, 65), -EINVAL);
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(st, h1 + 1, 63), -EINVAL);
+	static const char not_hex[] = { 'g', 'G', ' ', ':', '-', 'x', '\0',
+					(char)0xe1 };
+	for (size_t i = 0; i < sizeof not_hex; i++) {
+		memcpy(bad, h1, 65);
+		bad[0] = h1[0] == '0' ? '1' : '0';
+		bad[40] = not_hex[i];
+		ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(st, bad, 64),
+				 -EINVAL);
+	}
+	ck_assert_int_eq(zrtp_stream_set_peer_hello_hash(st, NULL, 64), -EINVAL);
+
+	sim_start(&sim);
+	sim_run(&sim, RUN_LIMIT);
+	ck_assert_int_eq(sim.p[0].res[0].n_hash_mismatch, 0);
+	ck_assert(sim_stream_agrees(&sim, 0));
+	sim_destroy(&sim);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* messages outside the handshake                                      */
 
@@ -1033,6 +1073,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_hello_hash_match);
 	tcase_add_test(tc, test_hello_hash_mismatch_before_hello);
 	tcase_add_test(tc, test_hello_hash_mismatch_after_secure);
+	tcase_add_test(tc, test_hello_hash_hex_forms);
 	tcase_add_test(tc, test_goclear_sasrelay_never_obeyed);
 	tcase_add_test(tc, test_ping_answered);
 	tcase_add_test(tc, test_peer_error_fails_handshake);
