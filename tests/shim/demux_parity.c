@@ -1,11 +1,13 @@
 /*
  * Parity: the shim and `zrtpshim verify` put each boundary datagram of
- * the demux (tests/unit/test_demux.c's cases) in the same class.
+ * the demux (tests/unit/test_demux.c's cases) in the same class, each
+ * through its own code path.
  *
  * Verify's path: the datagram goes into a capture (after a SIP INVITE
  * whose SDP announces the ports, so its flow is a stream), verify_run
  * reads it, and the class is the per-class count that moved in the
- * report. The shim's path: the real shim/media.c (and timer.c), with the
+ * report. The shim's path: the real media layer (shim/media*.c, cache.c,
+ * timer.c), with the
  * stand-ins below for the rest of the shim, and one stream in the
  * negotiating phase (shim_media_describe with a peer address); the class
  * is read from what the shim DOES, never from demux_classify:
@@ -18,15 +20,6 @@
  * ZRTP; media (RTP, RTCP: both held, the difference shows only once
  * keys exist); pass (STUN, DTLS, SIP, OTHER: all untouched). Verify's
  * class is checked exactly against the table, the shim's by group.
- *
- * KNOWN marks a case where today's media.c disagrees with the one
- * classifier (common/demux.h): it takes version 2 as RTP/RTCP only from
- * 12 bytes on, the classifier takes RTCP from 8 (RFC 3550 §6.4.2). Such a
- * case is reported, not failed; when media.c calls demux_classify the
- * mark should go (the program says so).
- *
- * Self-contained on purpose (shim/shim.h as it is today, no test library)
- * so it follows the shim's split into per-module headers easily.
  */
 #include "config.h"
 
@@ -42,7 +35,13 @@
 #include <pcap/pcap.h>
 
 #include "common/demux.h"
-#include "shim/shim.h"
+#include "shim/events.h"
+#include "shim/keylog.h"
+#include "shim/log.h"
+#include "shim/media.h"
+#include "shim/real.h"
+#include "shim/registry.h"
+#include "shim/settings.h"
 #include "tools/verify.h"
 #include "zrtp/packet.h"
 
@@ -144,7 +143,6 @@ struct tcase {
 	const char *name;
 	int rtcp_port;             /* 1: the stream's non-mux RTCP port */
 	enum demux_class want;     /* the class RFC-wise (test_demux.c) */
-	bool known;                /* today's media.c disagrees (see top) */
 	enum build b;
 	size_t len;
 	int arg;                   /* V2: byte 1; HELLOACK: mutation; BYTES: byte0 */
@@ -159,47 +157,47 @@ struct tcase {
 
 static const struct tcase cases[] = {
 	/* RFC 5761 §4 on the RTP port, RFC 3550 §5.1 */
-	{ "pt191", 0, DEMUX_RTP, false, B_V2, 12, 191, NULL },
-	{ "pt192", 0, DEMUX_RTCP, false, B_V2, 12, 192, NULL },
-	{ "pt223", 0, DEMUX_RTCP, false, B_V2, 12, 223, NULL },
-	{ "pt224", 0, DEMUX_RTP, false, B_V2, 12, 224, NULL },
-	{ "rtp12", 0, DEMUX_RTP, false, B_V2, 12, 0, NULL },
-	{ "rtp-cc15", 0, DEMUX_RTP, false, B_V2, 12, -15, NULL },
+	{ "pt191", 0, DEMUX_RTP, B_V2, 12, 191, NULL },
+	{ "pt192", 0, DEMUX_RTCP, B_V2, 12, 192, NULL },
+	{ "pt223", 0, DEMUX_RTCP, B_V2, 12, 223, NULL },
+	{ "pt224", 0, DEMUX_RTP, B_V2, 12, 224, NULL },
+	{ "rtp12", 0, DEMUX_RTP, B_V2, 12, 0, NULL },
+	{ "rtp-cc15", 0, DEMUX_RTP, B_V2, 12, -15, NULL },
 	/* ... and on a non-mux RTCP port: all RTCP */
-	{ "rtcpport-pt191", 1, DEMUX_RTCP, false, B_V2, 12, 191, NULL },
-	{ "rtcpport-pt192", 1, DEMUX_RTCP, false, B_V2, 12, 192, NULL },
-	{ "rtcpport-pt223", 1, DEMUX_RTCP, false, B_V2, 12, 223, NULL },
-	{ "rtcpport-pt224", 1, DEMUX_RTCP, false, B_V2, 12, 224, NULL },
+	{ "rtcpport-pt191", 1, DEMUX_RTCP, B_V2, 12, 191, NULL },
+	{ "rtcpport-pt192", 1, DEMUX_RTCP, B_V2, 12, 192, NULL },
+	{ "rtcpport-pt223", 1, DEMUX_RTCP, B_V2, 12, 223, NULL },
+	{ "rtcpport-pt224", 1, DEMUX_RTCP, B_V2, 12, 224, NULL },
 	/* RFC 3550 §6.4.2: short version-2 datagrams */
-	{ "v2-1byte", 0, DEMUX_OTHER, false, B_V2, 1, 0, NULL },
-	{ "v2-7-pt200", 0, DEMUX_OTHER, false, B_V2, 7, 200, NULL },
-	{ "v2-8-pt200", 0, DEMUX_RTCP, true, B_V2, 8, 200, NULL },
-	{ "v2-11-pt200", 0, DEMUX_RTCP, true, B_V2, 11, 200, NULL },
-	{ "v2-11-pt0", 0, DEMUX_OTHER, false, B_V2, 11, 0, NULL },
-	{ "rtcpport-v2-1byte", 1, DEMUX_OTHER, false, B_V2, 1, 0, NULL },
-	{ "rtcpport-v2-8-pt0", 1, DEMUX_RTCP, true, B_V2, 8, 0, NULL },
+	{ "v2-1byte", 0, DEMUX_OTHER, B_V2, 1, 0, NULL },
+	{ "v2-7-pt200", 0, DEMUX_OTHER, B_V2, 7, 200, NULL },
+	{ "v2-8-pt200", 0, DEMUX_RTCP, B_V2, 8, 200, NULL },
+	{ "v2-11-pt200", 0, DEMUX_RTCP, B_V2, 11, 200, NULL },
+	{ "v2-11-pt0", 0, DEMUX_OTHER, B_V2, 11, 0, NULL },
+	{ "rtcpport-v2-1byte", 1, DEMUX_OTHER, B_V2, 1, 0, NULL },
+	{ "rtcpport-v2-8-pt0", 1, DEMUX_RTCP, B_V2, 8, 0, NULL },
 	/* RFC 6189 §5 */
-	{ "zrtp-helloack", 0, DEMUX_ZRTP, false, B_HELLOACK, 0, H_VALID, NULL },
-	{ "zrtp-crc-bit", 0, DEMUX_OTHER, false, B_HELLOACK, 0, H_CRC_BIT, NULL },
-	{ "zrtp-0x11", 0, DEMUX_ZRTP, false, B_HELLOACK, 0, H_0X11, NULL },
-	{ "zrtp-0x11-stale-crc", 0, DEMUX_OTHER, false, B_HELLOACK, 0,
+	{ "zrtp-helloack", 0, DEMUX_ZRTP, B_HELLOACK, 0, H_VALID, NULL },
+	{ "zrtp-crc-bit", 0, DEMUX_OTHER, B_HELLOACK, 0, H_CRC_BIT, NULL },
+	{ "zrtp-0x11", 0, DEMUX_ZRTP, B_HELLOACK, 0, H_0X11, NULL },
+	{ "zrtp-0x11-stale-crc", 0, DEMUX_OTHER, B_HELLOACK, 0,
 	  H_0X11_STALE, NULL },
-	{ "rtcpport-zrtp-helloack", 1, DEMUX_ZRTP, false, B_HELLOACK, 0,
+	{ "rtcpport-zrtp-helloack", 1, DEMUX_ZRTP, B_HELLOACK, 0,
 	  H_VALID, NULL },
 	/* RFC 5389 §6 */
-	{ "stun", 0, DEMUX_STUN, false, B_STUN, 20, 0, NULL },
-	{ "stun-19", 0, DEMUX_OTHER, false, B_STUN, 19, 0, NULL },
-	{ "stun-bad-cookie", 0, DEMUX_OTHER, false, B_STUN, 20, 1, NULL },
+	{ "stun", 0, DEMUX_STUN, B_STUN, 20, 0, NULL },
+	{ "stun-19", 0, DEMUX_OTHER, B_STUN, 19, 0, NULL },
+	{ "stun-bad-cookie", 0, DEMUX_OTHER, B_STUN, 20, 1, NULL },
 	/* RFC 7983 §7 */
-	{ "byte0-19", 0, DEMUX_OTHER, false, B_BYTES, 32, 19, NULL },
-	{ "dtls-20", 0, DEMUX_DTLS, false, B_BYTES, 32, 20, NULL },
-	{ "dtls-63", 0, DEMUX_DTLS, false, B_BYTES, 32, 63, NULL },
-	{ "byte0-64", 0, DEMUX_OTHER, false, B_BYTES, 32, 64, NULL },
+	{ "byte0-19", 0, DEMUX_OTHER, B_BYTES, 32, 19, NULL },
+	{ "dtls-20", 0, DEMUX_DTLS, B_BYTES, 32, 20, NULL },
+	{ "dtls-63", 0, DEMUX_DTLS, B_BYTES, 32, 63, NULL },
+	{ "byte0-64", 0, DEMUX_OTHER, B_BYTES, 32, 64, NULL },
 	/* RFC 3261 §7.1 */
-	{ "sip-request", 0, DEMUX_SIP, false, B_TEXT, 0, 0,
+	{ "sip-request", 0, DEMUX_SIP, B_TEXT, 0, 0,
 	  "INVITE sip:bob@example.com SIP/2.0\r\n\r\n" },
-	{ "sip-response", 0, DEMUX_SIP, false, B_TEXT, 0, 0, "SIP/2.0 200 OK\r\n\r\n" },
-	{ "sip-near-miss", 0, DEMUX_OTHER, false, B_TEXT, 0, 0,
+	{ "sip-response", 0, DEMUX_SIP, B_TEXT, 0, 0, "SIP/2.0 200 OK\r\n\r\n" },
+	{ "sip-near-miss", 0, DEMUX_OTHER, B_TEXT, 0, 0,
 	  "INVITE sip:bob@example.com SIP/3.0\r\n\r\n" },
 };
 
@@ -498,7 +496,7 @@ int main(void)
 	}
 	if (shim_setup(dir) < 0)
 		return 2;
-	int failed = 0, known = 0;
+	int failed = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct tcase *t = &cases[i];
 		uint8_t p[256];
@@ -515,25 +513,20 @@ int main(void)
 		enum group want_out = want == G_MEDIA ? G_MEDIA : G_PASS;
 		bool shim_ok = in == want && out == want_out;
 		bool parity = in == group_of(vc);
-		const char *mark = verify_ok && shim_ok && parity ? "ok"
-				   : t->known && verify_ok ? "KNOWN" : "FAIL";
-		printf("%-24s %s: verify %s (%s), shim in %s out %s, want %s%s\n",
-		       t->name, mark, demux_class_name(vc),
+		bool ok = verify_ok && shim_ok && parity;
+		printf("%-24s %s: verify %s (%s), shim in %s out %s, want %s\n",
+		       t->name, ok ? "ok" : "FAIL", demux_class_name(vc),
 		       group_names[group_of(vc)], group_names[in],
-		       group_names[out], demux_class_name(t->want),
-		       t->known && shim_ok && parity
-			       ? " (marked KNOWN but agrees now: drop the mark)" : "");
-		if (mark[0] == 'F')
+		       group_names[out], demux_class_name(t->want));
+		if (!ok)
 			failed++;
-		else if (mark[0] == 'K')
-			known++;
 	}
 	char cache[600];
 	snprintf(cache, sizeof cache, "rm -rf '%s'", dir);
 	if (system(cache) != 0)
 		fprintf(stderr, "demux_parity: could not remove %s\n", dir);
-	printf("demux_parity: %d failed, %d known divergences of today's "
-	       "media.c\n", failed, known);
+	printf("demux_parity: %d of %zu failed\n", failed,
+	       sizeof cases / sizeof cases[0]);
 	/* exit(), not return: the timer thread may still be sleeping */
 	exit(failed ? 1 : 0);
 }
