@@ -1,6 +1,7 @@
 /*
  * Writes the seed corpora of fuzz_engine and fuzz_packet from simulated
- * handshakes. Built (and run, with FUZZ_REGEN=1) by scripts/fuzz.sh only:
+ * handshakes. Built with the harnesses (configure --enable-fuzz); run by
+ * `make fuzz FUZZ_REGEN=1`:
  *
  *   gen_corpus <corpus dir>     (tests/fuzz/corpus)
  *

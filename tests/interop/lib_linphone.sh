@@ -2,7 +2,8 @@
 # sipp) and a native ZRTP softphone (linphonec, bzrtp inside) on 127.0.0.1,
 # judged from a tcpdump capture of lo, the shim's log and linphonec's own
 # output and debug log. Builds on tests/e2e/lib.sh (skip/fail/pass, bg,
-# start_cap/stop_cap, shimmed, tone, baresip_dir, freq, within3, verify).
+# start_cap/stop_cap, shimmed, tone, baresip_dir, freq, within3, verify),
+# whose skips (not root, a tool missing, ZS_DISTCHECK=1) apply here too.
 #
 # linphonec facts this file relies on (HARNESS.md, and found here):
 #   - it needs its own HOME holding an existing .local/share/linphone, or it
