@@ -1,6 +1,6 @@
 #!/bin/sh
 # libzrtpshim.so exports exactly the libc names listed in shim/exports.map
-# (issue item 6), and its crypto dependencies cannot clash with a client's
+# and its crypto dependencies cannot clash with a client's
 # own copies: no libsrtp2/libsodium/libcrypto symbol is defined OR imported
 # dynamically, and none of those libraries is a DT_NEEDED dependency
 # (they are linked statically with their symbols made local).

@@ -1,6 +1,6 @@
 /*
- * The hooks behave exactly like libc (DESIGN "Rules that hold everywhere",
- * issue item 4), with no real client: plain sockets on 127.0.0.1.
+ * The hooks behave exactly like libc (DESIGN "Rules that hold everywhere")
+ * with no real client: plain sockets on 127.0.0.1.
  *
  * tests/shim/run-semantics.sh runs this program twice, without and with
  * LD_PRELOAD=libzrtpshim.so (ZS_EXPECT_SHIM=1 the second time, which the
