@@ -42,29 +42,11 @@
 #include "shim/real.h"
 #include "shim/registry.h"
 #include "shim/settings.h"
+#include "tests/shim/stubs.h"
 #include "tools/verify.h"
 #include "zrtp/packet.h"
 
 /* ---- test-only stand-ins for the rest of the shim (as media_test.c) ----- */
-
-struct shim_real shim_real;
-_Thread_local int shim_in_shim;
-struct shim_config shim_config;
-
-void shim_real_init(void)
-{
-	shim_real.socket = socket;
-	shim_real.bind = bind;
-	shim_real.close = close;
-	shim_real.sendto = sendto;
-	shim_real.send = send;
-	shim_real.sendmsg = sendmsg;
-	shim_real.recvfrom = recvfrom;
-	shim_real.recv = recv;
-	shim_real.recvmsg = recvmsg;
-	shim_real.read = read;
-	shim_real.write = write;
-}
 
 void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 {
@@ -78,32 +60,6 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 		dprintf(2, "  [shim %d] %s\n", (int)lvl, line);
 	}
 	errno = saved;
-}
-
-#define MAX_FDS 1024
-static struct shim_fd *fds[MAX_FDS];
-
-struct shim_fd *shim_fd_get(int fd)
-{
-	if (fd < 0 || fd >= MAX_FDS || !fds[fd])
-		return NULL;
-	atomic_fetch_add(&fds[fd]->refs, 1);
-	return fds[fd];
-}
-
-void shim_fd_put(struct shim_fd *f)
-{
-	if (f)
-		atomic_fetch_sub(&f->refs, 1);
-}
-
-struct shim_fd *shim_fd_find_port(uint16_t port)
-{
-	for (int i = 0; i < MAX_FDS; i++)
-		if (fds[i] && ntohs(((struct sockaddr_in *)&fds[i]->local)
-					    ->sin_port) == port)
-			return shim_fd_get(i);
-	return NULL;
 }
 
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
@@ -382,19 +338,6 @@ static int udp_bound(struct sockaddr_in *a)
 	return fd;
 }
 
-static struct shim_fd *track(int fd)
-{
-	struct shim_fd *f = calloc(1, sizeof *f);
-	socklen_t l = sizeof f->local;
-	atomic_init(&f->refs, 1);
-	f->fd = fd;
-	f->kind = SHIM_FD_UDP;
-	f->family = AF_INET;
-	getsockname(fd, (struct sockaddr *)&f->local, &l);
-	fds[fd] = f;
-	return f;
-}
-
 static int shim_setup(const char *dir)
 {
 	shim_real_init();
@@ -406,8 +349,8 @@ static int shim_setup(const char *dir)
 	/* the peer's ports: ours too, never read (the engine's Hellos) */
 	(void)udp_bound(&peer_rtp);
 	(void)udp_bound(&peer_rtcp);
-	track(rtp_fd);
-	track(rtcp_fd);
+	stub_track(rtp_fd);
+	stub_track(rtcp_fd);
 	struct shim_media_desc d;
 	memset(&d, 0, sizeof d);
 	d.call_id = "parity@test";
@@ -454,7 +397,7 @@ static int shim_groups(const struct tcase *t, const uint8_t *pkt, size_t len,
 		return -1;
 	memcpy(buf, pkt, len);
 	size_t nl = len;
-	enum shim_verdict v = shim_media_incoming(fds[fd], buf, len, &nl,
+	enum shim_verdict v = shim_media_incoming(stub_fd(fd), buf, len, &nl,
 						  (const struct sockaddr *)from,
 						  sizeof *from, false);
 	if (!stats(&s1))
@@ -472,9 +415,9 @@ static int shim_groups(const struct tcase *t, const uint8_t *pkt, size_t len,
 
 	const uint8_t *o = NULL;
 	size_t ol = 0;
-	v = shim_media_outgoing(fds[fd], pkt, len, (const struct sockaddr *)from,
+	v = shim_media_outgoing(stub_fd(fd), pkt, len, (const struct sockaddr *)from,
 				sizeof *from, &o, &ol);
-	shim_media_send_done(fds[fd]);
+	shim_media_send_done(stub_fd(fd));
 	if (!stats(&s2))
 		return -1;
 	bool held = s2.tx_held != s1.tx_held;

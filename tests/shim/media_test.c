@@ -3,11 +3,12 @@
  * real UDP on 127.0.0.1, without LD_PRELOAD and without a real client.
  *
  * Each scenario forks two "sides". A shimmed side links the real media
- * layer and timer.c with the test-only stubs below (a small fd registry, the
- * real libc pointers, a log that counts what it says) and plays both the
- * client and io.c: its "client" builds RTP and RTCP packets whose bytes
- * are a function of (side, sequence number), and sends and receives them
- * through shim_media_outgoing / shim_media_incoming exactly as io.c would.
+ * layer and timer.c with test-only stand-ins (stubs.c: a small fd
+ * registry, the real libc pointers; below: a log that counts what it
+ * says) and plays both the client and io.c: its "client" builds RTP and
+ * RTCP packets whose bytes are a function of (side, sequence number), and
+ * sends and receives them through shim_media_outgoing /
+ * shim_media_incoming exactly as io.c would.
  * A plain side is a client with no shim at all (a peer without ZRTP).
  *
  *        side A  <-->  relay (the parent: the wire)  <-->  side B
@@ -44,29 +45,11 @@
 #include "shim/real.h"
 #include "shim/registry.h"
 #include "shim/settings.h"
+#include "tests/shim/stubs.h"
 #include "zrtp/packet.h"
 #include "zrtp/zrtp.h"
 
 /* ---- test-only stand-ins for the rest of the shim ------------------------ */
-
-struct shim_real shim_real;
-_Thread_local int shim_in_shim;
-struct shim_config shim_config;
-
-void shim_real_init(void)
-{
-	shim_real.socket = socket;
-	shim_real.bind = bind;
-	shim_real.close = close;
-	shim_real.sendto = sendto;
-	shim_real.send = send;
-	shim_real.sendmsg = sendmsg;
-	shim_real.recvfrom = recvfrom;
-	shim_real.recv = recv;
-	shim_real.recvmsg = recvmsg;
-	shim_real.read = read;
-	shim_real.write = write;
-}
 
 static char side_name = '?';
 static int log_verbose;
@@ -94,45 +77,6 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 	if (log_verbose || lvl <= SHIM_LOG_WARN)
 		dprintf(2, "  [%c %d] %s\n", side_name, (int)lvl, line);
 	errno = saved;
-}
-
-#define MAX_FDS 1024
-static struct shim_fd *fds[MAX_FDS];
-
-struct shim_fd *shim_fd_get(int fd)
-{
-	if (fd < 0 || fd >= MAX_FDS || !fds[fd])
-		return NULL;
-	atomic_fetch_add(&fds[fd]->refs, 1);
-	return fds[fd];
-}
-
-void shim_fd_put(struct shim_fd *f)
-{
-	if (f)
-		atomic_fetch_sub(&f->refs, 1);
-}
-
-struct shim_fd *shim_fd_find_port(uint16_t port)
-{
-	for (int i = 0; i < MAX_FDS; i++)
-		if (fds[i] && ntohs(((struct sockaddr_in *)&fds[i]->local)
-					    ->sin_port) == port)
-			return shim_fd_get(i);
-	return NULL;
-}
-
-static struct shim_fd *track(int fd)
-{
-	struct shim_fd *f = calloc(1, sizeof *f);
-	socklen_t l = sizeof f->local;
-	atomic_init(&f->refs, 1);
-	f->fd = fd;
-	f->kind = SHIM_FD_UDP;
-	f->family = AF_INET;
-	getsockname(fd, (struct sockaddr *)&f->local, &l);
-	fds[fd] = f;
-	return f;
 }
 
 static int n_secure_events, n_failed_events, n_keylog, n_rs1_match;
@@ -319,7 +263,7 @@ static void client_receive(struct side_cfg *c, struct side_result *r,
 	bool peeked = false;
 
 	if (c->shim)
-		atomic_store(&fds[fd]->client_reads, true);
+		atomic_store(&stub_fd(fd)->client_reads, true);
 	if (c->shim && c->peek) {
 		/* Two peeks, then the read: all three must agree. */
 		for (int k = 0; k < 2; k++) {
@@ -330,7 +274,7 @@ static void client_receive(struct side_cfg *c, struct side_result *r,
 				return;
 			size_t l2;
 			enum shim_verdict v = shim_media_incoming(
-				fds[fd], pbuf, (size_t)n, &l2,
+				stub_fd(fd), pbuf, (size_t)n, &l2,
 				(struct sockaddr *)&from, fl, true);
 			if (k == 0) {
 				pv = v;
@@ -353,7 +297,7 @@ static void client_receive(struct side_cfg *c, struct side_result *r,
 	enum shim_verdict v = SHIM_PASS;
 	nl = (size_t)n;
 	if (c->shim)
-		v = shim_media_incoming(fds[fd], pbuf, (size_t)n, &nl,
+		v = shim_media_incoming(stub_fd(fd), pbuf, (size_t)n, &nl,
 					(struct sockaddr *)&from, fl, false);
 	if (peeked && (v != pv || (v == SHIM_REPLACE &&
 				   (nl != plen || memcmp(buf, pbuf, nl) != 0))))
@@ -381,7 +325,7 @@ static int client_send(struct side_cfg *c, int fd, const uint8_t *p,
 				   sizeof *to);
 	const uint8_t *out = NULL;
 	size_t out_len = 0;
-	enum shim_verdict v = shim_media_outgoing(fds[fd], p, len,
+	enum shim_verdict v = shim_media_outgoing(stub_fd(fd), p, len,
 						  (const struct sockaddr *)to,
 						  sizeof *to, &out, &out_len);
 	if (v == SHIM_PASS)
@@ -389,7 +333,7 @@ static int client_send(struct side_cfg *c, int fd, const uint8_t *p,
 	else if (v == SHIM_REPLACE)
 		sendto(fd, out, out_len, 0, (const struct sockaddr *)to,
 		       sizeof *to);
-	shim_media_send_done(fds[fd]);
+	shim_media_send_done(stub_fd(fd));
 	return (int)v;
 }
 
@@ -410,9 +354,9 @@ static void side_run(struct side_cfg *c)
 		snprintf(shim_config.dir, sizeof shim_config.dir, "%s", c->dir);
 		memset(theirs, 0, sizeof theirs);
 		for (int l = 0; l < c->nlines; l++) {
-			track(c->rtp_fd[l]);
+			stub_track(c->rtp_fd[l]);
 			if (c->rtcp_fd[l] >= 0)
-				track(c->rtcp_fd[l]);
+				stub_track(c->rtcp_fd[l]);
 			struct sockaddr_in me;
 			socklen_t ml = sizeof me;
 			getsockname(c->rtp_fd[l], (struct sockaddr *)&me, &ml);
