@@ -141,6 +141,19 @@ size_t sip_framer_pending(const struct sip_framer *f)
 	return f != NULL ? f->len : 0;
 }
 
+void sip_framer_flush(struct sip_framer *f, sip_frame_fn fn, void *arg)
+{
+	uint8_t *buf = f->buf;
+	size_t cap = f->cap, len = f->len;
+
+	if (len > 0)
+		fn(arg, SIP_FRAME_PASSTHROUGH, buf, len);
+	memset(f, 0, sizeof(*f));
+	f->buf = buf;
+	f->cap = cap;
+	f->state = FR_START;
+}
+
 /* Hand out the first n held bytes and drop them from the buffer. */
 static void fr_emit(struct sip_framer *f, enum sip_frame_kind kind, size_t n,
 		    sip_frame_fn fn, void *arg)

@@ -94,6 +94,9 @@ int sip_framer_feed(struct sip_framer *f, const uint8_t *p, size_t len,
 		    sip_frame_fn fn, void *arg);
 /* Bytes held waiting for the rest of a message. */
 size_t sip_framer_pending(const struct sip_framer *f);
+/* The stream ends (or is given up): the held bytes come out as one
+ * SIP_FRAME_PASSTHROUGH, and the framer starts again at a boundary. */
+void sip_framer_flush(struct sip_framer *f, sip_frame_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* SDP                                                                 */

@@ -165,8 +165,15 @@ SHIM_EXPORT int accept4(int fd, SHIM_SA_ARG addr, socklen_t *len, int flags)
 SHIM_EXPORT int close(int fd)
 {
 	int saved = errno;
+	struct shim_fd *f;
 
 	hook_init();
+	if ((f = hook_fd(fd)) != NULL) {
+		shim_in_shim++;
+		shim_io_closing(f);
+		shim_in_shim--;
+		shim_fd_put(f);
+	}
 	shim_fd_remove(fd);
 	shim_log_fd_closed((unsigned int)fd, (unsigned int)fd);
 	errno = saved;

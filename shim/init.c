@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "shim/init.h"
+#include "shim/io.h"
 #include "shim/log.h"
 #include "shim/media.h"
 #include "shim/real.h"
@@ -31,9 +32,9 @@
  * it inline (hooks.h) before calling shim_init. */
 atomic_int shim_init_state;
 
-/* What the registry tells the media layer (it calls nothing above it). */
+/* What the registry tells the layers above it (it calls nothing above). */
 static const struct shim_registry_ops registry_ops = {
-	.released = shim_media_detach,
+	.released = shim_io_released,
 	.duplicated = shim_media_on_bind,
 };
 

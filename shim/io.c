@@ -13,23 +13,23 @@
  *             RTP (common/demux.h) to a possible media port is adopted as
  *             media first. Anything else: the client's msghdr goes to the
  *             real sendmsg untouched, control data included.
- * send, TCP   SIP detection works per write: if the bytes of ONE write
- *             begin a SIP message, they go to shim_sip_outgoing (stream =
- *             true), which rewrites them only if they form complete
- *             message(s). A message the client writes in pieces passes
- *             untouched (the known limit). A TCP connection whose first
- *             bytes either way are not SIP (nor CRLF keep-alives) is
- *             forgotten: from then on it costs one table load.
+ * send, TCP   every write of a SIP connection goes through its stream
+ *             (stream.h): messages split across writes, several in one,
+ *             and rewrites that change the length leave as one consistent
+ *             byte stream; the start of a message not complete yet is
+ *             held (the client is told it went) and goes with the rest,
+ *             or as it is at close. A TCP connection whose first bytes
+ *             either way are not SIP (nor CRLF keep-alives) is forgotten:
+ *             from then on it costs one table load.
  * recv, UDP   without media: straight into the client's buffers (exact
  *             libc semantics for free); a SIP-looking datagram is shown to
  *             sipglue afterwards (read-only). With media: into this
  *             thread's buffer, so a packet the shim consumes never touches
  *             the client's memory, then copied out with the kernel's
  *             MSG_TRUNC / msg_flags / msg_namelen rules.
- * recv, TCP   straight into the client's buffers; a chunk the client
- *             consumes that begins with a SIP message is handed to sipglue
- *             (stream = true), which learns from it if it holds complete
- *             message(s): the same per-read limit as for writes.
+ * recv, TCP   straight into the client's buffers; what the client consumes
+ *             is framed by the same stream and each complete message is
+ *             shown to sipglue, however the reads split it.
  *
  * Receive loop: a packet the shim consumes (ZRTP, SRTP failing auth, ...)
  * makes the real receive run again: a blocking socket keeps waiting, a
@@ -67,6 +67,7 @@
 #include "shim/real.h"
 #include "shim/registry.h"
 #include "shim/sipglue.h"
+#include "shim/stream.h"
 
 /* Largest UDP payload (IPv6 without jumbograms: 65535 - 8) fits. */
 #define IO_RX_CAP 65536
@@ -223,6 +224,21 @@ static bool crlf_only(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The first bytes of a TCP connection could begin SIP: CRLF keep-alives,
+ * a SIP start line, or fewer than 8 bytes of upper-case letters (a start
+ * line written in pieces). */
+static bool tcp_may_be_sip(const uint8_t *p, size_t n)
+{
+	if (crlf_only(p, n) || demux_sip_looks(p, n))
+		return true;
+	if (n >= 8)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(p[i] >= 'A' && p[i] <= 'Z') && p[i] != '/')
+			return false;
+	return true;
+}
+
 /*
  * Could this destination be an RTP peer? RTP runs on unprivileged ports;
  * a few unprivileged ports belong to services whose datagrams may start
@@ -297,34 +313,84 @@ static ssize_t send_bytes(int fd, const struct msghdr *msg, const void *p,
 	return shim_real.sendmsg(fd, &m, flags);
 }
 
-/* A rewritten SIP message on TCP goes out whole, or the byte stream would
- * be corrupt. If nothing could be sent, the client gets the kernel's
- * EAGAIN and retries its original bytes, which is consistent; once some
- * bytes are out, we wait for the socket (poll) and finish. */
-static ssize_t send_all_stream(int fd, const struct msghdr *msg,
-			       const uint8_t *p, size_t n, int flags)
+/* The SIP stream of a TCP connection (stream.h), made on first use. */
+static struct shim_stream *tcp_stream(struct shim_fd *f)
 {
-	size_t done = 0;
-	struct msghdr m = *msg;
+	struct shim_stream *s = atomic_load_explicit(&f->stream,
+						     memory_order_acquire);
+	struct shim_stream *expect = NULL;
 
-	while (done < n) {
-		ssize_t r = send_bytes(fd, &m, p + done, n - done, flags);
+	if (s != NULL)
+		return s;
+	s = shim_stream_new();
+	if (s == NULL) {
+		shim_log(SHIM_LOG_ERROR, "fd %d: out of memory: its SIP over "
+			 "TCP passes unread", f->fd);
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong(&f->stream, &expect, s)) {
+		shim_stream_free(s);     /* another thread made it first */
+		return expect;
+	}
+	return s;
+}
+
+/* How long a send of the stream's output may wait for a full socket
+ * buffer before the rest is left for the next write (or the close). */
+#define STREAM_SEND_WAIT_MS 2000
+
+/*
+ * Send the stream's output (stream lock held). Partial sends, EINTR and a
+ * full buffer (poll, up to STREAM_SEND_WAIT_MS) are handled here, so the
+ * byte stream the peer reads stays whole. 0 once everything went (or the
+ * wait ran out: the rest stays queued, said once in the log), -1 with
+ * errno on a hard error (the connection is broken: the client sees the
+ * kernel's error).
+ */
+static int stream_flush(struct shim_fd *f, struct shim_stream *st,
+			const struct msghdr *msg, int flags)
+{
+	struct msghdr m = *msg;
+	int waited = 0;
+
+	for (;;) {
+		size_t n;
+		const uint8_t *p = shim_stream_out(st, &n);
+		if (n == 0)
+			return 0;
+		ssize_t r = send_bytes(f->fd, &m, p, n, flags | MSG_DONTWAIT);
 		if (r >= 0) {
-			done += (size_t)r;
+			shim_stream_out_consume(st, (size_t)r);
 			m.msg_control = NULL;   /* ancillary data goes once */
 			m.msg_controllen = 0;
 			continue;
 		}
 		if (errno == EINTR)
 			continue;
-		if (done == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		(void)poll(&pfd, 1, 1000);
+		if (waited >= STREAM_SEND_WAIT_MS) {
+			if (!__atomic_exchange_n(&f->held_logged, 1,
+						 __ATOMIC_RELAXED))
+				shim_log(SHIM_LOG_WARN, "fd %d: the peer reads "
+					 "no SIP: %zu bytes wait for the next "
+					 "write", f->fd, n);
+			return 0;
+		}
+		struct pollfd pfd = { .fd = f->fd, .events = POLLOUT };
+		(void)poll(&pfd, 1, 100);
+		waited += 100;
 	}
-	return (ssize_t)n;
 }
 
+/*
+ * TCP: a connection whose first bytes (either way) are not SIP nor CRLF
+ * keep-alives is forgotten. On a SIP connection every write goes through
+ * its stream: complete messages (rewritten where they carry our SDP) and
+ * bytes that cannot be SIP go out; the start of a message not complete
+ * yet is held. The client is told its whole write went, as the kernel
+ * would say for a socket with room.
+ */
 static ssize_t io_send_tcp(struct shim_fd *f, const struct msghdr *msg,
 			   int flags, size_t len)
 {
@@ -332,35 +398,39 @@ static ssize_t io_send_tcp(struct shim_fd *f, const struct msghdr *msg,
 	size_t hn = iov_gather(msg->msg_iov, msg->msg_iovlen, len, head,
 			       sizeof(head));
 	uint8_t state = __atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED);
-	struct io_bufs *b;
-	const uint8_t *p;
-	socklen_t plen;
-	const struct sockaddr *peer;
-	size_t n;
-	int saved;
+	struct shim_stream *st;
+	int saved = errno, r = 0;
 
 	if (hn == 0)
 		return send_client(f->fd, msg, flags);
 	if (state == TCP_UNDECIDED) {
-		if (!crlf_only(head, hn) && !demux_sip_looks(head, hn)) {
+		if (!tcp_may_be_sip(head, hn)) {
 			shim_fd_remove(f->fd);  /* not SIP: forget it */
 			return send_client(f->fd, msg, flags);
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
 	}
-	if (!demux_sip_looks(head, hn) || (b = io_bufs()) == NULL)
+	if ((st = tcp_stream(f)) == NULL)
 		return send_client(f->fd, msg, flags);
-	p = iov_flat(msg->msg_iov, msg->msg_iovlen, len, b->rx, sizeof(b->rx));
-	if (p == NULL)
-		return send_client(f->fd, msg, flags);
-	peer = send_dest(f, msg, &plen);
-	saved = errno;
-	n = shim_sip_outgoing(f, p, len, true, peer, b->out, sizeof(b->out));
-	errno = saved;
-	if (n == 0 || n > sizeof(b->out))
-		return send_client(f->fd, msg, flags);
-	if (send_all_stream(f->fd, msg, b->out, n, flags) < 0)
+	shim_stream_lock(st);
+	/* What an earlier write left queued goes first. */
+	if (stream_flush(f, st, msg, flags) < 0) {
+		shim_stream_unlock(st);
 		return -1;
+	}
+	for (size_t i = 0; i < msg->msg_iovlen && r == 0; i++)
+		r = shim_stream_write(st, msg->msg_iov[i].iov_base,
+				      msg->msg_iov[i].iov_len);
+	if (r < 0) {
+		shim_stream_unlock(st);
+		errno = ENOBUFS;
+		return -1;
+	}
+	r = stream_flush(f, st, msg, flags);
+	shim_stream_unlock(st);
+	if (r < 0)
+		return -1;
+	errno = saved;
 	return (ssize_t)len;
 }
 
@@ -577,8 +647,7 @@ static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
 	uint8_t head[IO_PREFIX];
 	ssize_t r = shim_real.recvmsg(f->fd, msg, flags);
 	size_t avail, hn, tot;
-	struct io_bufs *b;
-	const uint8_t *p;
+	struct shim_stream *st;
 	int saved;
 
 	if (r <= 0 || (flags & (MSG_PEEK | MSG_TRUNC)))
@@ -590,24 +659,24 @@ static ssize_t io_recv_tcp(struct shim_fd *f, struct msghdr *msg, int flags)
 			sizeof(head));
 	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) ==
 	    TCP_UNDECIDED) {
-		if (!crlf_only(head, hn) && !demux_sip_looks(head, hn)) {
+		if (!tcp_may_be_sip(head, hn)) {
 			shim_fd_remove(f->fd);
 			errno = saved;
 			return r;
 		}
 		__atomic_store_n(&f->sniff_count, TCP_SIP, __ATOMIC_RELAXED);
 	}
-	if (!demux_sip_looks(head, hn)) {
-		errno = saved;
-		return r;
+	if ((st = tcp_stream(f)) != NULL) {
+		shim_stream_lock(st);
+		for (size_t i = 0, left = avail; i < msg->msg_iovlen && left;
+		     i++) {
+			size_t l = msg->msg_iov[i].iov_len < left
+					   ? msg->msg_iov[i].iov_len : left;
+			shim_stream_read(st, msg->msg_iov[i].iov_base, l);
+			left -= l;
+		}
+		shim_stream_unlock(st);
 	}
-	b = io_bufs();
-	p = iov_flat(msg->msg_iov, msg->msg_iovlen, avail, b ? b->rx : NULL,
-		     b ? sizeof(b->rx) : 0);
-	if (p != NULL)
-		shim_sip_incoming(f, p, avail, true,
-				  shim_addr_len(&f->peer) ?
-				  (const struct sockaddr *)&f->peer : NULL);
 	errno = saved;
 	return r;
 }
@@ -778,4 +847,37 @@ ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags)
 void shim_io_bound(struct shim_fd *f)
 {
 	shim_media_on_bind(f);
+}
+
+void shim_io_released(struct shim_fd *f)
+{
+	struct shim_stream *st = atomic_exchange(&f->stream, NULL);
+
+	if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL)
+		shim_media_detach(f);
+	shim_stream_free(st);
+}
+
+void shim_io_closing(struct shim_fd *f)
+{
+	struct shim_stream *st = atomic_load_explicit(&f->stream,
+						      memory_order_acquire);
+	struct msghdr m = { 0 };
+	size_t n;
+	int saved = errno;
+
+	if (st == NULL)
+		return;
+	shim_stream_lock(st);
+	if (shim_stream_held(st) > 0) {
+		/* The start of a message the client never finished: the
+		 * client believes it was sent, so it goes, as it is. */
+		shim_stream_release_held(st);
+	}
+	(void)shim_stream_out(st, &n);
+	if (n > 0 && stream_flush(f, st, &m, MSG_NOSIGNAL) < 0)
+		shim_log(SHIM_LOG_WARN, "fd %d: closed with %zu bytes of SIP "
+			 "not sent: %s", f->fd, n, strerror(errno));
+	shim_stream_unlock(st);
+	errno = saved;
 }

@@ -29,6 +29,13 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags);
  */
 ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags);
 
+/* The registry's released callback: the entry's media and stream go. */
+void shim_io_released(struct shim_fd *f);
+
+/* close() of tracked fd f is about to happen: SIP the client wrote and
+ * the shim still holds goes out first. */
+void shim_io_closing(struct shim_fd *f);
+
 /* bind() succeeded on tracked fd f (its local address is recorded): it
  * carries media if an SDP already named its port. */
 void shim_io_bound(struct shim_fd *f);

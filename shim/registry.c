@@ -186,8 +186,7 @@ void shim_fd_put(struct shim_fd *f)
 		return;
 	/* Last reference: nobody can find it any more (the table's own
 	 * reference was the first to go). */
-	if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL &&
-	    reg_ops && reg_ops->released)
+	if (reg_ops && reg_ops->released)
 		reg_ops->released(f);
 	entry_wipe(f);
 	pthread_mutex_lock(&reg_lock);

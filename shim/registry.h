@@ -18,6 +18,7 @@
 enum shim_fd_kind { SHIM_FD_UDP, SHIM_FD_TCP };
 
 struct shim_media;   /* media.h: the stream an fd carries */
+struct shim_stream;  /* stream.h: the SIP byte stream of a TCP fd */
 
 struct shim_fd {
 	atomic_int refs;           /* registry's reference + callers' */
@@ -29,6 +30,7 @@ struct shim_fd {
 	struct sockaddr_storage local;  /* from bind(); zero if unbound */
 	struct sockaddr_storage peer;   /* from connect(); zero if none */
 	_Atomic(struct shim_media *) media;  /* set once media is learned */
+	_Atomic(struct shim_stream *) stream; /* TCP carrying SIP (io.c) */
 	/* io.c's sniffing state: UDP, whether RTP adoption was tried; TCP,
 	 * what the first bytes said. */
 	uint8_t sniff_count;
@@ -37,7 +39,8 @@ struct shim_fd {
 
 /* What the registry tells the layer above it. */
 struct shim_registry_ops {
-	/* The last reference to an entry whose media is set went away. */
+	/* The last reference to an entry went away: let go of its media and
+	 * stream, if any. */
 	void (*released)(struct shim_fd *f);
 	/* A dup/dup2/dup3/F_DUPFD made f a copy of a bound UDP fd: f may
 	 * carry the same media (called with a reference on f). */
@@ -59,7 +62,7 @@ struct shim_fd *shim_fd_peek(int fd);
 /* Track a new socket (from socket(), accept, dup of a tracked fd). */
 struct shim_fd *shim_fd_add(int fd, enum shim_fd_kind kind, int family);
 /* Forget fd (close, dup2 over it, close_range): the entry dies with its
- * last reference (ops->released then runs if it had media). */
+ * last reference (ops->released then runs). */
 void shim_fd_remove(int fd);
 /* close_range: forget every tracked fd in [lo, hi]. */
 void shim_fd_remove_range(unsigned int lo, unsigned int hi);

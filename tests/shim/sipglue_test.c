@@ -27,6 +27,7 @@
 #include "shim/settings.h"
 #include "shim/sipglue.h"
 #include "shim/status.h"
+#include "shim/stream.h"
 
 /* --- the stub media layer -------------------------------------------------- */
 
@@ -528,6 +529,179 @@ START_TEST(garbage)
 }
 END_TEST
 
+/* --- shim/stream.c: SIP over a byte stream (TCP, TLS plaintext) ------------- */
+
+/* Feed the message in pieces cut at the given offsets (ascending, 0
+ * terminated) and return what the stream let out, with *held_after_first
+ * the bytes held after the first piece. */
+static size_t stream_feed(struct shim_stream *st, const uint8_t *m, size_t len,
+			  const size_t *cuts, uint8_t *dst, size_t cap,
+			  size_t *held_after_first)
+{
+	size_t pos = 0, got = 0;
+	for (int i = 0;; i++) {
+		size_t end = cuts[i] && cuts[i] < len ? cuts[i] : len;
+		ck_assert_int_eq(shim_stream_write(st, m + pos, end - pos), 0);
+		if (i == 0 && held_after_first)
+			*held_after_first = shim_stream_held(st);
+		size_t n;
+		const uint8_t *o = shim_stream_out(st, &n);
+		ck_assert_uint_le(got + n, cap);
+		if (n)
+			memcpy(dst + got, o, n);
+		got += n;
+		shim_stream_out_consume(st, n);
+		pos = end;
+		if (end == len)
+			break;
+	}
+	return got;
+}
+
+static uint8_t sout[3][140000];
+
+/* RFC 3261 §18.3: however the client's writes cut a message, the peer
+ * gets the same (rewritten) message, and nothing of it before it is whole */
+START_TEST(stream_split_writes)
+{
+	reset();
+	size_t len;
+	const uint8_t *m = load("baresip-hold-01-invite.sip", &len);
+	struct shim_stream *st = shim_stream_new();
+	ck_assert_ptr_nonnull(st);
+	static const size_t whole[] = { 0 };
+	size_t n0 = stream_feed(st, m, len, whole, sout[0], sizeof sout[0], NULL);
+	/* the rewrite changed the length */
+	ck_assert_uint_gt(n0, len);
+	ck_assert_uint_eq(count_str(sout[0], n0, "a=zrtp-hash:1.10 "), 1);
+	ck_assert_uint_eq(shim_stream_held(st), 0);
+
+	const char *body = strstr((const char *)m, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	size_t hdr_end = (size_t)(body - (const char *)m) + 4;
+	size_t cutsets[][4] = {
+		{ 1, 0 }, { 7, 30, 0 }, { hdr_end - 1, 0 }, { hdr_end, 0 },
+		{ hdr_end + 10, len - 1, 0 },
+	};
+	for (size_t k = 0; k < sizeof cutsets / sizeof cutsets[0]; k++) {
+		size_t held = 0;
+		size_t n = stream_feed(st, m, len, cutsets[k], sout[1],
+				       sizeof sout[1], &held);
+		ck_assert_msg(n == n0 && memcmp(sout[1], sout[0], n0) == 0,
+			      "cut set %zu: the stream differs", k);
+		ck_assert_uint_eq(held, cutsets[k][0]);
+	}
+	size_t got = 0;
+	for (size_t i = 0; i < len; i++) {
+		ck_assert_int_eq(shim_stream_write(st, m + i, 1), 0);
+		size_t n;
+		const uint8_t *o = shim_stream_out(st, &n);
+		if (i + 1 < len)
+			ck_assert_uint_eq(n, 0);
+		if (n)
+			memcpy(sout[1] + got, o, n);
+		got += n;
+		shim_stream_out_consume(st, n);
+	}
+	ck_assert_uint_eq(got, n0);
+	ck_assert_mem_eq(sout[1], sout[0], n0);
+	shim_stream_free(st);
+}
+END_TEST
+
+START_TEST(stream_several_per_write)
+{
+	reset();
+	size_t li, lb;
+	const uint8_t *inv = load("baresip-hold-01-invite.sip", &li);
+	const uint8_t *bye = load("baresip-hold-11-bye.sip", &lb);
+	struct shim_stream *st = shim_stream_new();
+	static const size_t whole[] = { 0 };
+	size_t n0 = stream_feed(st, inv, li, whole, sout[0], sizeof sout[0], NULL);
+	/* INVITE, a CRLFCRLF keep-alive (RFC 5626 §3.5.1), BYE in one
+	 * write; then the same split across the boundaries */
+	static uint8_t buf[140000];
+	memcpy(buf, inv, li);
+	memcpy(buf + li, "\r\n\r\n", 4);
+	memcpy(buf + li + 4, bye, lb);
+	size_t total = li + 4 + lb;
+	size_t n = stream_feed(st, buf, total, whole, sout[1], sizeof sout[1], NULL);
+	ck_assert_uint_eq(n, n0 + 4 + lb);
+	ck_assert_mem_eq(sout[1], sout[0], n0);
+	ck_assert_mem_eq(sout[1] + n0, "\r\n\r\n", 4);
+	ck_assert_mem_eq(sout[1] + n0 + 4, bye, lb);
+	size_t cuts[] = { li - 3, li + 2, li + 4 + lb / 2, 0 };
+	n = stream_feed(st, buf, total, cuts, sout[2], sizeof sout[2], NULL);
+	ck_assert_uint_eq(n, n0 + 4 + lb);
+	ck_assert_mem_eq(sout[2], sout[1], n);
+	shim_stream_free(st);
+}
+END_TEST
+
+START_TEST(stream_not_sip_passes_at_once)
+{
+	struct shim_stream *st = shim_stream_new();
+	/* a TLS record header and binary: never held */
+	static const uint8_t rec[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5 };
+	ck_assert_int_eq(shim_stream_write(st, rec, sizeof rec), 0);
+	size_t n;
+	const uint8_t *o = shim_stream_out(st, &n);
+	ck_assert_uint_eq(n, sizeof rec);
+	ck_assert_mem_eq(o, rec, sizeof rec);
+	ck_assert_uint_eq(shim_stream_held(st), 0);
+	shim_stream_out_consume(st, n);
+	/* text that is not SIP, and output consumed in two parts (a partial
+	 * send) */
+	static const char text[] = "hello, this is not SIP at all\r\n";
+	ck_assert_int_eq(shim_stream_write(st, (const uint8_t *)text,
+					   sizeof text - 1), 0);
+	o = shim_stream_out(st, &n);
+	ck_assert_uint_eq(n, sizeof text - 1);
+	shim_stream_out_consume(st, 5);
+	o = shim_stream_out(st, &n);
+	ck_assert_uint_eq(n, sizeof text - 6);
+	ck_assert_mem_eq(o, text + 5, n);
+	shim_stream_out_consume(st, n);
+	shim_stream_free(st);
+}
+END_TEST
+
+START_TEST(stream_held_released_as_is)
+{
+	reset();
+	size_t len;
+	const uint8_t *m = load("baresip-hold-01-invite.sip", &len);
+	struct shim_stream *st = shim_stream_new();
+	ck_assert_int_eq(shim_stream_write(st, m, len / 2), 0);
+	size_t n;
+	(void)shim_stream_out(st, &n);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(shim_stream_held(st), len / 2);
+	shim_stream_release_held(st);
+	const uint8_t *o = shim_stream_out(st, &n);
+	ck_assert_uint_eq(n, len / 2);
+	ck_assert_mem_eq(o, m, len / 2);
+	ck_assert_uint_eq(shim_stream_held(st), 0);
+	shim_stream_free(st);
+}
+END_TEST
+
+START_TEST(stream_reads_split)
+{
+	reset();
+	ck_assert_uint_gt(send_msg("baresip-hold-01-invite.sip"), 0);
+	size_t before = n_described, len;
+	const uint8_t *m = load("baresip-hold-03-200-invite.sip", &len);
+	struct shim_stream *st = shim_stream_new();
+	shim_stream_read(st, m, len - 40);
+	ck_assert_uint_eq(n_described, before);   /* not complete yet */
+	shim_stream_read(st, m + len - 40, 40);
+	ck_assert_uint_eq(n_described, before + 1);
+	ck_assert(described[n_described - 1].d.have_peer);
+	shim_stream_free(st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sipglue");
@@ -543,6 +717,11 @@ int main(void)
 	tcase_add_test(tc, answer_in_18x_then_2xx);
 	tcase_add_test(tc, bounded_table);
 	tcase_add_test(tc, garbage);
+	tcase_add_test(tc, stream_split_writes);
+	tcase_add_test(tc, stream_several_per_write);
+	tcase_add_test(tc, stream_not_sip_passes_at_once);
+	tcase_add_test(tc, stream_held_released_as_is);
+	tcase_add_test(tc, stream_reads_split);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
