@@ -331,8 +331,17 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 		if (d->have_peer_hash && !s->hash_set) {
 			size_t hl = strnlen(d->peer_hash, sizeof d->peer_hash);
 			if (zrtp_stream_set_peer_hello_hash(s->zs, d->peer_hash,
-							    hl) == 0)
+							    hl) == 0) {
 				s->hash_set = true;
+				/* The Hello came first: the engine compared
+				 * it just now, and a mismatch failed it. */
+				if (s->peer_spoke_zrtp &&
+				    zrtp_stream_state(s->zs) != ZRTP_ST_FAILED)
+					shim_log(SHIM_LOG_INFO, "media %s: the "
+						 "peer's Hello matches the "
+						 "a=zrtp-hash of its SDP",
+						 s->name);
+			}
 			else
 				shim_log(SHIM_LOG_WARN, "media %s: the peer's "
 					 "a=zrtp-hash is not usable", s->name);

@@ -148,11 +148,12 @@ static void log_secure(struct shim_media *s, const struct zrtp_event *ev)
 	algo_str(ev->algos.sas, t);
 	shim_log(SHIM_LOG_INFO,
 		 "media %s: SECURE sas=%s (%s) role=%s ka=%s cipher=%s auth=%s "
-		 "hash=%s verified=%s continuity=%s", s->name,
+		 "hash=%s verified=%s continuity=%s hello-hash=%s", s->name,
 		 ev->sas ? ev->sas : "", t,
 		 ev->role == ZRTP_ROLE_INITIATOR ? "initiator" : "responder",
 		 k, c, a, h, ev->verified ? "yes" : "no",
-		 ev->rs1_match ? "cached secret matched" : "none");
+		 ev->rs1_match ? "cached secret matched" : "none",
+		 s->hash_set ? "matched" : "not (yet) known");
 }
 
 static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
@@ -193,6 +194,11 @@ static void cb_event(void *arg, const struct zrtp_event *ev)
 
 	switch (ev->type) {
 	case ZRTP_EV_PEER_HELLO:
+		/* The engine emits it only after the Hello passed the check
+		 * against a hash it already had (RFC 6189 §8.1.1). */
+		if (s->hash_set)
+			shim_log(SHIM_LOG_INFO, "media %s: the peer's Hello "
+				 "matches the a=zrtp-hash of its SDP", s->name);
 		s->peer_spoke_zrtp = true;
 		if (s->phase == PH_CLEAR || s->phase == PH_FAILED) {
 			shim_log(SHIM_LOG_WARN,

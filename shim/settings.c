@@ -20,6 +20,7 @@
 
 struct shim_config shim_config = {
 	.policy = SHIM_POLICY_REQUIRE,
+	.tls = true,
 };
 
 /* Copy an environment value into dst; over-long values are refused with a
@@ -55,6 +56,23 @@ static enum shim_log_level config_log_level(void)
 		 "error|warn|info|debug: using info", v,
 		 strlen(v) > 32 ? "..." : "");
 	return SHIM_LOG_INFO;
+}
+
+/* ZRTPSHIM_TLS=off: the TLS record hooks pass everything to the library
+ * unread (media is then protected as unannounced, from its first packet). */
+static void config_tls(void)
+{
+	const char *v = secure_getenv("ZRTPSHIM_TLS");
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (strcmp(v, "on") == 0)
+		shim_config.tls = true;
+	else if (strcmp(v, "off") == 0)
+		shim_config.tls = false;
+	else
+		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_TLS=%.32s%s is not on|off: "
+			 "using on", v, strlen(v) > 32 ? "..." : "");
 }
 
 static void config_policy(void)
@@ -108,6 +126,7 @@ void shim_settings_load(void)
 	config_string("ZRTPSHIM_LOG_FILE", log_file, sizeof log_file);
 	shim_log_configure(level, log_file);
 	config_policy();
+	config_tls();
 	config_dir();
 	config_string("ZRTPSHIM_KEYLOG", shim_config.keylog,
 		      sizeof(shim_config.keylog));

@@ -6,6 +6,8 @@
 #ifndef SHIM_SETTINGS_H
 #define SHIM_SETTINGS_H
 
+#include <stdbool.h>
+
 enum shim_policy { SHIM_POLICY_REQUIRE, SHIM_POLICY_OPPORTUNISTIC };
 
 struct shim_config {
@@ -14,6 +16,7 @@ struct shim_config {
 	char keylog[4096];         /* ZRTPSHIM_KEYLOG ("" = off) */
 	char algos[512];           /* ZRTPSHIM_ALGOS */
 	char on_event[4096];       /* ZRTPSHIM_ON_EVENT */
+	bool tls;                  /* ZRTPSHIM_TLS: read SIP inside TLS */
 };
 
 extern struct shim_config shim_config;

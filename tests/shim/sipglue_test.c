@@ -1,5 +1,6 @@
 /*
- * shim/sipglue.c against the real SIP corpus (tests/data/sip/), with a
+ * shim/sipglue.c, and the byte streams that feed it (stream.c: TCP; tls.c:
+ * TLS plaintext), against the real SIP corpus (tests/data/sip/), with a
  * stub media layer that records what sipglue tells it. Its own check
  * program (not a suite of the unit runner): it links sipglue.c and sdp/
  * only.
@@ -28,6 +29,7 @@
 #include "shim/sipglue.h"
 #include "shim/status.h"
 #include "shim/stream.h"
+#include "shim/tls.h"
 
 /* --- the stub media layer -------------------------------------------------- */
 
@@ -702,6 +704,147 @@ START_TEST(stream_reads_split)
 }
 END_TEST
 
+/* --- shim/tls.c: the plaintext of TLS sessions ----------------------------- */
+
+/* A fake TLS library write: takes at most fake_chunk bytes a call, and
+ * says "want write" (-1) on every fake_want-th call. */
+static uint8_t fake_wire[140000];
+static size_t fake_len, fake_chunk, fake_calls;
+static unsigned fake_want;
+static const uint8_t *fake_last_p;
+
+static long fake_write(void *sess, const uint8_t *p, size_t n)
+{
+	(void)sess;
+	fake_calls++;
+	fake_last_p = p;
+	if (fake_want && fake_calls % fake_want == 0)
+		return -1;
+	size_t k = fake_chunk && n > fake_chunk ? fake_chunk : n;
+	ck_assert_uint_le(fake_len + k, sizeof fake_wire);
+	memcpy(fake_wire + fake_len, p, k);
+	fake_len += k;
+	return (long)k;
+}
+
+static void fake_reset(size_t chunk, unsigned want)
+{
+	fake_len = fake_calls = 0;
+	fake_chunk = chunk;
+	fake_want = want;
+}
+
+/* The client's loop: retry the same write while the library wants. */
+static void client_write(void *sess, const uint8_t *p, size_t n)
+{
+	long r;
+	int tries = 0;
+	do {
+		r = shim_tls_write(sess, p, n, fake_write, NULL);
+		ck_assert_int_lt(++tries, 1000);
+	} while (r == -1);
+	ck_assert_int_eq(r, (long)n);
+}
+
+START_TEST(tls_split_records_partial_writes_retries)
+{
+	reset();
+	size_t len, lb;
+	const uint8_t *m = load("baresip-hold-01-invite.sip", &len);
+	const uint8_t *bye = load("baresip-hold-11-bye.sip", &lb);
+	static int sess_a, sess_b;
+	/* the reference: one record, a library that takes everything */
+	fake_reset(0, 0);
+	client_write(&sess_a, m, len);
+	size_t n0 = fake_len;
+	ck_assert_uint_gt(n0, len);      /* rewritten: a=zrtp-hash added */
+	ck_assert_uint_eq(count_str(fake_wire, n0, "a=zrtp-hash:1.10 "), 1);
+	memcpy(sout[0], fake_wire, n0);
+	/* three records, a library taking 100 bytes at a time and wanting a
+	 * retry every third call; then a BYE and a keep-alive in one record */
+	fake_reset(100, 3);
+	client_write(&sess_b, m, 30);
+	ck_assert_uint_eq(fake_len, 0);  /* the start of a message: held */
+	client_write(&sess_b, m + 30, len / 2);
+	client_write(&sess_b, m + 30 + len / 2, len - 30 - len / 2);
+	ck_assert_uint_eq(fake_len, n0);
+	ck_assert_mem_eq(fake_wire, sout[0], n0);
+	static uint8_t two[4000];
+	memcpy(two, bye, lb);
+	memcpy(two + lb, "\r\n\r\n", 4);
+	client_write(&sess_b, two, lb + 4);
+	ck_assert_uint_eq(fake_len, n0 + lb + 4);
+	ck_assert_mem_eq(fake_wire + n0, two, lb + 4);
+	shim_tls_forget(&sess_a);
+	shim_tls_forget(&sess_b);
+}
+END_TEST
+
+/* A retry (same length after "want") goes on from the same buffer and
+ * never frames the client's bytes twice. */
+START_TEST(tls_retry_same_buffer)
+{
+	reset();
+	size_t len;
+	const uint8_t *m = load("baresip-hold-01-invite.sip", &len);
+	static int sess;
+	fake_reset(0, 1);                /* every call wants a retry */
+	ck_assert_int_eq(shim_tls_write(&sess, m, len, fake_write, NULL), -1);
+	const uint8_t *first = fake_last_p;
+	ck_assert_int_eq(shim_tls_write(&sess, m, len, fake_write, NULL), -1);
+	ck_assert_ptr_eq(fake_last_p, first);
+	fake_want = 0;
+	ck_assert_int_eq(shim_tls_write(&sess, m, len, fake_write, NULL),
+			 (long)len);
+	ck_assert_uint_gt(fake_len, len);
+	ck_assert_uint_eq(count_str(fake_wire, fake_len, "INVITE sip:"), 1);
+	shim_tls_forget(&sess);
+}
+END_TEST
+
+START_TEST(tls_not_sip_untouched)
+{
+	static int sess;
+	static const uint8_t bin[] = { 0x00, 0x01, 0xff, 'x', 'y', 0, 7, 8, 9, 10 };
+	fake_reset(4, 0);
+	/* not SIP: the library's own answer, from the client's own buffer */
+	ck_assert_int_eq(shim_tls_write(&sess, bin, sizeof bin, fake_write,
+					NULL), 4);
+	ck_assert_ptr_eq(fake_last_p, bin);
+	ck_assert_int_eq(shim_tls_write(&sess, bin + 4, 6, fake_write, NULL), 4);
+	ck_assert_mem_eq(fake_wire, bin, 8);
+	/* a freed session's address may carry SIP next time */
+	shim_tls_forget(&sess);
+	size_t len;
+	const uint8_t *m = load("baresip-hold-01-invite.sip", &len);
+	reset();
+	fake_reset(0, 0);
+	client_write(&sess, m, len);
+	ck_assert_uint_eq(count_str(fake_wire, fake_len, "a=zrtp-hash:1.10 "), 1);
+	shim_tls_forget(&sess);
+}
+END_TEST
+
+START_TEST(tls_reads_split_records)
+{
+	reset();
+	static int sess;
+	size_t len;
+	const uint8_t *inv = load("baresip-hold-01-invite.sip", &len);
+	fake_reset(0, 0);
+	client_write(&sess, inv, len);
+	size_t before = n_described;
+	const uint8_t *m = load("baresip-hold-03-200-invite.sip", &len);
+	shim_tls_read(&sess, m, 100);
+	shim_tls_read(&sess, m + 100, len - 140);
+	ck_assert_uint_eq(n_described, before);
+	shim_tls_read(&sess, m + len - 40, 40);
+	ck_assert_uint_eq(n_described, before + 1);
+	ck_assert(described[n_described - 1].d.have_peer);
+	shim_tls_forget(&sess);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sipglue");
@@ -722,6 +865,10 @@ int main(void)
 	tcase_add_test(tc, stream_not_sip_passes_at_once);
 	tcase_add_test(tc, stream_held_released_as_is);
 	tcase_add_test(tc, stream_reads_split);
+	tcase_add_test(tc, tls_split_records_partial_writes_retries);
+	tcase_add_test(tc, tls_retry_same_buffer);
+	tcase_add_test(tc, tls_not_sip_untouched);
+	tcase_add_test(tc, tls_reads_split_records);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,116 @@
+#!/bin/sh
+# SIP over TLS, both ends: baresip alice calls baresip bob with
+# ;transport=tls (libre's TLS is OpenSSL), both under the shim, with a
+# self-signed certificate the test makes. The shim reads the SIP inside
+# TLS at the record calls (SSL_write/SSL_read) and adds a=zrtp-hash there.
+# Judged from the capture, the key log and the shim logs:
+#   - no SIP in clear on the wire (it all went inside TLS);
+#   - each shim says the session carried SIP and that it rewrote its SDP;
+#   - each side's SECURE line says the peer's Hello matched the a=zrtp-hash
+#     the shim read inside TLS; the same SAS on both sides;
+#   - zrtpshim verify --keylog: no cleartext RTP nor RTCP from either side,
+#     SRTP and SRTCP both ways, every packet authenticated;
+#   - each side heard the other's tone.
+. "$(dirname "$0")/lib.sh"
+need baresip openssl
+
+cd "$W" || exit 99
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout key.pem -out cert.pem \
+	>/dev/null 2>&1 || { echo "ERROR: openssl req failed"; exit 99; }
+cat cert.pem key.pem >both.pem
+tone alice.wav 440 6
+tone bob.wav 660 10
+
+# one_call TAG SA SB CTRL_A CTRL_B RTP_A RTP_B: alice (SIP SA, TLS SA+1)
+# calls bob (TLS on SB+1)
+one_call() {
+	tag=$1 SA=$2 SB=$3
+	baresip_dir "$tag-alice" alice "$SA" "$4" "$6" "$W/alice.wav"
+	baresip_dir "$tag-bob" bob "$SB" "$5" "$7" "$W/bob.wav"
+	for d in "$tag-alice" "$tag-bob"; do
+		printf 'sip_certificate\t\t%s\nsip_cafile\t\t%s\n' "$W/both.pem" \
+			"$W/cert.pem" >>"$W/$d/config"
+	done
+	start_cap "$W/$tag.pcap" "host 127.0.0.1 and (tcp or udp) and (portrange $SA-$((SA + 1)) or portrange $SB-$((SB + 1)) or portrange $6-$(($6 + 9)) or portrange $7-$(($7 + 9)))" 2>"$W/tcpdump.err"
+	bg shimmed "$tag-bob" timeout -k 5 22 baresip -f "$W/$tag-bob" -t 15 >"$W/$tag-bob.out" 2>&1
+	BOB=$BGPID
+	sleep 1
+	shimmed "$tag-alice" timeout -k 5 22 baresip -f "$W/$tag-alice" \
+		-e "/dial sip:bob@127.0.0.1:$((SB + 1));transport=tls" -t 12 >"$W/$tag-alice.out" 2>&1
+	wait $BOB
+	stop_cap
+}
+
+# judge TAG: the checks both calls share
+judge() {
+	tag=$1
+	n_sip=$(tshark -r "$W/$tag.pcap" -Y sip 2>/dev/null | wc -l)
+	n_tls=$(tshark -r "$W/$tag.pcap" -Y tls 2>/dev/null | wc -l)
+	if [ "$n_sip" -eq 0 ] && [ "$n_tls" -ge 4 ]; then
+		pass "$tag: no SIP in clear on the wire, $n_tls TLS records"
+	else
+		fail "$tag: $n_sip SIP packets in clear, $n_tls TLS records"
+	fi
+	check_same_sas "$W/$tag-alice.log" "$W/$tag-bob.log"
+	"$ZS" verify "$W/$tag.pcap" --keylog "$W/keys.log" --json >"$W/$tag.json" 2>"$W/$tag.verr"
+	python3 - "$W/$tag.json" >"$W/$tag.sum" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+tot = {}
+for s in d.get("streams", []):
+    for x in s.get("directions", []):
+        for k, v in x.get("counts", {}).items():
+            tot[k] = tot.get(k, 0) + v
+        tot["dirs"] = tot.get("dirs", 0) + 1
+        tot["dirs_srtcp"] = tot.get("dirs_srtcp", 0) + (x.get("counts", {}).get("srtcp", 0) > 0)
+        tot["dirs_srtp"] = tot.get("dirs_srtp", 0) + (x.get("counts", {}).get("srtp", 0) >= 200)
+print(" ".join("%s=%d" % kv for kv in sorted(tot.items())), "verdict=%s" % d.get("verdict"))
+PY
+	note "$tag: $(cat "$W/$tag.sum")"
+	sum() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" "$W/$tag.sum"; }
+	if [ "$(sum rtp_clear)" = 0 ] && [ "$(sum rtcp_clear)" = 0 ] &&
+	   [ "$(sum rtp_unknown)" = 0 ] && [ "$(sum rtcp_unknown)" = 0 ]; then
+		pass "$tag: no cleartext RTP or RTCP from either side"
+	else
+		fail "$tag: cleartext or unknown media: $(cat "$W/$tag.sum")"
+	fi
+	if [ "$(sum dirs_srtp)" -ge 2 ] && [ "$(sum dirs_srtcp)" -ge 2 ] &&
+	   [ "$(sum auth_fail)" = 0 ] && [ "$(sum no_key)" = 0 ] &&
+	   [ "$(sum auth_ok)" -ge 400 ]; then
+		pass "$tag: SRTP and SRTCP both ways, every packet authenticated with the logged keys"
+	else
+		fail "$tag: SRTP/SRTCP both ways not shown: $(cat "$W/$tag.sum")"
+	fi
+	set -- $(dump_freq "$W/$tag-bob/snd")
+	if within3 "$1" 440 && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
+		pass "$tag: bob heard alice: $1 Hz for $2 s"
+	else
+		fail "$tag: bob did not hear alice's 440 Hz: $1 Hz for $2 s"
+	fi
+	set -- $(dump_freq "$W/$tag-alice/snd")
+	if within3 "$1" 660 && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
+		pass "$tag: alice heard bob: $1 Hz for $2 s"
+	else
+		fail "$tag: alice did not hear bob's 660 Hz: $1 Hz for $2 s"
+	fi
+}
+
+one_call tls 5161 5165 4471 4472 12200 12220
+judge tls
+for who in alice bob; do
+	log="$W/tls-$who.log"
+	if grep -q 'tls: session .* carries SIP' "$log" &&
+	   grep -q "sip: call .* with a=zrtp-hash" "$log"; then
+		pass "tls: $who's shim read SIP inside TLS and rewrote its SDP there"
+	else
+		fail "tls: $who's shim did not read/rewrite SIP inside TLS"
+	fi
+	if grep -q "the peer's Hello matches the a=zrtp-hash of its SDP" "$log"; then
+		pass "tls: $who: the peer's Hello matched the a=zrtp-hash read inside TLS"
+	else
+		fail "tls: $who: no Hello checked against an a=zrtp-hash read inside TLS"
+	fi
+done
+
+finish
