@@ -11,8 +11,9 @@
  *             (the client is told everything was sent) / REPLACE (SRTP
  *             sent in its place); an fd without media whose first send is
  *             RTP (common/demux.h) to a possible media port is adopted as
- *             media first. Anything else: the client's msghdr goes to the
- *             real sendmsg untouched, control data included.
+ *             media first, and one the shim once held stays held
+ *             (untracked_media_send). Anything else: the client's msghdr
+ *             goes to the real sendmsg untouched, control data included.
  * send, TCP   SIP detection works per write: if the bytes of ONE write
  *             begin a SIP message, they go to shim_sip_outgoing (stream =
  *             true), which rewrites them only if they form complete
@@ -76,7 +77,7 @@
 #define IO_PREFIX 64
 
 /* TCP connections: what the first bytes said (kept in sniff_count, which
- * io.c owns; UDP uses it for RTP sniffing). */
+ * io.c owns; UDP uses it for the adoption bit, SNIFF_RTP). */
 enum { TCP_UNDECIDED = 0, TCP_SIP = 1 };
 
 struct io_bufs {
@@ -249,22 +250,6 @@ static bool media_port(const struct sockaddr *to)
 	return true;
 }
 
-/*
- * The first RTP-shaped send to a possible media port makes an fd media, so
- * that very packet is held like every other until ZRTP is done: "no RTP
- * ever leaves in clear" (DESIGN.md) holds for streams no SDP announced
- * too. Returns true once per fd (sniff_count marks the attempt).
- */
-static bool rtp_sniff(struct shim_fd *f, const struct sockaddr *to)
-{
-	if (!media_port(to))
-		return false;
-	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) != 0)
-		return false;   /* adoption already tried */
-	__atomic_store_n(&f->sniff_count, 1, __ATOMIC_RELAXED);
-	return true;
-}
-
 /* The client's own send, unchanged. One buffer and no control data (every
  * sendto/send/write): sendto(2), which the kernel serves with less work
  * than sendmsg(2) (no msghdr or iovec to import) and the same result. */
@@ -398,6 +383,55 @@ static ssize_t io_send_media(struct shim_fd *f, const struct msghdr *msg,
 	return r;
 }
 
+/*
+ * An RTP- or RTCP-shaped send (k) on a UDP fd no stream owns yet. True:
+ * held (the caller reports it sent); false: f now has media (the media
+ * path decides) or the bytes may go out as they are.
+ *
+ * - To the peer's announced media address before our own SDP named this
+ *   socket (a callee's media before its answer): held, and the hold is
+ *   sticky (f->held): the call ending must not let the socket's RTCP BYE
+ *   and SDES out in clear afterwards.
+ * - RTP to a possible media port: the fd is adopted as media (once), so
+ *   its very first packet is held like every other.
+ * - A held fd, or one whose adoption the media layer refused (no room):
+ *   held, never in clear.
+ * Adoption is tried once per fd (sniff_count), so a socket that keeps
+ * sending costs this look-up once, not per packet.
+ */
+#define SNIFF_RTP 1u
+
+static bool untracked_media_send(struct shim_fd *f, enum demux_class k,
+				 const struct sockaddr *to, socklen_t tolen)
+{
+	int saved = errno;
+	bool held = false;
+
+	if (shim_sip_peer_media_addr(to)) {
+		atomic_store(&f->held, true);
+		if (!__atomic_exchange_n(&f->held_logged, 1, __ATOMIC_RELAXED))
+			shim_log(SHIM_LOG_INFO, "fd %d: RTP/RTCP to the peer's "
+				 "media address before our SDP named this "
+				 "socket: held", f->fd);
+		errno = saved;
+		return true;
+	}
+	if (k == DEMUX_RTP && media_port(to) &&
+	    !(__atomic_fetch_or(&f->sniff_count, SNIFF_RTP,
+				__ATOMIC_RELAXED) & SNIFF_RTP)) {
+		learn_local(f);
+		shim_media_adopt(f, to, tolen);
+		if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL) {
+			errno = saved;
+			return false;
+		}
+		atomic_store(&f->held, true);   /* refused: never in clear */
+	}
+	held = atomic_load(&f->held);
+	errno = saved;
+	return held;
+}
+
 ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 {
 	size_t len = iov_total(msg);
@@ -453,26 +487,8 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	}
 
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
-		/* RTP or RTCP to a peer's announced media address from a socket
-		 * no answer has named yet: held, never in clear. */
 		enum demux_class k = demux_classify(hp, hn, DEMUX_PORT_RTP);
-		if (k == DEMUX_RTP || k == DEMUX_RTCP) {
-			to = send_dest(f, msg, &tolen);
-			saved = errno;
-			bool peer_media = shim_sip_peer_media_addr(to);
-			errno = saved;
-			if (peer_media) {
-				if (!__atomic_exchange_n(&f->held_logged, 1,
-							 __ATOMIC_RELAXED))
-					shim_log(SHIM_LOG_INFO, "fd %d: RTP/RTCP "
-						 "to the peer's media address "
-						 "before our SDP named this "
-						 "socket: held", f->fd);
-				return (ssize_t)len;
-			}
-		}
-		if (k != DEMUX_RTP ||
-		    !rtp_sniff(f, send_dest(f, msg, &tolen))) {
+		if (k != DEMUX_RTP && k != DEMUX_RTCP) {
 			r = send_client(f->fd, msg, flags);
 			if (r >= 0 && f->local.ss_family == 0) {
 				saved = errno;
@@ -482,13 +498,18 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 			return r;
 		}
 		to = send_dest(f, msg, &tolen);
-		saved = errno;
-		learn_local(f);
-		shim_media_adopt(f, to, tolen);
-		errno = saved;
+		if (untracked_media_send(f, k, to, tolen))
+			return (ssize_t)len;   /* held: reported sent */
 		if (atomic_load_explicit(&f->media, memory_order_acquire) ==
-		    NULL)
-			return send_client(f->fd, msg, flags);
+		    NULL) {
+			r = send_client(f->fd, msg, flags);
+			if (r >= 0 && f->local.ss_family == 0) {
+				saved = errno;
+				learn_local(f);
+				errno = saved;
+			}
+			return r;
+		}
 	}
 
 	/* Media. REPLACE output never aliases the input: the media layer
