@@ -9,9 +9,9 @@
  *             instead of the original; the client is told its own length);
  *             on an fd with media, the media layer decides PASS / DROP
  *             (the client is told everything was sent) / REPLACE (SRTP
- *             sent in its place); an fd without media whose first send is
- *             RTP (common/demux.h) to a possible media port is adopted as
- *             media first, and one the shim once held stays held
+ *             sent in its place); an fd without media whose send is RTP
+ *             or RTCP (common/demux.h) to a possible media port is adopted
+ *             as media first, and one the shim once held stays held
  *             (untracked_media_send). Anything else: the client's msghdr
  *             goes to the real sendmsg untouched, control data included.
  * send, TCP   SIP detection works per write: if the bytes of ONE write
@@ -77,7 +77,7 @@
 #define IO_PREFIX 64
 
 /* TCP connections: what the first bytes said (kept in sniff_count, which
- * io.c owns; UDP uses it for the adoption bit, SNIFF_RTP). */
+ * io.c owns; UDP uses it for the adoption bits, SNIFF_RTP and SNIFF_RTCP). */
 enum { TCP_UNDECIDED = 0, TCP_SIP = 1 };
 
 struct io_bufs {
@@ -394,12 +394,18 @@ static ssize_t io_send_media(struct shim_fd *f, const struct msghdr *msg,
  *   and SDES out in clear afterwards.
  * - RTP to a possible media port: the fd is adopted as media (once), so
  *   its very first packet is held like every other.
+ * - RTCP to a possible media port: it joins the adopted stream it belongs
+ *   to, or starts one that waits for its RTP (shim_media_adopt_rtcp).
+ *   RTCP carries the SSRC, the CNAME (often the SIP URI) and the
+ *   reception reports of its RTP session (RFC 3550 §6): it is never sent
+ *   in clear where its RTP would not be.
  * - A held fd, or one whose adoption the media layer refused (no room):
  *   held, never in clear.
- * Adoption is tried once per fd (sniff_count), so a socket that keeps
- * sending costs this look-up once, not per packet.
+ * Each kind of adoption is tried once per fd (sniff_count bits), so a
+ * socket that keeps sending costs this look-up once, not per packet.
  */
 #define SNIFF_RTP 1u
+#define SNIFF_RTCP 2u
 
 static bool untracked_media_send(struct shim_fd *f, enum demux_class k,
 				 const struct sockaddr *to, socklen_t tolen)
@@ -416,11 +422,14 @@ static bool untracked_media_send(struct shim_fd *f, enum demux_class k,
 		errno = saved;
 		return true;
 	}
-	if (k == DEMUX_RTP && media_port(to) &&
-	    !(__atomic_fetch_or(&f->sniff_count, SNIFF_RTP,
-				__ATOMIC_RELAXED) & SNIFF_RTP)) {
+	uint8_t bit = k == DEMUX_RTP ? SNIFF_RTP : SNIFF_RTCP;
+	if (media_port(to) &&
+	    !(__atomic_fetch_or(&f->sniff_count, bit, __ATOMIC_RELAXED) & bit)) {
 		learn_local(f);
-		shim_media_adopt(f, to, tolen);
+		if (k == DEMUX_RTP)
+			shim_media_adopt(f, to, tolen);
+		else
+			shim_media_adopt_rtcp(f, to, tolen);
 		if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL) {
 			errno = saved;
 			return false;
