@@ -9,10 +9,11 @@
  *             instead of the original; the client is told its own length);
  *             on an fd with media, the media layer decides PASS / DROP
  *             (the client is told everything was sent) / REPLACE (SRTP
- *             sent in its place); an fd without media whose first send is
- *             RTP (common/demux.h) to a possible media port is adopted as
- *             media first. Anything else: the client's msghdr goes to the
- *             real sendmsg untouched, control data included.
+ *             sent in its place); an fd without media whose send is RTP
+ *             or RTCP (common/demux.h) to a possible media port is adopted
+ *             as media first, and one the shim once held stays held
+ *             (untracked_media_send). Anything else: the client's msghdr
+ *             goes to the real sendmsg untouched, control data included.
  * send, TCP   every write of a SIP connection goes through its stream
  *             (stream.h): messages split across writes, several in one,
  *             and rewrites that change the length leave as one consistent
@@ -77,7 +78,7 @@
 #define IO_PREFIX 64
 
 /* TCP connections: what the first bytes said (kept in sniff_count, which
- * io.c owns; UDP uses it for RTP sniffing). */
+ * io.c owns; UDP uses it for the adoption bits, SNIFF_RTP and SNIFF_RTCP). */
 enum { TCP_UNDECIDED = 0, TCP_SIP = 1 };
 
 struct io_bufs {
@@ -262,22 +263,6 @@ static bool media_port(const struct sockaddr *to)
 	for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
 		if (port == never[i])
 			return false;
-	return true;
-}
-
-/*
- * The first RTP-shaped send to a possible media port makes an fd media, so
- * that very packet is held like every other until ZRTP is done: "no RTP
- * ever leaves in clear" (DESIGN.md) holds for streams no SDP announced
- * too. Returns true once per fd (sniff_count marks the attempt).
- */
-static bool rtp_sniff(struct shim_fd *f, const struct sockaddr *to)
-{
-	if (!media_port(to))
-		return false;
-	if (__atomic_load_n(&f->sniff_count, __ATOMIC_RELAXED) != 0)
-		return false;   /* adoption already tried */
-	__atomic_store_n(&f->sniff_count, 1, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -468,6 +453,64 @@ static ssize_t io_send_media(struct shim_fd *f, const struct msghdr *msg,
 	return r;
 }
 
+/*
+ * An RTP- or RTCP-shaped send (k) on a UDP fd no stream owns yet. True:
+ * held (the caller reports it sent); false: f now has media (the media
+ * path decides) or the bytes may go out as they are.
+ *
+ * - To the peer's announced media address before our own SDP named this
+ *   socket (a callee's media before its answer): held, and the hold is
+ *   sticky (f->held): the call ending must not let the socket's RTCP BYE
+ *   and SDES out in clear afterwards.
+ * - RTP to a possible media port: the fd is adopted as media (once), so
+ *   its very first packet is held like every other.
+ * - RTCP to a possible media port: it joins the adopted stream it belongs
+ *   to, or starts one that waits for its RTP (shim_media_adopt_rtcp).
+ *   RTCP carries the SSRC, the CNAME (often the SIP URI) and the
+ *   reception reports of its RTP session (RFC 3550 §6): it is never sent
+ *   in clear where its RTP would not be.
+ * - A held fd, or one whose adoption the media layer refused (no room):
+ *   held, never in clear.
+ * Each kind of adoption is tried once per fd (sniff_count bits), so a
+ * socket that keeps sending costs this look-up once, not per packet.
+ */
+#define SNIFF_RTP 1u
+#define SNIFF_RTCP 2u
+
+static bool untracked_media_send(struct shim_fd *f, enum demux_class k,
+				 const struct sockaddr *to, socklen_t tolen)
+{
+	int saved = errno;
+	bool held = false;
+
+	if (shim_sip_peer_media_addr(to)) {
+		atomic_store(&f->held, true);
+		if (!__atomic_exchange_n(&f->held_logged, 1, __ATOMIC_RELAXED))
+			shim_log(SHIM_LOG_INFO, "fd %d: RTP/RTCP to the peer's "
+				 "media address before our SDP named this "
+				 "socket: held", f->fd);
+		errno = saved;
+		return true;
+	}
+	uint8_t bit = k == DEMUX_RTP ? SNIFF_RTP : SNIFF_RTCP;
+	if (media_port(to) &&
+	    !(__atomic_fetch_or(&f->sniff_count, bit, __ATOMIC_RELAXED) & bit)) {
+		learn_local(f);
+		if (k == DEMUX_RTP)
+			shim_media_adopt(f, to, tolen);
+		else
+			shim_media_adopt_rtcp(f, to, tolen);
+		if (atomic_load_explicit(&f->media, memory_order_acquire) != NULL) {
+			errno = saved;
+			return false;
+		}
+		atomic_store(&f->held, true);   /* refused: never in clear */
+	}
+	held = atomic_load(&f->held);
+	errno = saved;
+	return held;
+}
+
 ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 {
 	size_t len = iov_total(msg);
@@ -523,26 +566,8 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 	}
 
 	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
-		/* RTP or RTCP to a peer's announced media address from a socket
-		 * no answer has named yet: held, never in clear. */
 		enum demux_class k = demux_classify(hp, hn, DEMUX_PORT_RTP);
-		if (k == DEMUX_RTP || k == DEMUX_RTCP) {
-			to = send_dest(f, msg, &tolen);
-			saved = errno;
-			bool peer_media = shim_sip_peer_media_addr(to);
-			errno = saved;
-			if (peer_media) {
-				if (!__atomic_exchange_n(&f->held_logged, 1,
-							 __ATOMIC_RELAXED))
-					shim_log(SHIM_LOG_INFO, "fd %d: RTP/RTCP "
-						 "to the peer's media address "
-						 "before our SDP named this "
-						 "socket: held", f->fd);
-				return (ssize_t)len;
-			}
-		}
-		if (k != DEMUX_RTP ||
-		    !rtp_sniff(f, send_dest(f, msg, &tolen))) {
+		if (k != DEMUX_RTP && k != DEMUX_RTCP) {
 			r = send_client(f->fd, msg, flags);
 			if (r >= 0 && f->local.ss_family == 0) {
 				saved = errno;
@@ -552,13 +577,18 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags)
 			return r;
 		}
 		to = send_dest(f, msg, &tolen);
-		saved = errno;
-		learn_local(f);
-		shim_media_adopt(f, to, tolen);
-		errno = saved;
+		if (untracked_media_send(f, k, to, tolen))
+			return (ssize_t)len;   /* held: reported sent */
 		if (atomic_load_explicit(&f->media, memory_order_acquire) ==
-		    NULL)
-			return send_client(f->fd, msg, flags);
+		    NULL) {
+			r = send_client(f->fd, msg, flags);
+			if (r >= 0 && f->local.ss_family == 0) {
+				saved = errno;
+				learn_local(f);
+				errno = saved;
+			}
+			return r;
+		}
 	}
 
 	/* Media. REPLACE output never aliases the input: the media layer

@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,6 +388,80 @@ void shim_media_on_bind(struct shim_fd *f)
 	pthread_mutex_unlock(&media_mu);
 }
 
+/* Is b the address of a with its port moved by delta (same family)? */
+static bool addr_is_offset(const struct sockaddr_storage *a, int delta,
+			   const struct sockaddr_storage *b)
+{
+	if (!a->ss_family || a->ss_family != b->ss_family ||
+	    shim_addr_port(b) != (uint16_t)(shim_addr_port(a) + delta))
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* Where a send on f goes: its own address, else the connected peer; false
+ * (dst zeroed) if neither is an IP address. */
+static bool send_dest_copy(struct sockaddr_storage *dst, struct shim_fd *f,
+			   const struct sockaddr *to, socklen_t tolen)
+{
+	if (shim_addr_copy(dst, to, tolen) ||
+	    shim_addr_copy(dst, (const struct sockaddr *)&f->peer,
+			   sizeof f->peer))
+		return true;
+	memset(dst, 0, sizeof *dst);
+	return false;
+}
+
+/*
+ * media_mu held. The adopted stream whose other half a socket on `port`
+ * sending to dst is. Adopted streams are line 0 of their own call; this
+ * runs once per socket (its first RTP or RTCP send, io.c), never per
+ * packet: afterwards f->media answers.
+ *   rtcp: the socket sends RTCP; the stream has RTP and the socket is on
+ *         its RTP port + 1 or sends to its peer's RTP port + 1 (RFC 3550
+ *         §11: RTCP on the next port up, both ends).
+ *   !rtcp: the socket sends RTP; the stream is waiting for it (rtcp_only)
+ *         and its RTCP socket is on this port + 1 or sends to dst's
+ *         port + 1.
+ */
+static struct shim_media *adopted_half_locked(bool rtcp, uint16_t port,
+					      const struct sockaddr_storage *dst)
+{
+	for (int i = 0; i < MEDIA_MAX_CALLS; i++) {
+		struct shim_media *s = media_calls[i] ? media_calls[i]->lines[0]
+						      : NULL;
+		if (!s || !s->adopted || atomic_load(&s->rtcp_only) == rtcp)
+			continue;
+		if (rtcp ? (port > 1 && s->local_rtp_port == port - 1) ||
+			   addr_is_offset(&s->adopt_rtp_to, 1, dst)
+			 : (port && s->local_rtcp_port == port + 1) ||
+			   addr_is_offset(dst, 1, &s->adopt_rtcp_to))
+			return s;
+	}
+	return NULL;
+}
+
+/* A new adopted stream (its own call), with a reference for the caller. */
+static struct shim_media *adopted_new(struct shim_fd *f)
+{
+	char id[64];
+	struct shim_call *evicted;
+	pthread_mutex_lock(&media_mu);
+	unsigned n = ++adopt_counter;
+	pthread_mutex_unlock(&media_mu);
+	int idl = snprintf(id, sizeof id, "adopted-%u-fd%d", n, f->fd);
+	struct shim_media *s = stream_obtain(id, (size_t)idl, 0, true, &evicted);
+	if (evicted)
+		call_release_lines(evicted);
+	if (!s)
+		shim_log(SHIM_LOG_ERROR, "media: cannot adopt fd %d: its RTP "
+			 "and RTCP will be held (dropped)", f->fd);
+	return s;
+}
+
 void shim_media_adopt(struct shim_fd *f, const struct sockaddr *to,
 		      socklen_t tolen)
 {
@@ -394,6 +469,8 @@ void shim_media_adopt(struct shim_fd *f, const struct sockaddr *to,
 	if (atomic_load(&f->media))
 		return;
 	uint16_t port = shim_addr_port(&f->local);
+	struct sockaddr_storage dst;
+	bool have_dst = send_dest_copy(&dst, f, to, tolen);
 
 	/* RTCP of a stream adopted on port-1. */
 	if (port > 1) {
@@ -416,45 +493,139 @@ void shim_media_adopt(struct shim_fd *f, const struct sockaddr *to,
 		}
 	}
 
-	char id[64];
-	struct shim_call *evicted;
+	/* The RTP of a stream whose RTCP came first: the pair is whole. */
+	struct shim_media *s = NULL, *old = NULL;
 	pthread_mutex_lock(&media_mu);
-	unsigned n = ++adopt_counter;
-	pthread_mutex_unlock(&media_mu);
-	int idl = snprintf(id, sizeof id, "adopted-%u-fd%d", n, f->fd);
-	struct shim_media *s = stream_obtain(id, (size_t)idl, 0, true, &evicted);
-	if (evicted)
-		call_release_lines(evicted);
-	if (!s) {
-		shim_log(SHIM_LOG_ERROR, "media: cannot adopt fd %d: its RTP "
-			 "will be dropped", f->fd);
-		return;
+	if (have_dst && (s = adopted_half_locked(false, port, &dst)) != NULL) {
+		atomic_store(&s->rtcp_only, false);
+		s->local_rtp_port = port;
+		s->local_mux = false;
+		s->adopt_rtp_to = dst;
+		s->refs++;                      /* ours, below */
+		old = attach_locked(s, f, 0);
 	}
-	pthread_mutex_lock(&media_mu);
-	s->local_rtp_port = port;
-	s->local_rtcp_port = port;       /* until an RTCP fd at +1 shows up */
-	s->local_mux = true;
-	struct shim_media *old = attach_locked(s, f, 2);
 	pthread_mutex_unlock(&media_mu);
 	media_stream_put(old);
+	bool paired = s != NULL;
+	if (!paired) {
+		s = adopted_new(f);
+		if (!s)
+			return;
+		pthread_mutex_lock(&media_mu);
+		s->local_rtp_port = port;
+		s->local_rtcp_port = port;   /* until an RTCP fd at +1 shows up */
+		s->local_mux = true;
+		s->adopt_rtp_to = dst;
+		old = attach_locked(s, f, 2);
+		pthread_mutex_unlock(&media_mu);
+		media_stream_put(old);
+	}
 
 	bool kick = false;
 	pthread_mutex_lock(s->mu);
-	if (!shim_addr_copy(&s->peer_rtp, to, tolen) &&
-	    !shim_addr_copy(&s->peer_rtp, (const struct sockaddr *)&f->peer,
-		     sizeof f->peer))
-		memset(&s->peer_rtp, 0, sizeof s->peer_rtp);
-	s->have_peer = shim_addr_len(&s->peer_rtp) != 0;
-	s->peer_rtcp = s->peer_rtp;
-	if (s->have_peer)
-		shim_addr_set_port(&s->peer_rtcp, (uint16_t)(shim_addr_port(&s->peer_rtp) + 1));
-	shim_log(SHIM_LOG_INFO, "media %s: RTP on fd %d (port %u) that no SDP "
-		 "announced: protecting it", s->name, f->fd, (unsigned)port);
+	s->peer_rtp = dst;
+	s->have_peer = have_dst;
+	if (!paired) {
+		s->peer_rtcp = s->peer_rtp;
+		if (s->have_peer)
+			shim_addr_set_port(&s->peer_rtcp, (uint16_t)(shim_addr_port(&s->peer_rtp) + 1));
+	}
+	s->peer_mux = false;
+	if (paired)
+		shim_log(SHIM_LOG_INFO, "media %s: RTP on fd %d (port %u) "
+			 "completes the stream its RTCP began: protecting both",
+			 s->name, f->fd, (unsigned)port);
+	else
+		shim_log(SHIM_LOG_INFO, "media %s: RTP on fd %d (port %u) that "
+			 "no SDP announced: protecting it", s->name, f->fd,
+			 (unsigned)port);
 	kick = media_stream_start_locked(s, shim_clock_ms());
 	pthread_mutex_unlock(s->mu);
 	media_stream_put(s);
 	if (kick)
 		shim_timer_kick(shim_media_timer_run);
+}
+
+void shim_media_adopt_rtcp(struct shim_fd *f, const struct sockaddr *to,
+			   socklen_t tolen)
+{
+	media_init();
+	if (atomic_load(&f->media))
+		return;
+	uint16_t port = shim_addr_port(&f->local);
+	struct sockaddr_storage dst;
+	bool have_dst = send_dest_copy(&dst, f, to, tolen);
+
+	/* The RTCP of an adopted stream: it shares the stream's phase, held
+	 * while negotiating and SRTCP once secure (RFC 3711 §3.4). */
+	struct shim_media *s, *old = NULL;
+	pthread_mutex_lock(&media_mu);
+	s = adopted_half_locked(true, port, &dst);
+	if (s) {
+		s->local_rtcp_port = port;
+		s->local_mux = false;
+		s->adopt_rtcp_to = dst;
+		s->refs++;                      /* ours, below */
+		old = attach_locked(s, f, 1);
+	}
+	pthread_mutex_unlock(&media_mu);
+	media_stream_put(old);
+	if (s) {
+		pthread_mutex_lock(s->mu);
+		/* The client knows where its RTCP goes (a=rtcp, RFC 3605). */
+		if (have_dst)
+			s->peer_rtcp = dst;
+		pthread_mutex_unlock(s->mu);
+		shim_log(SHIM_LOG_INFO, "media %s: RTCP on fd %d (port %u) "
+			 "belongs to it: held and protected with its RTP",
+			 s->name, f->fd, (unsigned)port);
+		media_stream_put(s);
+		return;
+	}
+
+	/* RTCP before any RTP of its stream (a client that reports before it
+	 * sends, or sends nothing but RTCP): a stream of its own that waits
+	 * for its RTP. Presumed muxed on f until RTP from another socket
+	 * claims it (shim_media_adopt); the engine does not start before
+	 * that, since ZRTP runs on the RTP port. */
+	s = adopted_new(f);
+	if (!s)
+		return;
+	pthread_mutex_lock(&media_mu);
+	atomic_store(&s->rtcp_only, true);
+	s->local_rtp_port = 0;
+	s->local_rtcp_port = port;
+	s->local_mux = true;
+	s->adopt_rtcp_to = dst;
+	old = attach_locked(s, f, 2);
+	pthread_mutex_unlock(&media_mu);
+	media_stream_put(old);
+	pthread_mutex_lock(s->mu);
+	if (have_dst)
+		s->peer_rtcp = dst;
+	pthread_mutex_unlock(s->mu);
+	shim_log(SHIM_LOG_INFO, "media %s: RTCP on fd %d (port %u) before any "
+		 "RTP, and no SDP announced it: held until its RTP shows up",
+		 s->name, f->fd, (unsigned)port);
+	media_stream_put(s);
+}
+
+void media_adopted_mux_found(struct shim_media *s, struct shim_fd *f)
+{
+	uint16_t port = shim_addr_port(&f->local);
+	bool now = false;
+	pthread_mutex_lock(&media_mu);
+	if (atomic_load(&s->rtcp_only) && atomic_load(&s->rtp_fd) == f->fd) {
+		atomic_store(&s->rtcp_only, false);
+		s->local_rtp_port = s->local_rtcp_port = port;
+		s->local_mux = true;
+		now = true;
+	}
+	pthread_mutex_unlock(&media_mu);
+	if (now)
+		shim_log(SHIM_LOG_INFO, "media %s: RTP on fd %d (port %u), the "
+			 "socket of its RTCP (rtcp-mux): protecting both",
+			 s->name, f->fd, (unsigned)port);
 }
 
 void shim_media_detach(struct shim_fd *f)

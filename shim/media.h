@@ -47,9 +47,18 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 				      const struct sockaddr *from,
 				      socklen_t fromlen, bool peek);
 
-/* An RTP-shaped send on a UDP fd no SDP announced: make it media. */
+/* An RTP-shaped send on a UDP fd no SDP announced: make it media (or the
+ * RTP of a stream its RTCP already started, shim_media_adopt_rtcp). */
 void shim_media_adopt(struct shim_fd *f, const struct sockaddr *to,
 		      socklen_t tolen);
+
+/* An RTCP-shaped send on a UDP fd no SDP announced: attach it as the RTCP
+ * of the adopted stream it belongs to (its port is that stream's RTP port
+ * + 1, or it sends to that stream's peer RTP address + 1), or else adopt
+ * it as a stream that waits for its RTP, held until then. On return
+ * f->media is set unless memory or the table ran out. */
+void shim_media_adopt_rtcp(struct shim_fd *f, const struct sockaddr *to,
+			   socklen_t tolen);
 
 /* Detach an fd's media when the fd goes away (the registry's released
  * callback); the stream ends with its last socket or with the call. */

@@ -64,6 +64,14 @@ struct shim_media {
 	bool had_fd;                     /* media_mu */
 	uint16_t local_rtp_port, local_rtcp_port;   /* media_mu */
 	bool local_mux;
+	/* Adopted streams (media_mu): where the client sent its first RTP
+	 * and its first RTCP, to pair a socket with the other half of its
+	 * stream (shim_media_adopt_rtcp). */
+	struct sockaddr_storage adopt_rtp_to, adopt_rtcp_to;
+	/* Adopted from its RTCP; no RTP seen yet (written under media_mu):
+	 * held, and the engine waits, until RTP names the stream's RTP
+	 * socket (ZRTP belongs on the RTP port, RFC 6189 §5). */
+	_Atomic bool rtcp_only;
 
 	/* Everything below: call->mu. */
 	struct sockaddr_storage peer_rtp, peer_rtcp;
@@ -106,6 +114,9 @@ void media_stream_put(struct shim_media *s);
  * muxed. */
 void media_stream_learn_peer(struct shim_media *s, const struct sockaddr *sa,
 			     socklen_t len, bool mux);
+/* An RTP-shaped send on f, a stream adopted from its RTCP: f carries both
+ * (rtcp-mux, RFC 5761) and is the stream's RTP socket from now on. */
+void media_adopted_mux_found(struct shim_media *s, struct shim_fd *f);
 
 /* media_engine.c: libsrtp2/libsodium set-up, the engine and its
  * callbacks. */

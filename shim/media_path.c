@@ -106,13 +106,17 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 	int saved = errno;
 	enum shim_verdict v = SHIM_DROP;
 	bool kick = false;
+	bool rtcp = k == DEMUX_RTCP;
 
+	if (!rtcp && atomic_load(&s->rtcp_only))
+		media_adopted_mux_found(s, f);
 	pthread_mutex_lock(s->mu);
 	bool rtcp_fd = atomic_load(&s->rtcp_fd) == f->fd &&
 		       atomic_load(&s->rtp_fd) != f->fd;
-	bool rtcp = k == DEMUX_RTCP;
-	if (!s->have_peer && !rtcp_fd && s->phase == PH_WAITING) {
-		/* The client knows where to send before the SDP told us. */
+	if (!s->have_peer && !rtcp_fd && !rtcp && s->phase == PH_WAITING) {
+		/* The client knows where to send before the SDP told us. Only
+		 * RTP says where the peer's RTP is: RTCP may go elsewhere
+		 * (port + 1, a=rtcp; RFC 3550 §11, RFC 3605). */
 		if (to)
 			media_stream_learn_peer(s, to, tolen, s->local_mux);
 		else if (f->peer.ss_family)
@@ -217,8 +221,10 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 		s->st.rx_zrtp++;
 		if (s->phase == PH_ENDED)
 			return SHIM_DROP;
-		if (on_rtcp_fd) {
-			s->st.rx_zrtp_bad++;   /* ZRTP belongs on the RTP port */
+		if (on_rtcp_fd || atomic_load(&s->rtcp_only)) {
+			/* ZRTP belongs on the RTP port; a stream adopted from
+			 * its RTCP does not know that port yet. */
+			s->st.rx_zrtp_bad++;
 			return SHIM_DROP;
 		}
 		uint64_t now = shim_clock_ms();

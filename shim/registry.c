@@ -269,6 +269,7 @@ void shim_fd_dup(int oldfd, int newfd)
 	f->nonblock_hint = src->nonblock_hint;
 	f->local = src->local;
 	f->peer = src->peer;
+	atomic_store(&f->held, atomic_load(&src->held));
 	bound = src->kind == SHIM_FD_UDP && shim_addr_port(&src->local) != 0;
 	shim_fd_put(src);
 	entry_publish(newfd, f);

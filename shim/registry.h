@@ -35,6 +35,12 @@ struct shim_fd {
 	 * what the first bytes said. */
 	uint8_t sniff_count;
 	uint8_t held_logged;       /* io.c: logged one early RTP/RTCP hold */
+	/* io.c: the shim held an RTP/RTCP send on this fd before any stream
+	 * owned it. Sticky: its RTP/RTCP stays held until media is attached
+	 * (an offer/answer names it, or it is adopted) or the fd is closed;
+	 * the end of the call that caused the hold never clears it. A dup
+	 * inherits it. */
+	atomic_bool held;
 };
 
 /* What the registry tells the layer above it. */

@@ -16,6 +16,28 @@
  *       RTP/SRTP of the forked child's SSRC.
  *       Prints "zrtp Z clear C other O child K".
  *
+ * And the two of tests/shim/adopted_rtcp.sh (whole adopted streams):
+ *
+ *   rtp_peer rtcp-peer MODE LOCAL_PORT RELAY_PORT SECONDS
+ *       Runs under LD_PRELOAD. Sends RTP from LOCAL_PORT to RELAY_PORT as
+ *       "peer" does, and every 100 ms an RTCP SR + SDES whose CNAME is the
+ *       cleartext marker (a softphone puts its SIP URI there). MODE says
+ *       from where and to where the RTCP goes:
+ *         plus1  from LOCAL_PORT+1 to RELAY_PORT+1 (RFC 3550 §11)
+ *         mux    from the RTP socket to RELAY_PORT (RFC 5761)
+ *         dest   from LOCAL_PORT+10, an unrelated port, to RELAY_PORT+1
+ *       and with the prefix "first-" the RTCP starts 600 ms before the
+ *       RTP. Counts the RTCP handed back to it that carries the peer's
+ *       marker. Prints "received N rtcp M".
+ *
+ *   rtp_peer rtcp-relay PORT_A PORT_B SECONDS
+ *       Runs without the shim: the wire, with an RTCP leg beside each RTP
+ *       leg (PORT_A+1, PORT_B+1). Prints "zrtp Z clear C srtp S
+ *       clear_rtcp R srtcp T other O": clear counts datagrams with the
+ *       marker, srtcp RTCP-shaped ones without it and longer by an SRTCP
+ *       trailer (E flag and index, 4 bytes, and a 10- or 4-byte tag;
+ *       RFC 3711 §3.4).
+ *
  * And the two of tests/shim/rcvtimeo.sh:
  *
  *   rtp_peer rcvtimeo LOCAL_PORT ECHO_PORT TIMEOUT_MS
@@ -34,6 +56,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +164,144 @@ static int run_peer(int local, int relay, double secs, double fork_at)
 	if (kid > 0)
 		waitpid(kid, NULL, 0);
 	printf("received %ld\n", received);
+	return 0;
+}
+
+/* RTCP SR (RFC 3550 §6.4.1) + SDES with the marker as CNAME (§6.5). */
+#define RTCP_LEN (28 + 8 + 2 + 20 + 2)
+static size_t rtcp_fill(uint8_t *p, uint32_t ssrc, uint32_t npkts)
+{
+	memset(p, 0, RTCP_LEN);
+	p[0] = 0x80;
+	p[1] = 200;
+	p[3] = 6;                                /* 7 words */
+	for (int i = 0; i < 4; i++) {
+		p[4 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+		p[20 + i] = (uint8_t)(npkts >> (24 - 8 * i));
+	}
+	uint8_t *d = p + 28;
+	d[0] = 0x81;
+	d[1] = 202;
+	d[3] = (RTCP_LEN - 28) / 4 - 1;
+	memcpy(d + 4, p + 4, 4);
+	d[8] = 1;                                /* CNAME */
+	d[9] = 20;
+	memcpy(d + 10, marker, 20);
+	return RTCP_LEN;
+}
+
+static int run_rtcp_peer(const char *mode, int local, int relay, double secs)
+{
+	bool first = strncmp(mode, "first-", 6) == 0;
+	const char *m = first ? mode + 6 : mode;
+	bool mux = strcmp(m, "mux") == 0, dest = strcmp(m, "dest") == 0;
+	if (!mux && !dest && strcmp(m, "plus1") != 0) {
+		fprintf(stderr, "rtcp-peer: unknown mode %s\n", mode);
+		return 2;
+	}
+	int fd = udp_bound(local);
+	int cfd = mux ? fd : udp_bound(dest ? local + 10 : local + 1);
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)relay) };
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in cto = to;
+	if (!mux)
+		cto.sin_port = htons((uint16_t)(relay + 1));
+	uint8_t pkt[12 + 160], in[2048];
+	uint16_t seq = 1;
+	uint32_t ts = 0, ssrc = 0x5a000000u | (uint32_t)local, sent = 0;
+	long received = 0, rtcp = 0;
+	double start = now_s(), end = start + secs;
+	double next = start + (first ? 0.6 : 0), next_c = start + (first ? 0 : 0.05);
+
+	while (now_s() < end) {
+		double t = now_s();
+		if (t >= next) {
+			rtp_fill(pkt, seq++, ts, ssrc);
+			ts += 160;
+			next += 0.020;
+			if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to,
+				   sizeof to) == (ssize_t)sizeof pkt)
+				sent++;
+		}
+		if (t >= next_c) {
+			uint8_t c[RTCP_LEN];
+			size_t n = rtcp_fill(c, ssrc, sent);
+			sendto(cfd, c, n, 0, (struct sockaddr *)&cto, sizeof cto);
+			next_c += 0.100;
+		}
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = cfd, .events = POLLIN } };
+		if (poll(p, mux ? 1 : 2, 5) <= 0)
+			continue;
+		for (int i = 0; i < (mux ? 1 : 2); i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			ssize_t n = recv(p[i].fd, in, sizeof in, MSG_DONTWAIT);
+			if (n == (ssize_t)sizeof pkt && in[0] == 0x80 &&
+			    memcmp(in + 12, marker, sizeof marker - 1) == 0)
+				received++;
+			else if (n == RTCP_LEN && in[1] == 200 &&
+				 memcmp(in + 38, marker, 20) == 0)
+				rtcp++;
+		}
+	}
+	printf("received %ld rtcp %ld\n", received, rtcp);
+	return 0;
+}
+
+/* The wire for run_rtcp_peer: legs 0 and 1 are A's RTP and RTCP, 2 and 3
+ * B's; whatever arrives on A's leg k leaves from B's leg k to B, and back. */
+static int run_rtcp_relay(int port_a, int port_b, double secs)
+{
+	int fds[4] = { udp_bound(port_a), udp_bound(port_a + 1),
+		       udp_bound(port_b), udp_bound(port_b + 1) };
+	struct sockaddr_in peer[4];
+	int known[4] = { 0, 0, 0, 0 };
+	long zrtp = 0, clear = 0, srtp = 0, clear_rtcp = 0, srtcp = 0, other = 0;
+	uint8_t buf[2048];
+	double end = now_s() + secs;
+
+	while (now_s() < end) {
+		struct pollfd p[4];
+		for (int i = 0; i < 4; i++)
+			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		if (poll(p, 4, 50) <= 0)
+			continue;
+		for (int i = 0; i < 4; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			struct sockaddr_in from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(fds[i], buf, sizeof buf, 0,
+					     (struct sockaddr *)&from, &fl);
+			if (n <= 0)
+				continue;
+			peer[i] = from;
+			known[i] = 1;
+			bool v2 = n >= 8 && (buf[0] >> 6) == 2;
+			bool is_rtcp = v2 && buf[1] >= 192 && buf[1] <= 223;
+			bool mark = memmem(buf, (size_t)n, marker, 8) != NULL;
+			if (n >= 16 && buf[0] == 0x10 && memcmp(buf + 4, "ZRTP", 4) == 0)
+				zrtp++;
+			else if (mark && is_rtcp)
+				clear_rtcp++;
+			else if (mark)
+				clear++;
+			else if (is_rtcp && (n == RTCP_LEN + 14 || n == RTCP_LEN + 8))
+				srtcp++;
+			else if (v2 && !is_rtcp)
+				srtp++;
+			else
+				other++;
+			int o = (i + 2) % 4;
+			if (known[o])
+				sendto(fds[o], buf, (size_t)n, 0,
+				       (struct sockaddr *)&peer[o], sizeof peer[o]);
+		}
+	}
+	printf("zrtp %ld clear %ld srtp %ld clear_rtcp %ld srtcp %ld other %ld\n",
+	       zrtp, clear, srtp, clear_rtcp, srtcp, other);
 	return 0;
 }
 
@@ -261,9 +422,15 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "peer") == 0)
 		return run_peer(atoi(argv[2]), atoi(argv[3]), atof(argv[4]),
 				argc == 6 ? atof(argv[5]) : 0);
+	if (argc == 6 && strcmp(argv[1], "rtcp-peer") == 0)
+		return run_rtcp_peer(argv[2], atoi(argv[3]), atoi(argv[4]),
+				     atof(argv[5]));
+	if (argc == 5 && strcmp(argv[1], "rtcp-relay") == 0)
+		return run_rtcp_relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "relay") == 0)
 		return run_relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 	fprintf(stderr, "usage: rtp_peer peer LOCAL RELAY SECS [FORK_AT] | "
-		"relay A B SECS | rcvtimeo LOCAL ECHO MS | zrtp-echo PORT SECS\n");
+		"relay A B SECS | rcvtimeo LOCAL ECHO MS | zrtp-echo PORT SECS | "
+		"rtcp-peer MODE LOCAL RELAY SECS | rtcp-relay A B SECS\n");
 	return 2;
 }
