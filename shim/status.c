@@ -49,6 +49,7 @@ struct st_stream {
 	char sas[32];
 	char reason[128];
 	char peer_zid[25];
+	char unprotected[200];     /* "" or why (part of) it is not protected */
 	bool verified, continuity;
 	bool have_counters;
 	int zrtp_state;
@@ -198,6 +199,11 @@ static void status_write_locked(void)
 		sb_json_str(&b, s->last_event);
 		sb_printf(&b, ",\"reason\":");
 		sb_json_str(&b, s->reason);
+		sb_printf(&b, ",\"unprotected\":");
+		if (s->unprotected[0])
+			sb_json_str(&b, s->unprotected);
+		else
+			sb_printf(&b, "null");
 		sb_printf(&b, ",\"events\":%u,\"last_event_time\":%lld",
 			  s->n_events, (long long)s->last_time);
 		const struct shim_media_stats *t = &s->st;
@@ -297,6 +303,22 @@ void shim_status_on_event(const struct shim_event_note *n)
 	errno = saved;
 }
 
+void shim_status_note_unprotected(const char *stream_name, bool whole,
+				  const char *why)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&status_mu);
+	struct st_stream *s = stream_find_locked(stream_name, true);
+	s->seq = ++st_seq;
+	snprintf(s->unprotected, sizeof s->unprotected, "%s", why);
+	if (whole)
+		snprintf(s->phase, sizeof s->phase, "unprotected");
+	status_write_locked();
+	pthread_mutex_unlock(&status_mu);
+	errno = saved;
+}
+
 void shim_status_refresh(void)
 {
 	int saved = errno;
@@ -331,7 +353,8 @@ void shim_status_refresh(void)
 		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
 			struct st_stream *s = &st_streams[i];
 			if (s->used && !s->live &&
-			    strcmp(s->phase, "failed") != 0)
+			    strcmp(s->phase, "failed") != 0 &&
+			    strcmp(s->phase, "unprotected") != 0)
 				snprintf(s->phase, sizeof s->phase, "ended");
 		}
 	}
