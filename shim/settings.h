@@ -6,6 +6,8 @@
 #ifndef SHIM_SETTINGS_H
 #define SHIM_SETTINGS_H
 
+#include <stdint.h>
+
 enum shim_policy { SHIM_POLICY_REQUIRE, SHIM_POLICY_OPPORTUNISTIC };
 
 struct shim_config {
@@ -14,7 +16,14 @@ struct shim_config {
 	char keylog[4096];         /* ZRTPSHIM_KEYLOG ("" = off) */
 	char algos[512];           /* ZRTPSHIM_ALGOS */
 	char on_event[4096];       /* ZRTPSHIM_ON_EVENT */
+	uint32_t altered_ms;       /* ZRTPSHIM_ALTERED_MS: after SECURE, this
+				    * long with packets from the peer and none
+				    * authenticating is the "altered" event */
 };
+
+#define SHIM_ALTERED_MS_DEFAULT 3000u
+#define SHIM_ALTERED_MS_MIN 100u
+#define SHIM_ALTERED_MS_MAX 600000u
 
 extern struct shim_config shim_config;
 
