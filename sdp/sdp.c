@@ -148,6 +148,31 @@ static int parse_conn(struct sdp_tok *t, struct sip_slice *addr, int *family)
 	return 0;
 }
 
+/* The profile of an m= line's proto field (RFC 8866 §5.14: "/"-separated
+ * sub-fields). Compared without case, as the parser always did. */
+static enum sdp_profile proto_profile(struct sip_slice proto)
+{
+	static const struct { const char *name; enum sdp_profile prof; } known[] = {
+		{ "RTP/AVP", SDP_PROFILE_AVP },
+		{ "RTP/AVPF", SDP_PROFILE_AVP },
+		{ "RTP/SAVP", SDP_PROFILE_SAVP },
+		{ "RTP/SAVPF", SDP_PROFILE_SAVP },
+		{ "UDP/TLS/RTP/SAVP", SDP_PROFILE_DTLS },
+		{ "UDP/TLS/RTP/SAVPF", SDP_PROFILE_DTLS },
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (slice_ieq(proto.p, proto.len, known[i].name))
+			return known[i].prof;
+	for (size_t s = 0; s < proto.len;) {
+		const char *slash = memchr(proto.p + s, '/', proto.len - s);
+		size_t e = slash ? (size_t)(slash - proto.p) : proto.len;
+		if (slice_ieq(proto.p + s, e - s, "TCP"))
+			return SDP_PROFILE_TCP;
+		s = e + 1;
+	}
+	return SDP_PROFILE_OTHER;
+}
+
 /* m=<media> <port>[/<number of ports>] <proto> <fmt> ... (RFC 8866 §5.14) */
 static int parse_m(const char *v, size_t len, struct sdp_media *m)
 {
@@ -173,9 +198,10 @@ static int parse_m(const char *v, size_t len, struct sdp_media *m)
 			return -EINVAL;
 		m->n_ports = (uint16_t)n;
 	}
-	m->protectable = m->port != 0 &&
-		(slice_ieq(proto.p, proto.len, "RTP/AVP") ||
-		 slice_ieq(proto.p, proto.len, "RTP/AVPF"));
+	m->profile = proto_profile(proto);
+	m->protectable = m->port != 0 && (m->profile == SDP_PROFILE_AVP ||
+					  m->profile == SDP_PROFILE_SAVP ||
+					  m->profile == SDP_PROFILE_DTLS);
 	/* RFC 3605 §1: without a=rtcp, RTCP is on the next port. A rejected
 	 * stream (port 0) has none, and 65535 has no next port: 0. */
 	m->rtcp_port = (m->port != 0 && m->port < 65535) ?
@@ -272,6 +298,17 @@ static int parse_attr(const char *v, size_t len, const struct sdp_line *l,
 	}
 	if (slice_eq(v, nlen, "rtcp-mux")) {
 		m->rtcp_mux = true;
+		return 0;
+	}
+	if (slice_eq(v, nlen, "candidate") && colon) {
+		/* <foundation> <component-id> <transport> ... (RFC 8839
+		 * §5.1); only the transport is read, and a line too short to
+		 * have one is left alone like any attribute we ignore. */
+		struct sdp_tok t = { val, vlen, 0 };
+		struct sip_slice f, c, tr;
+		if (sdp_tok_next(&t, &f) && sdp_tok_next(&t, &c) &&
+		    sdp_tok_next(&t, &tr) && slice_ieq(tr.p, tr.len, "TCP"))
+			m->tcp_candidates = true;
 		return 0;
 	}
 	if (slice_eq(v, nlen, "zrtp-hash")) {

@@ -103,12 +103,33 @@ void sip_framer_flush(struct sip_framer *f, sip_frame_fn fn, void *arg);
 
 enum sdp_dir { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 
+/*
+ * What the m= line's transport is, as far as protecting it goes. The shim
+ * protects every RTP-over-UDP profile the same way: the client's own SRTP
+ * (SDES, or keyed by DTLS) is wrapped in ours like plain RTP, and DTLS
+ * records pass untouched like STUN. Anything else it cannot protect.
+ */
+enum sdp_profile {
+	SDP_PROFILE_OTHER,     /* unknown or not RTP (UDP/BFCP, ...) */
+	SDP_PROFILE_AVP,       /* RTP/AVP, RTP/AVPF (RFC 3551, RFC 4585) */
+	SDP_PROFILE_SAVP,      /* RTP/SAVP, RTP/SAVPF (RFC 3711, RFC 5124) */
+	SDP_PROFILE_DTLS,      /* UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF
+				* (RFC 5764 §8) */
+	SDP_PROFILE_TCP,       /* any proto with a TCP part: TCP/RTP/AVP
+				* (RFC 4571), TCP/TLS/RTP/SAVP, TCP/DTLS/...
+				* (RFC 7850), ... */
+};
+
 struct sdp_media {
 	struct sip_slice type;     /* audio, video, ... */
 	uint16_t port;             /* 0: rejected / disabled stream */
 	uint16_t n_ports;          /* m=audio 49170/2 -> 2; default 1 */
 	struct sip_slice proto;    /* RTP/AVP, RTP/AVPF, RTP/SAVP, ... */
-	bool protectable;          /* RTP/AVP or RTP/AVPF and port != 0 */
+	enum sdp_profile profile;  /* what proto is */
+	bool protectable;          /* AVP, SAVP or DTLS, and port != 0 */
+	bool tcp_candidates;       /* an a=candidate with transport TCP
+				    * (RFC 6544): media may go where the
+				    * shim cannot protect it */
 	struct sip_slice addr;     /* effective c= address (media or session) */
 	int addr_family;           /* 4, 6, or 0 when none */
 	uint16_t rtcp_port;        /* a=rtcp, else port + 1; 0 when port is 0 */

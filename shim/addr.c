@@ -64,3 +64,35 @@ bool shim_addr_copy(struct sockaddr_storage *dst, const struct sockaddr *src,
 	}
 	return false;
 }
+
+/* The IPv4 address of ss (AF_INET, or v4-mapped AF_INET6) into *v4. */
+static bool addr_v4(const struct sockaddr_storage *ss, struct in_addr *v4)
+{
+	if (ss->ss_family == AF_INET) {
+		*v4 = ((const struct sockaddr_in *)ss)->sin_addr;
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			memcpy(v4, &a->s6_addr[12], 4);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool shim_addr_same_host(const struct sockaddr_storage *a,
+			 const struct sockaddr *b, socklen_t blen)
+{
+	struct sockaddr_storage bs;
+	struct in_addr x, y;
+
+	if (!shim_addr_copy(&bs, b, blen))
+		return false;
+	if (addr_v4(a, &x) && addr_v4(&bs, &y))
+		return x.s_addr == y.s_addr;
+	return a->ss_family == AF_INET6 && bs.ss_family == AF_INET6 &&
+	       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)&bs)->sin6_addr, 16) == 0;
+}

@@ -17,5 +17,9 @@ bool shim_addr_usable(const struct sockaddr_storage *ss);
  * dst (zeroed first): true, or false (dst untouched) for anything else. */
 bool shim_addr_copy(struct sockaddr_storage *dst, const struct sockaddr *src,
 		    socklen_t len);
+/* The same host (IP address, ports ignored): IPv4 also matches its
+ * v4-mapped IPv6 form. False for anything that is not AF_INET(6). */
+bool shim_addr_same_host(const struct sockaddr_storage *a,
+			 const struct sockaddr *b, socklen_t blen);
 
 #endif

@@ -291,6 +291,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 			 stream_name, sas, zid[0] ? zid : "-", reason);
 
 	struct shim_event_note note = {
+		.kind = SHIM_EVENT_ZRTP,
 		.stream = stream_name, .ev = ev, .sas = sas, .reason = reason,
 		.peer_zid = zid,
 		.label = ev->type == ZRTP_EV_PEER_HELLO ? "peer-hello"
@@ -303,6 +304,50 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	pthread_mutex_lock(&events_mu);
 	reap_locked();
 	if (name && shim_config.on_event[0])
+		hook_run_locked(name, sas, stream_name, reason);
+	pthread_mutex_unlock(&events_mu);
+	errno = saved;
+}
+
+/*
+ * Not the engine's: a new zrtp_event_type would put a value in the
+ * engine's public enum that the engine never produces, and altered media
+ * is a fact about SRTP, which the engine never sees. So it is a shim
+ * event of its own kind, through the same listener and hook.
+ */
+void shim_events_emit_altered(const char *stream_name, bool altered,
+			      const char *sas, const char *detail)
+{
+	if (!stream_name)
+		return;
+	if (!sas)
+		sas = "";
+	int saved = errno;
+	char reason[256];
+	if (altered)
+		snprintf(reason, sizeof reason, "media is modified in the path: "
+			 "a transcoder or an SBC terminates it (%s); nothing of "
+			 "it is delivered, the stream stays protected",
+			 detail ? detail : "");
+	else
+		snprintf(reason, sizeof reason, "authenticated media again (%s)",
+			 detail ? detail : "");
+	const char *name = altered ? "altered" : "altered-end";
+	shim_log(altered ? SHIM_LOG_ERROR : SHIM_LOG_INFO,
+		 "event: %s stream=%s sas=%s reason=\"%s\"", name, stream_name,
+		 sas, reason);
+
+	struct shim_event_note note = {
+		.kind = altered ? SHIM_EVENT_ALTERED : SHIM_EVENT_ALTERED_END,
+		.stream = stream_name, .ev = NULL, .label = name, .sas = sas,
+		.reason = reason, .peer_zid = "",
+	};
+	shim_events_listener_fn *fn = atomic_load(&ev_listener);
+	if (fn)
+		fn(&note);
+	pthread_mutex_lock(&events_mu);
+	reap_locked();
+	if (altered && shim_config.on_event[0])
 		hook_run_locked(name, sas, stream_name, reason);
 	pthread_mutex_unlock(&events_mu);
 	errno = saved;

@@ -113,6 +113,8 @@ struct shim_media_stats {
 		 rx_early, rx_clear, rx_not_reading, rx_err;
 	uint64_t rx_zrtp_peeked;       /* ZRTP copied from behind the head of
 					* an fd the client does not read */
+	bool altered;                  /* in an "altered" episode now */
+	uint64_t altered_episodes;     /* how many began */
 };
 
 /* The i-th live stream (0 <= i): 0, or -ENOENT past the last. */
@@ -124,7 +126,8 @@ extern uint32_t shim_media_reader_delay_ms;
 
 /* The timer thread's work (media_reader.c): tick every engine due at now
  * (ms, CLOCK_MONOTONIC), do the reader duty for media fds the client does
- * not read, and return when to run again (ms, or UINT64_MAX). */
+ * not read, see whether a secure stream's media has been altered
+ * (media_path.c), and return when to run again (ms, or UINT64_MAX). */
 uint64_t shim_media_timer_run(uint64_t now);
 
 #endif

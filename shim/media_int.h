@@ -89,6 +89,13 @@ struct shim_media {
 	 * RTP fd's queue (media_reader.c), oldest first */
 	uint32_t peeked[PEEKED_MAX];
 	unsigned n_peeked;
+	/* Altered media (media_path.c), per kind ([0] RTP, [1] RTCP), from
+	 * SECURE on: since when packets from the peer fail authentication
+	 * with none of that kind authenticating (0: not failing), and when
+	 * the last one failed. */
+	uint64_t fail_since[2], fail_last[2];
+	uint64_t altered_fail_base;      /* rx_auth_fail + rx_err then */
+	uint64_t altered_at;             /* when the episode began */
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
@@ -138,6 +145,10 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 					size_t *new_len,
 					const struct sockaddr *from,
 					socklen_t fromlen, bool *kick);
+
+/* media_path.c: call->mu held. Raise the "altered" event if it is due;
+ * returns when to look again (ms, UINT64_MAX: nothing pending). */
+uint64_t media_altered_check_locked(struct shim_media *s, uint64_t now);
 
 /* media_path.c: in a forked child, forget a send in progress. */
 void media_path_atfork_child(void);

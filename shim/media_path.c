@@ -26,6 +26,21 @@
  *                         NO_PEER stream on a Hello): once a peer has
  *                         spoken ZRTP there is no way back to clear.
  *   failed, ended         DROP, the reason logged once, counted.
+ *
+ * Altered media. A transcoder or an SBC that terminates the media (and
+ * re-encodes what it takes for RTP) makes every packet fail
+ * authentication, and nothing is delivered. The user must hear of it: on
+ * a secure stream, when packets from the peer's address keep failing and
+ * none of that kind (RTP, or RTCP) authenticates for
+ * ZRTPSHIM_ALTERED_MS, the "altered" event is raised (events.c: log,
+ * status file, ZRTPSHIM_ON_EVENT), once per episode. Failures stop
+ * counting as "keep arriving" after a gap of the window (at most 1 s):
+ * silence or a hold is not an alteration. An authenticated packet of the
+ * failing kind ends the episode (logged once) and re-arms it. The check
+ * runs on every failure and in the timer's work (media_reader.c), so a
+ * stream whose every packet fails raises it on time even when packets
+ * are sparse. Packets from elsewhere (anyone can send to our port) never
+ * count, and nothing changes in what is delivered or dropped.
  */
 #include "config.h"
 
@@ -37,10 +52,13 @@
 #include <srtp2/srtp.h>
 
 #include "common/demux.h"
+#include "shim/addr.h"
 #include "shim/clock.h"
+#include "shim/events.h"
 #include "shim/log.h"
 #include "shim/media_int.h"
 #include "shim/registry.h"
+#include "shim/settings.h"
 #include "shim/timer.h"
 #include "zrtp/zrtp.h"
 
@@ -189,6 +207,99 @@ void shim_media_send_done(struct shim_fd *f)
 	errno = saved;
 }
 
+/* --- altered media (call->mu held) ---------------------------------------- */
+
+static uint64_t altered_window(void)
+{
+	return shim_config.altered_ms ? shim_config.altered_ms
+				      : SHIM_ALTERED_MS_DEFAULT;
+}
+
+/* Longer than this without a failure of a kind: its packets stopped. */
+static uint64_t altered_gap(void)
+{
+	uint64_t w = altered_window();
+	return w < 1000 ? w : 1000;
+}
+
+static bool from_peer(const struct shim_media *s, const struct sockaddr *from,
+		      socklen_t fromlen)
+{
+	if (!from)
+		return true;   /* a connected socket hears only its peer */
+	return s->have_peer &&
+	       (shim_addr_same_host(&s->peer_rtp, from, fromlen) ||
+		shim_addr_same_host(&s->peer_rtcp, from, fromlen));
+}
+
+static void altered_forget_stale(struct shim_media *s, uint64_t now)
+{
+	for (int k = 0; k < 2; k++)
+		if (s->fail_since[k] && now - s->fail_last[k] > altered_gap())
+			s->fail_since[k] = 0;
+}
+
+uint64_t media_altered_check_locked(struct shim_media *s, uint64_t now)
+{
+	if (s->phase != PH_SECURE)
+		return UINT64_MAX;
+	altered_forget_stale(s, now);
+	if (s->st.altered)
+		return UINT64_MAX;
+	uint64_t next = UINT64_MAX, w = altered_window();
+	for (int k = 0; k < 2; k++) {
+		if (!s->fail_since[k])
+			continue;
+		if (now - s->fail_since[k] < w) {
+			if (s->fail_since[k] + w < next)
+				next = s->fail_since[k] + w;
+			continue;
+		}
+		s->st.altered = true;
+		s->st.altered_episodes++;
+		s->altered_at = now;
+		s->altered_fail_base = s->st.rx_auth_fail + s->st.rx_err;
+		char d[160];
+		snprintf(d, sizeof d, "no %s from the peer has authenticated "
+			 "for %llu ms while they kept arriving",
+			 k ? "RTCP" : "RTP",
+			 (unsigned long long)(now - s->fail_since[k]));
+		shim_events_emit_altered(s->name, true, s->sas, d);
+		return UINT64_MAX;
+	}
+	return next;
+}
+
+/* A packet of kind k (0 RTP, 1 RTCP) from the peer failed on a secure
+ * stream. *kick: a new deadline for the timer. */
+static void altered_on_fail(struct shim_media *s, int k, uint64_t now,
+			    bool *kick)
+{
+	s->fail_last[k] = now;
+	if (!s->fail_since[k]) {
+		s->fail_since[k] = now;
+		*kick = true;
+	}
+	media_altered_check_locked(s, now);
+}
+
+static void altered_on_auth(struct shim_media *s, int k, uint64_t now)
+{
+	s->fail_since[k] = 0;
+	if (!s->st.altered)
+		return;
+	altered_forget_stale(s, now);
+	if (s->fail_since[!k])
+		return;   /* the other kind still fails */
+	s->st.altered = false;
+	char d[160];
+	snprintf(d, sizeof d, "after %llu ms altered; %llu packets failed "
+		 "meanwhile", (unsigned long long)(now - s->altered_at),
+		 (unsigned long long)(s->st.rx_auth_fail + s->st.rx_err -
+				      s->altered_fail_base));
+	shim_events_emit_altered(s->name, false, s->sas, d);
+}
+
 /* --- incoming ------------------------------------------------------------- */
 
 static void log_rate(struct shim_media *s, uint64_t *last, const char *what,
@@ -267,6 +378,10 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 	int n = (int)len;
 	srtp_err_status_t e = rtcp ? srtp_unprotect_rtcp(s->rx, buf, &n)
 				   : srtp_unprotect(s->rx, buf, &n);
+	bool watch = s->phase == PH_SECURE && from_peer(s, from, fromlen);
+	if (watch && e != srtp_err_status_ok &&
+	    e != srtp_err_status_replay_fail && e != srtp_err_status_replay_old)
+		altered_on_fail(s, rtcp, shim_clock_ms(), kick);
 	switch (e) {
 	case srtp_err_status_ok:
 		break;
@@ -289,6 +404,8 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 		return SHIM_DROP;
 	}
 	s->st.rx_srtp++;
+	if (watch)
+		altered_on_auth(s, rtcp, shim_clock_ms());
 	if (s->phase != PH_SECURE && s->zs &&
 	    zrtp_stream_state(s->zs) == ZRTP_ST_WAIT_CONF2ACK) {
 		/* RFC 6189 §4.6 (as bzrtp): SRTP from the peer that

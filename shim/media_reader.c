@@ -274,6 +274,9 @@ uint64_t shim_media_timer_run(uint64_t now)
 			if (d < next)
 				next = d;
 		}
+		uint64_t a = media_altered_check_locked(s, now);
+		if (a < next)
+			next = a;
 		bool duty = s->phase != PH_ENDED;
 		pthread_mutex_unlock(s->mu);
 		if (duty)

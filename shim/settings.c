@@ -21,6 +21,7 @@
 struct shim_config shim_config = {
 	.policy = SHIM_POLICY_REQUIRE,
 	.tls = true,
+	.altered_ms = SHIM_ALTERED_MS_DEFAULT,
 };
 
 /* Copy an environment value into dst; over-long values are refused with a
@@ -91,6 +92,29 @@ static void config_policy(void)
 			 strlen(v) > 32 ? "..." : "");
 }
 
+/* A whole number of milliseconds in [SHIM_ALTERED_MS_MIN,
+ * SHIM_ALTERED_MS_MAX]; anything else (a sign, a unit, blanks, out of
+ * range) is refused with a warning and the default stays. */
+static void config_altered_ms(void)
+{
+	const char *v = secure_getenv("ZRTPSHIM_ALTERED_MS");
+	uint64_t x = 0;
+	size_t i;
+
+	if (v == NULL || *v == '\0')
+		return;
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && x <= SHIM_ALTERED_MS_MAX; i++)
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	if (v[i] != '\0' || x < SHIM_ALTERED_MS_MIN || x > SHIM_ALTERED_MS_MAX) {
+		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_ALTERED_MS=%.32s%s is not a "
+			 "number of milliseconds from %u to %u: using %u", v,
+			 strlen(v) > 32 ? "..." : "", SHIM_ALTERED_MS_MIN,
+			 SHIM_ALTERED_MS_MAX, SHIM_ALTERED_MS_DEFAULT);
+		return;
+	}
+	shim_config.altered_ms = (uint32_t)x;
+}
+
 /* common/statedir.h's rule, the one `zrtpshim status` and `cache` use. */
 static void config_dir(void)
 {
@@ -128,6 +152,7 @@ void shim_settings_load(void)
 	config_policy();
 	config_tls();
 	config_dir();
+	config_altered_ms();
 	config_string("ZRTPSHIM_KEYLOG", shim_config.keylog,
 		      sizeof(shim_config.keylog));
 	config_string("ZRTPSHIM_ALGOS", shim_config.algos,

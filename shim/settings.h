@@ -7,6 +7,7 @@
 #define SHIM_SETTINGS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum shim_policy { SHIM_POLICY_REQUIRE, SHIM_POLICY_OPPORTUNISTIC };
 
@@ -17,7 +18,14 @@ struct shim_config {
 	char algos[512];           /* ZRTPSHIM_ALGOS */
 	char on_event[4096];       /* ZRTPSHIM_ON_EVENT */
 	bool tls;                  /* ZRTPSHIM_TLS: read SIP inside TLS */
+	uint32_t altered_ms;       /* ZRTPSHIM_ALTERED_MS: after SECURE, this
+				    * long with packets from the peer and none
+				    * authenticating is the "altered" event */
 };
+
+#define SHIM_ALTERED_MS_DEFAULT 3000u
+#define SHIM_ALTERED_MS_MIN 100u
+#define SHIM_ALTERED_MS_MAX 600000u
 
 extern struct shim_config shim_config;
 

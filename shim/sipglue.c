@@ -23,6 +23,15 @@
  * sdp_rewrite_zrtp_hash; if that fails it goes out unchanged, and the log
  * says why. Incoming messages are never modified.
  *
+ * Every RTP-over-UDP profile is protectable alike (sdp.h's enum
+ * sdp_profile): RTP/AVP(F), RTP/SAVP(F) with the client's SDES-SRTP, which
+ * travels inside ours, and UDP/TLS/RTP/SAVP(F), whose DTLS records pass
+ * untouched. An active m= line the shim cannot protect (RTP over TCP, an
+ * unknown proto) is left alone entirely, never half-protected, and said
+ * so: one WARN line per call and the line's entry in the status file.
+ * So are ICE-TCP candidates on a line we do protect (RFC 6544: if ICE
+ * picks one, that media leaves through TCP, where the shim is not).
+ *
  * A call ends on BYE or CANCEL (either way), or a final non-2xx to its
  * first INVITE (a failed re-INVITE leaves the session as it was, §14.1):
  * its streams end (shim_media_call_ended). Memory is bounded: at most
@@ -83,6 +92,8 @@ struct sipg_line {
 	/* Our Hello hash (from shim_media_describe). */
 	bool have_hash;
 	char hash[65];
+	/* Told the status file this line is (partly) not protected. */
+	bool unprot_noted;
 };
 
 struct sipg_call {
@@ -98,6 +109,8 @@ struct sipg_call {
 	/* The outstanding offer (RFC 3264): who made it, in which request. */
 	enum side offer_by;
 	uint32_t offer_cseq;
+	/* The WARN about lines the shim cannot protect: once per call. */
+	bool unprot_logged;
 	/* The INVITE whose offer was answered by a response (18x or 2xx):
 	 * SDP in later responses to it repeats that answer (RFC 6337 §3.1). */
 	enum side answered_by;
@@ -319,6 +332,60 @@ static void learn_peer(struct sipg_call *c, const struct sdp_view *v)
 }
 
 /*
+ * sipg_mu held. The lines of an SDP (ours or the peer's) that the shim
+ * cannot protect, told once per call in the log and once per line to the
+ * status file. A rejected line (port 0) carries nothing and is not news.
+ */
+static void report_unprotected(struct sipg_call *c, const struct sdp_view *v,
+			       bool ours)
+{
+	char list[512];
+	size_t used = 0;
+	bool fresh = false;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < v->n_media && i < SIPG_MAX_LINES; i++) {
+		const struct sdp_media *m = &v->media[i];
+		bool whole = m->port != 0 && !m->protectable;
+		if (!whole && !(m->protectable && m->tcp_candidates))
+			continue;
+		char why[200];
+		snprintf(why, sizeof why, whole ?
+			 "%s SDP: transport %.*s: the shim cannot protect it; "
+			 "this media is not covered" :
+			 "%s SDP: ICE-TCP candidates (%.*s): media over TCP "
+			 "would not be protected",
+			 ours ? "our" : "the peer's",
+			 (int)(m->proto.len > 40 ? 40 : m->proto.len), m->proto.p);
+		if (used < sizeof list) {
+			int n = snprintf(list + used, sizeof list - used,
+					 "%sm=%zu %.*s%s", used ? ", " : "", i,
+					 (int)(m->proto.len > 40 ? 40 : m->proto.len),
+					 m->proto.p, whole ? "" : " (ICE-TCP)");
+			if (n > 0)
+				used += (size_t)n;
+		}
+		struct sipg_line *l = &c->lines[i];
+		if (!l->unprot_noted) {
+			char name[128];
+			snprintf(name, sizeof name, "%.*s/%zu",
+				 (int)(c->id_len > 100 ? 100 : c->id_len),
+				 c->id, i);
+			shim_status_note_unprotected(name, whole, why);
+			l->unprot_noted = true;
+			fresh = true;
+		}
+	}
+	if (fresh && !c->unprot_logged) {
+		c->unprot_logged = true;
+		shim_log(SHIM_LOG_WARN, "sip: call %.*s: NOT PROTECTED: %s (%s "
+			 "SDP): a transport the shim cannot protect; those lines "
+			 "are left alone, the others are protected",
+			 (int)c->id_len, c->id, list, ours ? "our" : "the peer's");
+	}
+}
+
+/*
  * sipg_mu held. Tell the media layer about every line we protect. with_peer: the
  * peer's side is part of the negotiated session (an answer was exchanged,
  * or we are answering its offer).
@@ -331,7 +398,8 @@ static void describe_lines(struct sipg_call *c, bool with_peer)
 		if (!l->have_local || !l->local_protectable)
 			continue;
 		if (with_peer && l->have_peer && !l->peer_protectable)
-			continue;   /* the peer rejected it or uses SAVP */
+			continue;   /* the peer rejected it, or answered with
+				     * a transport we cannot protect */
 		struct shim_media_desc d;
 		memset(&d, 0, sizeof d);
 		d.call_id = c->id;
@@ -597,6 +665,7 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!c)
 		goto out;
 	learn_local(c, &p->sdp);
+	report_unprotected(c, &p->sdp, true);
 	/* Answering the peer's offer: its side is known now. Offering: the
 	 * peer's side from the current session (if any) still holds until
 	 * its answer arrives. */
@@ -651,6 +720,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!c)
 		goto out;
 	learn_peer(c, &p->sdp);
+	report_unprotected(c, &p->sdp, false);
 	/* The peer's answer to our offer completes the exchange: tell the
 	 * media path. The peer's offer waits for our answer (we do not know
 	 * which lines we accept, nor our ports), unless a session exists

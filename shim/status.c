@@ -37,7 +37,7 @@
 #include "zrtp/zrtp.h"
 
 #define ST_MAX_STREAMS 64
-#define ST_FILE_CAP (ST_MAX_STREAMS * 1024 + 1024)
+#define ST_FILE_CAP (ST_MAX_STREAMS * 2048 + 1024)
 
 struct st_stream {
 	bool used;
@@ -47,9 +47,11 @@ struct st_stream {
 	char phase[16];
 	char last_event[24];
 	char sas[32];
-	char reason[128];
+	char reason[256];
 	char peer_zid[25];
+	char unprotected[200];     /* "" or why (part of) it is not protected */
 	bool verified, continuity;
+	bool altered;              /* in an "altered" episode */
 	bool have_counters;
 	int zrtp_state;
 	unsigned n_events;
@@ -198,6 +200,12 @@ static void status_write_locked(void)
 		sb_json_str(&b, s->last_event);
 		sb_printf(&b, ",\"reason\":");
 		sb_json_str(&b, s->reason);
+		sb_printf(&b, ",\"altered\":%s", s->altered ? "true" : "false");
+		sb_printf(&b, ",\"unprotected\":");
+		if (s->unprotected[0])
+			sb_json_str(&b, s->unprotected);
+		else
+			sb_printf(&b, "null");
 		sb_printf(&b, ",\"events\":%u,\"last_event_time\":%lld",
 			  s->n_events, (long long)s->last_time);
 		const struct shim_media_stats *t = &s->st;
@@ -249,6 +257,21 @@ void shim_status_on_event(const struct shim_event_note *n)
 	const struct zrtp_event *ev = n->ev;
 	int saved = errno;
 
+	if (n->kind != SHIM_EVENT_ZRTP) {
+		pthread_mutex_lock(&status_mu);
+		struct st_stream *s = stream_find_locked(n->stream, true);
+		s->seq = ++st_seq;
+		s->live = true;
+		s->n_events++;
+		s->last_time = time(NULL);
+		s->altered = n->kind == SHIM_EVENT_ALTERED;
+		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
+		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
+		status_write_locked();
+		pthread_mutex_unlock(&status_mu);
+		errno = saved;
+		return;
+	}
 	pthread_mutex_lock(&status_mu);
 	struct st_stream *s = stream_find_locked(n->stream, true);
 	s->seq = ++st_seq;
@@ -297,6 +320,22 @@ void shim_status_on_event(const struct shim_event_note *n)
 	errno = saved;
 }
 
+void shim_status_note_unprotected(const char *stream_name, bool whole,
+				  const char *why)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&status_mu);
+	struct st_stream *s = stream_find_locked(stream_name, true);
+	s->seq = ++st_seq;
+	snprintf(s->unprotected, sizeof s->unprotected, "%s", why);
+	if (whole)
+		snprintf(s->phase, sizeof s->phase, "unprotected");
+	status_write_locked();
+	pthread_mutex_unlock(&status_mu);
+	errno = saved;
+}
+
 void shim_status_refresh(void)
 {
 	int saved = errno;
@@ -320,6 +359,7 @@ void shim_status_refresh(void)
 			s->st = snap[i];
 			s->have_counters = true;
 			s->zrtp_state = snap[i].zrtp_state;
+			s->altered = snap[i].altered;
 			if (snap[i].phase)
 				snprintf(s->phase, sizeof s->phase, "%s",
 					 snap[i].phase);
@@ -331,7 +371,8 @@ void shim_status_refresh(void)
 		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
 			struct st_stream *s = &st_streams[i];
 			if (s->used && !s->live &&
-			    strcmp(s->phase, "failed") != 0)
+			    strcmp(s->phase, "failed") != 0 &&
+			    strcmp(s->phase, "unprotected") != 0)
 				snprintf(s->phase, sizeof s->phase, "ended");
 		}
 	}

@@ -6,6 +6,8 @@
 #ifndef SHIM_STATUS_H
 #define SHIM_STATUS_H
 
+#include <stdbool.h>
+
 struct shim_event_note;
 
 /*
@@ -15,6 +17,16 @@ struct shim_event_note;
  * call's streams end).
  */
 void shim_status_refresh(void);
+
+/*
+ * sipglue: m= line stream_name ("call-id/m-index") of a call is not
+ * protected. whole: the line's transport is one the shim cannot protect
+ * (its phase reads "unprotected"); else only a path it may take (ICE-TCP
+ * candidates). why: one line for the user, in the entry's "unprotected"
+ * field. Takes only status.c's lock.
+ */
+void shim_status_note_unprotected(const char *stream_name, bool whole,
+				  const char *why);
 
 /* The events' listener (init.c wires it): record the event and rewrite
  * the file with the counters of the last refresh. Runs with a stream lock

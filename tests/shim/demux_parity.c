@@ -68,6 +68,12 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	(void)stream_name, (void)ev, (void)sas;
 }
 
+void shim_events_emit_altered(const char *stream_name, bool altered,
+			      const char *sas, const char *detail)
+{
+	(void)stream_name, (void)altered, (void)sas, (void)detail;
+}
+
 void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
 		       uint16_t local_rtcp_port,
 		       const struct sockaddr_storage *peer_rtp,

@@ -16,8 +16,16 @@
  * The parent is the only path between them: it forwards every datagram,
  * classifies it (ZRTP, STUN, other RTP-shaped), and looks for the
  * clients' cleartext marker in every byte that crosses. It can also
- * tamper with, replay and inject packets. Verdicts are judged from what
- * the wire carried and from what each client was handed.
+ * tamper with, replay and inject packets, or corrupt every SRTP packet
+ * for a while (a transcoder: the "altered" event). Verdicts are judged
+ * from what the wire carried and from what each client was handed.
+ *
+ * A client may run SRTP of its own (SDES, or keyed by DTLS, which it then
+ * sends records of): its packets are protected with its own libsrtp
+ * context before the shim sees them, and unprotected with the peer
+ * client's key after the shim delivers them. The relay tries the clients'
+ * own keys on everything that crosses: a packet that authenticates with
+ * one is the client's SRTP bare on the wire, not wrapped in ours.
  */
 #include "config.h"
 
@@ -37,6 +45,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <srtp2/srtp.h>
 
 #include "shim/events.h"
 #include "shim/keylog.h"
@@ -80,7 +90,24 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 }
 
 static int n_secure_events, n_failed_events, n_keylog, n_rs1_match;
+static int n_altered, n_altered_end;
+static uint64_t altered_at_ms, altered_end_ms;
 static char event_sas[32];
+static uint64_t now_ms(void);
+
+void shim_events_emit_altered(const char *stream_name, bool altered,
+			      const char *sas, const char *detail)
+{
+	if (altered) {
+		if (!n_altered++)
+			altered_at_ms = now_ms();
+	} else if (!n_altered_end++) {
+		altered_end_ms = now_ms();
+	}
+	if (log_verbose)
+		dprintf(2, "  [%c] altered=%d %s sas=%s %s\n", side_name,
+			altered, stream_name, sas, detail);
+}
 
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 		      const char *sas)
@@ -180,6 +207,8 @@ struct side_cfg {
 	enum shim_policy policy;
 	bool peer_signals_zrtp;     /* what the peer's SDP says */
 	bool spoil_peer_hash;       /* an a=zrtp-hash the Hello will not match */
+	bool client_srtp;           /* the client's own SRTP, and DTLS records */
+	uint32_t altered_ms;        /* ZRTPSHIM_ALTERED_MS (0: the default) */
 	int run_ms;
 	int nlines;                 /* m= lines of the call */
 	int rtp_fd[MAX_LINES], rtcp_fd[MAX_LINES];   /* bound by the parent */
@@ -206,8 +235,54 @@ struct side_result {
 	int held_after_pass;        /* held again after clear started */
 	int log_clear, log_failed, log_corrupt, log_other_slot, log_attack;
 	int rs1_match;
+	int altered, altered_end;
+	uint64_t altered_at_ms, altered_end_ms;
+	int dtls_delivered, dtls_bad, client_unprotect_fail;
 	char err[200];
 };
+
+/* ---- the clients' own SRTP (SDES) and DTLS records ------------------------ */
+
+static void client_key(char side, uint8_t key[30])
+{
+	for (int i = 0; i < 30; i++)
+		key[i] = (uint8_t)(side * 7 + i * 13);
+}
+
+static srtp_t client_ctx(char side, bool outbound)
+{
+	srtp_policy_t p;
+	uint8_t key[30];
+	srtp_t ctx = NULL;
+	memset(&p, 0, sizeof p);
+	client_key(side, key);
+	srtp_crypto_policy_set_rtp_default(&p.rtp);
+	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+	p.key = key;
+	p.window_size = 1024;
+	/* libsrtp is initialised once per process (a second srtp_init
+	 * fails): by the shim's media_init in a side (before its first call
+	 * here), by the relay after the sides are forked, shut down again
+	 * before the next scenario forks. */
+	if (srtp_create(&ctx, &p) != srtp_err_status_ok)
+		abort();
+	return ctx;
+}
+
+static srtp_t cli_tx, cli_rx;   /* in each side process */
+
+/* A DTLS 1.2 handshake record header and a body naming (side, n). */
+static size_t make_dtls(uint8_t *p, char side, int n)
+{
+	static const uint8_t head[] = { 22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0,
+					0, 24 };
+	memcpy(p, head, sizeof head);
+	p[10] = (uint8_t)n;
+	snprintf((char *)p + sizeof head, 25, "DTLS-RECORD-%c-%02d.......",
+		 side, n);
+	return sizeof head + 24;
+}
 
 static void check_rtp(struct side_cfg *c, struct side_result *r, int line,
 		      const uint8_t *p, size_t len)
@@ -313,6 +388,27 @@ static void client_receive(struct side_cfg *c, struct side_result *r,
 	}
 	if (!c->shim && (pbuf[0] >> 6) != 2)
 		return;            /* a plain client ignores ZRTP */
+	if (pbuf[0] >= 20 && pbuf[0] <= 63) {
+		uint8_t want[64];
+		int k = nl > 10 ? pbuf[10] : -1;
+		size_t wl = make_dtls(want, c->name == 'A' ? 'B' : 'A', k);
+		if (wl == nl && memcmp(want, pbuf, nl) == 0)
+			r->dtls_delivered++;
+		else
+			r->dtls_bad++;
+		return;
+	}
+	if (c->client_srtp) {
+		int m = (int)nl;
+		srtp_err_status_t e = nl >= 8 && pbuf[1] >= 192 && pbuf[1] <= 223
+			? srtp_unprotect_rtcp(cli_rx, pbuf, &m)
+			: srtp_unprotect(cli_rx, pbuf, &m);
+		if (e != srtp_err_status_ok) {
+			r->client_unprotect_fail++;
+			return;
+		}
+		nl = (size_t)m;
+	}
 	check_rtp(c, r, line, pbuf, nl);
 }
 
@@ -349,6 +445,8 @@ static void side_run(struct side_cfg *c)
 		char ours[MAX_LINES][65], theirs[MAX_LINES][65];
 		struct shim_media_desc d[MAX_LINES];
 		shim_config.policy = c->policy;
+		if (c->altered_ms)
+			shim_config.altered_ms = c->altered_ms;
 		if (c->never_take)
 			shim_media_reader_delay_ms = UINT32_MAX;
 		snprintf(shim_config.dir, sizeof shim_config.dir, "%s", c->dir);
@@ -403,6 +501,11 @@ static void side_run(struct side_cfg *c)
 		}
 	}
 
+	if (c->client_srtp) {
+		cli_tx = client_ctx(c->name, true);
+		cli_rx = client_ctx(c->name == 'A' ? 'B' : 'A', false);
+	}
+	int dtls_sent = 0;
 	uint64_t start = now_ms(), end = start + (uint64_t)c->run_ms;
 	uint64_t next_rtp = start, next_rtcp = start + 50;
 	uint16_t seq = 1000, rtcp_n = 0;
@@ -413,6 +516,13 @@ static void side_run(struct side_cfg *c)
 		if (t >= next_rtp) {
 			for (int l = 0; l < c->nlines; l++) {
 				size_t len = make_rtp(pkt, c->name, l, seq);
+				if (c->client_srtp) {
+					int m = (int)len;
+					if (srtp_protect(cli_tx, pkt, &m) !=
+					    srtp_err_status_ok)
+						abort();
+					len = (size_t)m;
+				}
 				int v = client_send(c, c->rtp_fd[l], pkt, len,
 						    &c->peer_rtp[l]);
 				if (l == 0 && v == SHIM_PASS && c->shim &&
@@ -428,6 +538,13 @@ static void side_run(struct side_cfg *c)
 		if (t >= next_rtcp) {
 			for (int l = 0; l < c->nlines; l++) {
 				size_t len = make_rtcp(pkt, c->name, l, rtcp_n);
+				if (c->client_srtp) {
+					int m = (int)len;
+					if (srtp_protect_rtcp(cli_tx, pkt, &m) !=
+					    srtp_err_status_ok)
+						abort();
+					len = (size_t)m;
+				}
 				client_send(c, c->mux ? c->rtp_fd[l] : c->rtcp_fd[l],
 					    pkt, len, c->mux ? &c->peer_rtp[l]
 							     : &c->peer_rtcp[l]);
@@ -435,6 +552,12 @@ static void side_run(struct side_cfg *c)
 			}
 			rtcp_n++;
 			next_rtcp += 100;
+		}
+		/* DTLS records before and well after the handshake */
+		if (c->client_srtp && dtls_sent < 2 &&
+		    t >= start + (dtls_sent ? 2000 : 100)) {
+			size_t len = make_dtls(pkt, c->name, dtls_sent++);
+			client_send(c, c->rtp_fd[0], pkt, len, &c->peer_rtp[0]);
 		}
 		if (!sent_stun && t >= start + 200) {
 			/* STUN out: must leave untouched. */
@@ -484,6 +607,10 @@ out:
 	r.log_other_slot = atomic_load(&log_other_slot);
 	r.log_attack = atomic_load(&log_attack);
 	r.rs1_match = n_rs1_match;
+	r.altered = n_altered;
+	r.altered_end = n_altered_end;
+	r.altered_at_ms = altered_at_ms;
+	r.altered_end_ms = altered_end_ms;
 	if (write(c->result_fd, &r, sizeof r) != (ssize_t)sizeof r)
 		_exit(3);
 	_exit(0);
@@ -501,7 +628,14 @@ struct wire_stats {
 	int leaks;          /* datagrams carrying a client's cleartext marker */
 	int min_clear_seq;  /* lowest RTP seq seen in clear, -1 none */
 	int tampered, replayed, injected;
+	int dtls, dtls_intact;      /* DTLS records, and those as sent */
+	int client_srtp_bare;       /* a client's own SRTP, not wrapped */
+	int corrupted;              /* SRTP packets corrupted (altered) */
+	uint64_t corrupt_first_ms;  /* when the first corrupted one left */
 };
+
+/* The relay's copies of the clients' own receive keys. */
+static srtp_t wire_ctx[2];
 
 static int udp_bound(uint16_t *port)
 {
@@ -555,8 +689,26 @@ static void classify(struct wire_stats *w, const uint8_t *p, size_t len)
 		w->stun++;
 	else if (len >= 12 && (p[0] >> 6) == 2)
 		w->rtp++;
-	else
+	else if (len >= 1 && p[0] >= 20 && p[0] <= 63) {
+		uint8_t want[64];
+		bool intact = false;
+		w->dtls++;
+		for (char sd = 'A'; sd <= 'B' && !intact; sd++)
+			intact = make_dtls(want, sd, len > 10 ? p[10] : 0) == len &&
+				 memcmp(want, p, len) == 0;
+		w->dtls_intact += intact;
+	} else
 		w->other++;
+	for (int k = 0; k < 2 && wire_ctx[k] && len >= 12 && (p[0] >> 6) == 2 &&
+	     len <= SHIM_PKT_MAX; k++) {
+		uint8_t copy[SHIM_PKT_MAX];
+		int m = (int)len;
+		memcpy(copy, p, len);
+		if ((p[1] >= 192 && p[1] <= 223
+		     ? srtp_unprotect_rtcp(wire_ctx[k], copy, &m)
+		     : srtp_unprotect(wire_ctx[k], copy, &m)) == srtp_err_status_ok)
+			w->client_srtp_bare++;
+	}
 	if (has_marker(p, len, MARKER)) {
 		w->leaks++;
 		if (len >= 12 && p[1] < 128) {
@@ -581,6 +733,12 @@ struct scenario {
 	bool corrupt_cache;
 	bool spoil_hash;            /* B is told a wrong a=zrtp-hash for A */
 	bool twice;                 /* run again on the same cache directory */
+	bool client_srtp;           /* both clients run SRTP of their own */
+	uint32_t altered_ms;        /* both sides' ZRTPSHIM_ALTERED_MS */
+	int corrupt_ms;             /* A→B: from the 25th SRTP packet on,
+				     * corrupt every one for this long */
+	int corrupt_every_ms;       /* and forward only one corrupted packet
+				     * per leg this often (0: all) */
 	int run_ms;
 };
 
@@ -637,6 +795,8 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 		.hash_out = sc->b_shim ? hab[1] : -1,
 		.hash_in = sc->b_shim ? hba[0] : -1, .result_fd = ra[1],
 	};
+	ca.client_srtp = sc->client_srtp;
+	ca.altered_ms = sc->altered_ms;
 	struct side_cfg cb = ca;
 	cb.name = 'B';
 	cb.shim = sc->b_shim;
@@ -673,6 +833,12 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	pid_t kid_b = fork();
 	if (kid_b == 0)
 		side_run(&cb);
+	if (sc->client_srtp) {
+		if (srtp_init() != srtp_err_status_ok)
+			abort();
+		wire_ctx[0] = client_ctx('A', false);
+		wire_ctx[1] = client_ctx('B', false);
+	}
 
 	/* The relay: rafd[leg] is where A sends, rbfd[leg] where B sends. */
 	struct sockaddr_in a_addr[2 * MAX_LINES], b_addr[2 * MAX_LINES];
@@ -683,6 +849,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 		}
 	uint64_t deadline = now_ms() + (uint64_t)sc->run_ms + 5000;
 	int srtp_ab = 0, alive = 2;
+	uint64_t corrupt_until = 0, corrupt_fwd[2 * MAX_LINES] = { 0 };
 	while (alive > 0 && now_ms() < deadline) {
 		struct pollfd p[4 * MAX_LINES];
 		for (int i = 0; i < nlegs; i++) {
@@ -708,6 +875,26 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 				classify(w, buf, (size_t)n);
 				bool rtp = n >= 12 && (buf[0] >> 6) == 2 &&
 					   buf[1] < 128 && leg == 0;
+				/* A transcoder: from A's 25th SRTP packet on,
+				 * every SRTP and SRTCP packet to B is altered
+				 * for corrupt_ms; optionally only one per
+				 * corrupt_every_ms goes on. */
+				bool v2 = n >= 12 && (buf[0] >> 6) == 2;
+				if (from_a && sc->corrupt_ms && v2) {
+					uint64_t t = now_ms();
+					if (!corrupt_until && rtp && ++srtp_ab >= 25)
+						corrupt_until = t + (uint64_t)sc->corrupt_ms;
+					if (corrupt_until && t < corrupt_until) {
+						if (sc->corrupt_every_ms &&
+						    corrupt_fwd[leg] && t - corrupt_fwd[leg] <
+							(uint64_t)sc->corrupt_every_ms)
+							continue;
+						corrupt_fwd[leg] = t;
+						buf[n > 20 ? 20 : n - 1] ^= 0x5a;
+						if (!w->corrupted++)
+							w->corrupt_first_ms = t;
+					}
+				}
 				if (from_a && sc->tamper && rtp && sc->b_shim &&
 				    w->leaks == 0) {
 					srtp_ab++;
@@ -745,6 +932,14 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 			if (w == kid_a || w == kid_b)
 				alive--;
 	}
+	for (int k = 0; k < 2; k++)
+		if (wire_ctx[k]) {
+			srtp_dealloc(wire_ctx[k]);
+			wire_ctx[k] = NULL;
+		}
+	/* the next scenario's sides must be the first to initialise it */
+	if (sc->client_srtp)
+		srtp_shutdown();
 	if (alive > 0) {
 		kill(kid_a, SIGKILL);
 		kill(kid_b, SIGKILL);
@@ -908,6 +1103,10 @@ static void judge_secure(const struct scenario *sc, const struct outcome *o)
 	      "every delivered packet identical to what was sent (%d, %d)",
 	      a->bad_payload, b->bad_payload);
 	CHECK(a->st.rx_auth_fail == 0 || sc->tamper, "A: no auth failures");
+	if (!sc->corrupt_ms)
+		CHECK(a->altered == 0 && b->altered == 0 &&
+		      a->st.altered_episodes == 0 && b->st.altered_episodes == 0,
+		      "no altered event (%d, %d)", a->altered, b->altered);
 	CHECK(a->peek_mismatch == 0 && b->peek_mismatch == 0,
 	      "peek and read agree (%d, %d)", a->peek_mismatch, b->peek_mismatch);
 	if (sc->a_peek)
@@ -941,6 +1140,65 @@ static void judge_spoiled(const struct outcome *o)
 	CHECK(o->ab.rtp == 0 && o->ba.rtp == 0, "no media at all (%d, %d)",
 	      o->ab.rtp, o->ba.rtp);
 	CHECK(a->delivered_rtp == 0 && b->delivered_rtp == 0, "none delivered");
+}
+
+/* The clients' own SRTP went inside ours and came out as they sent it;
+ * their DTLS records passed untouched. */
+static void judge_client_srtp(const struct outcome *o)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	CHECK(o->ab.client_srtp_bare == 0 && o->ba.client_srtp_bare == 0,
+	      "no client SRTP bare on the wire (%d, %d)",
+	      o->ab.client_srtp_bare, o->ba.client_srtp_bare);
+	CHECK(a->client_unprotect_fail == 0 && b->client_unprotect_fail == 0,
+	      "each client got the other's SRTP intact (%d, %d failed)",
+	      a->client_unprotect_fail, b->client_unprotect_fail);
+	CHECK(o->ab.dtls == 2 && o->ba.dtls == 2 && o->ab.dtls_intact == 2 &&
+	      o->ba.dtls_intact == 2, "DTLS records on the wire as sent "
+	      "(%d/%d, %d/%d)", o->ab.dtls_intact, o->ab.dtls,
+	      o->ba.dtls_intact, o->ba.dtls);
+	CHECK(a->dtls_delivered == 2 && b->dtls_delivered == 2 &&
+	      a->dtls_bad == 0 && b->dtls_bad == 0,
+	      "DTLS records delivered untouched (%d, %d; bad %d, %d)",
+	      a->dtls_delivered, b->dtls_delivered, a->dtls_bad, b->dtls_bad);
+}
+
+/*
+ * A→B altered from the 25th SRTP packet on for corrupt_ms: B raises
+ * "altered" once, not before altered_ms after the first corrupted packet
+ * and not much later, delivers none of it (judge_secure: every delivered
+ * packet is one A sent), and says once that it ended when the corruption
+ * stops. A, whose media is intact, raises nothing.
+ */
+static void judge_altered(const struct scenario *sc, const struct outcome *o)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	long dt = (long)(b->altered_at_ms - o->ab.corrupt_first_ms);
+	printf("  B: altered %ld ms after the first altered packet (%d "
+	       "altered), end %d\n", dt, o->ab.corrupted, b->altered_end);
+	CHECK(o->ab.corrupted > 0, "the relay altered A's media (%d)",
+	      o->ab.corrupted);
+	CHECK(b->altered == 1 && b->st.altered_episodes == 1,
+	      "B: one altered event (%d, episodes %llu)", b->altered,
+	      (unsigned long long)b->st.altered_episodes);
+	CHECK(b->altered == 1 && dt >= (long)sc->altered_ms &&
+	      dt <= (long)sc->altered_ms + 250,
+	      "B: altered %ld ms after the first altered packet (window %u)",
+	      dt, sc->altered_ms);
+	CHECK(a->altered == 0, "A: no altered event (%d)", a->altered);
+	CHECK(b->altered_end == 1 && b->altered_end_ms >=
+	      o->ab.corrupt_first_ms + (uint64_t)sc->corrupt_ms,
+	      "B: the end said once, after the corruption stopped (%d)",
+	      b->altered_end);
+	CHECK(b->have_stats && !b->st.altered &&
+	      strcmp(b->st.phase, "secure") == 0,
+	      "B: secure and re-armed at the end (%s)",
+	      b->have_stats ? b->st.phase : "-");
+	CHECK(b->st.rx_auth_fail >= (uint64_t)o->ab.corrupted,
+	      "B dropped every altered packet (%llu of %d)",
+	      (unsigned long long)b->st.rx_auth_fail, o->ab.corrupted);
+	CHECK(b->bad_payload == 0 && o->ab.leaks == 0 && o->ba.leaks == 0,
+	      "nothing altered delivered, nothing in clear");
 }
 
 static void judge_tamper(const struct outcome *o)
@@ -1010,6 +1268,17 @@ int main(void)
 		{ .name = "two-lines-multistream", .nlines = 2, .b_shim = true,
 		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
 		  .a_peer_signals = true, .run_ms = 3000 },
+		{ .name = "client-srtp-and-dtls", .b_shim = true,
+		  .b_reads = true, .policy = SHIM_POLICY_REQUIRE,
+		  .a_peer_signals = true, .client_srtp = true, .run_ms = 3000 },
+		{ .name = "altered", .b_shim = true, .b_reads = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .altered_ms = 800, .corrupt_ms = 1800, .run_ms = 3600 },
+		/* one altered packet per 700 ms: only the timer is on time */
+		{ .name = "altered-sparse", .b_shim = true, .b_reads = true,
+		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
+		  .altered_ms = 1000, .corrupt_ms = 2200,
+		  .corrupt_every_ms = 700, .run_ms = 4200 },
 		{ .name = "cache-continuity", .b_shim = true, .b_reads = true,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .twice = true, .run_ms = 1500 },
@@ -1071,6 +1340,10 @@ int main(void)
 			judge_secure(sc, &o);
 			if (sc->tamper)
 				judge_tamper(&o);
+			if (sc->client_srtp)
+				judge_client_srtp(&o);
+			if (sc->corrupt_ms)
+				judge_altered(sc, &o);
 			if (sc->corrupt_cache) {
 				CHECK(dir_has(o.dir, "cache.corrupt-"),
 				      "corrupt cache moved aside");

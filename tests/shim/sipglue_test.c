@@ -45,7 +45,7 @@ static size_t n_described;
 static char ended[MAX_REC][256];
 static size_t n_ended;
 static int describe_result;
-static size_t n_logs, n_warn;
+static size_t n_logs, n_warn, n_not_protected_logs;
 
 int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 {
@@ -73,6 +73,25 @@ void shim_status_refresh(void)
 {
 }
 
+struct rec_unprot {
+	char name[128];
+	bool whole;
+	char why[200];
+};
+static struct rec_unprot unprot[MAX_REC];
+static size_t n_unprot;
+
+void shim_status_note_unprotected(const char *stream_name, bool whole,
+				  const char *why)
+{
+	if (n_unprot < MAX_REC) {
+		struct rec_unprot *u = &unprot[n_unprot++];
+		snprintf(u->name, sizeof u->name, "%s", stream_name);
+		u->whole = whole;
+		snprintf(u->why, sizeof u->why, "%s", why);
+	}
+}
+
 void shim_state_dir_ensure(void)
 {
 }
@@ -91,6 +110,8 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 	n_logs++;
 	if (lvl <= SHIM_LOG_WARN)
 		n_warn++;
+	if (lvl == SHIM_LOG_WARN && strstr(fmt, "NOT PROTECTED"))
+		n_not_protected_logs++;
 	if (getenv("SIPGLUE_TEST_LOG")) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -145,7 +166,8 @@ static void recv_msg(const char *name)
 
 static void reset(void)
 {
-	n_described = n_ended = n_logs = n_warn = 0;
+	n_described = n_ended = n_logs = n_warn = n_unprot = 0;
+	n_not_protected_logs = 0;
 	describe_result = 0;
 }
 
@@ -845,6 +867,199 @@ START_TEST(tls_reads_split_records)
 }
 END_TEST
 
+/* --- every media profile ------------------------------------------------------ */
+
+/* An INVITE (ours or the peer's) or a 200 with the given m= sections. */
+static size_t mk_sdp_msg(char *buf, size_t cap, const char *first,
+			 const char *cid, const char *media)
+{
+	char body[2048];
+	snprintf(body, sizeof body,
+		 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\n%s", media);
+	return (size_t)snprintf(buf, cap,
+		"%s\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKp\r\n"
+		"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+		"Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
+		"Content-Type: application/sdp\r\n"
+		"Content-Length: %zu\r\n\r\n%s", first, cid, strlen(body), body);
+}
+
+static size_t offer_out(const char *cid, const char *media)
+{
+	char b[4096];
+	size_t l = mk_sdp_msg(b, sizeof b, "INVITE sip:b@127.0.0.1 SIP/2.0",
+			      cid, media);
+	return shim_sip_outgoing(NULL, (uint8_t *)b, l, false, NULL, out,
+				 sizeof out);
+}
+
+static void answer_in(const char *cid, const char *media)
+{
+	char b[4096];
+	size_t l = mk_sdp_msg(b, sizeof b, "SIP/2.0 200 OK", cid, media);
+	shim_sip_incoming(NULL, (uint8_t *)b, l, false, NULL);
+}
+
+/*
+ * One protectable profile: our offer carries a=zrtp-hash, the line
+ * reaches the media path with its ports, the peer's answer in the same
+ * profile completes it, and nothing is reported unprotected.
+ */
+static void profile_protected(const char *cid, const char *offer,
+			      const char *answer)
+{
+	reset();
+	size_t n = offer_out(cid, offer);
+	ck_assert_msg(n > 0, "%s: offer not rewritten", cid);
+	ck_assert_uint_eq(count_str(out, n, "a=zrtp-hash:1.10 "), 1);
+	/* the client's own keying stays as it wrote it */
+	if (strstr(offer, "a=crypto:"))
+		ck_assert_uint_eq(count_str(out, n, "a=crypto:1 "), 1);
+	if (strstr(offer, "a=fingerprint:"))
+		ck_assert_uint_eq(count_str(out, n, "a=fingerprint:"), 1);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_uint_eq(described[0].d.local_rtp_port, 4100);
+	ck_assert(!described[0].d.have_peer);
+	answer_in(cid, answer);
+	ck_assert_uint_eq(n_described, 2);
+	ck_assert(described[1].d.have_peer);
+	ck_assert_uint_eq(port_of(&described[1].d.peer_rtp), 4200);
+	ck_assert_uint_eq(n_unprot, 0);
+	ck_assert_uint_eq(n_not_protected_logs, 0);
+	/* Answering the peer's offer in that profile is rewritten too. */
+	reset();
+	char cid2[64];
+	snprintf(cid2, sizeof cid2, "%s-uas", cid);
+	char b[4096];
+	size_t l = mk_sdp_msg(b, sizeof b, "INVITE sip:a@127.0.0.1 SIP/2.0",
+			      cid2, answer);
+	shim_sip_incoming(NULL, (uint8_t *)b, l, false, NULL);
+	l = mk_sdp_msg(b, sizeof b, "SIP/2.0 200 OK", cid2, offer);
+	n = shim_sip_outgoing(NULL, (uint8_t *)b, l, false, NULL, out,
+			      sizeof out);
+	ck_assert_msg(n > 0, "%s: answer not rewritten", cid2);
+	ck_assert_uint_eq(count_str(out, n, "a=zrtp-hash:1.10 "), 1);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert(described[0].d.have_peer);
+}
+
+START_TEST(profile_avp)
+{
+	profile_protected("p-avp", "m=audio 4100 RTP/AVP 0\r\n",
+			  "m=audio 4200 RTP/AVP 0\r\n");
+}
+END_TEST
+
+START_TEST(profile_avpf)
+{
+	profile_protected("p-avpf", "m=video 4100 RTP/AVPF 96\r\n",
+			  "m=video 4200 RTP/AVPF 96\r\n");
+}
+END_TEST
+
+/* baresip mediaenc=srtp-mand behind an SBC that offers SDES. */
+START_TEST(profile_savp)
+{
+	profile_protected("p-savp",
+		"m=audio 4100 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+		"MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n",
+		"m=audio 4200 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n");
+}
+END_TEST
+
+START_TEST(profile_savpf)
+{
+	profile_protected("p-savpf",
+		"m=audio 4100 RTP/SAVPF 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:"
+		"MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n",
+		"m=audio 4200 RTP/SAVPF 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:"
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n");
+}
+END_TEST
+
+START_TEST(profile_dtls_savp)
+{
+	profile_protected("p-dtls",
+		"m=audio 4100 UDP/TLS/RTP/SAVP 0\r\n"
+		"a=fingerprint:sha-256 AA:BB\r\na=setup:actpass\r\n",
+		"m=audio 4200 UDP/TLS/RTP/SAVP 0\r\n"
+		"a=fingerprint:sha-256 CC:DD\r\na=setup:active\r\n");
+}
+END_TEST
+
+START_TEST(profile_dtls_savpf)
+{
+	profile_protected("p-dtlsf",
+		"m=audio 4100 UDP/TLS/RTP/SAVPF 0\r\na=rtcp-mux\r\n"
+		"a=fingerprint:sha-256 AA:BB\r\na=setup:actpass\r\n",
+		"m=audio 4200 UDP/TLS/RTP/SAVPF 0\r\na=rtcp-mux\r\n"
+		"a=fingerprint:sha-256 CC:DD\r\na=setup:active\r\n");
+}
+END_TEST
+
+/*
+ * What the shim cannot protect is left alone entirely (no a=zrtp-hash,
+ * nothing described, so nothing held half-way) and said so: one WARN per
+ * call however many messages repeat it, one status entry per line.
+ */
+START_TEST(profile_unprotectable)
+{
+	reset();
+	static const char media[] =
+		"m=audio 4100 RTP/AVP 0\r\n"
+		"m=audio 4102 TCP/RTP/AVP 0\r\na=setup:active\r\n"
+		"m=application 4104 UDP/BFCP *\r\n"
+		"m=video 0 TCP/RTP/AVP 96\r\n";
+	size_t n = offer_out("p-tcp", media);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(count_str(out, n, "a=zrtp-hash:1.10 "), 1);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_uint_eq(described[0].d.m_index, 0);
+	ck_assert_uint_eq(n_not_protected_logs, 1);
+	ck_assert_uint_eq(n_unprot, 2);
+	ck_assert_str_eq(unprot[0].name, "p-tcp/1");
+	ck_assert(unprot[0].whole);
+	ck_assert_ptr_nonnull(strstr(unprot[0].why, "TCP/RTP/AVP"));
+	ck_assert_str_eq(unprot[1].name, "p-tcp/2");
+	ck_assert(unprot[1].whole);
+	ck_assert_ptr_nonnull(strstr(unprot[1].why, "UDP/BFCP"));
+	/* the answer says the same: no second warning, no new entries */
+	answer_in("p-tcp", "m=audio 4200 RTP/AVP 0\r\n"
+		  "m=audio 4202 TCP/RTP/AVP 0\r\na=setup:passive\r\n"
+		  "m=application 4204 UDP/BFCP *\r\nm=video 0 TCP/RTP/AVP 96\r\n");
+	ck_assert_uint_eq(n_described, 2);
+	ck_assert_uint_eq(described[1].d.m_index, 0);
+	ck_assert_uint_eq(n_not_protected_logs, 1);
+	ck_assert_uint_eq(n_unprot, 2);
+
+	/* Only unprotectable lines: the message goes out as it was. */
+	reset();
+	ck_assert_uint_eq(offer_out("p-tcp-only",
+				    "m=audio 4100 TCP/RTP/AVP 0\r\n"), 0);
+	ck_assert_uint_eq(n_described, 0);
+	ck_assert_uint_eq(n_not_protected_logs, 1);
+	ck_assert_uint_eq(n_unprot, 1);
+
+	/* ICE-TCP candidates on a line we protect: protected, and noted. */
+	reset();
+	n = offer_out("p-ice-tcp", "m=audio 4100 UDP/TLS/RTP/SAVPF 0\r\n"
+		      "a=candidate:1 1 udp 2130706431 127.0.0.1 4100 typ host\r\n"
+		      "a=candidate:2 1 tcp 1518280447 127.0.0.1 9 typ host "
+		      "tcptype active\r\n");
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_uint_eq(n_unprot, 1);
+	ck_assert(!unprot[0].whole);
+	ck_assert_uint_eq(n_not_protected_logs, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sipglue");
@@ -869,6 +1084,13 @@ int main(void)
 	tcase_add_test(tc, tls_retry_same_buffer);
 	tcase_add_test(tc, tls_not_sip_untouched);
 	tcase_add_test(tc, tls_reads_split_records);
+	tcase_add_test(tc, profile_avp);
+	tcase_add_test(tc, profile_avpf);
+	tcase_add_test(tc, profile_savp);
+	tcase_add_test(tc, profile_savpf);
+	tcase_add_test(tc, profile_dtls_savp);
+	tcase_add_test(tc, profile_dtls_savpf);
+	tcase_add_test(tc, profile_unprotectable);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,7 +14,9 @@
 
 struct shim_real shim_real;
 _Thread_local int shim_in_shim;
-struct shim_config shim_config;
+struct shim_config shim_config = {
+	.altered_ms = SHIM_ALTERED_MS_DEFAULT,
+};
 
 void shim_real_init(void)
 {

@@ -177,25 +177,69 @@ START_TEST(parse_protos_and_ports)
 		"m=video 4006 RTP/AVPF 96\r\n"
 		"m=audio 49170/2 RTP/AVP 0\r\n"
 		"m=application 5000 UDP/BFCP *\r\n"
-		"m=audio 65535 RTP/AVP 0\r\n";
+		"m=audio 65535 RTP/AVP 0\r\n"
+		"m=audio 4008 UDP/TLS/RTP/SAVP 0\r\n"
+		"m=audio 4010 TCP/RTP/AVP 0\r\n"
+		"m=audio 4012 TCP/DTLS/RTP/SAVPF 111\r\n"
+		"m=audio 4014 RTP/AVP/TCP 0\r\n"
+		"m=audio 0 RTP/SAVP 0\r\n";
 	struct sdp_view v;
 	ck_assert_int_eq(parse_str(s, &v), 0);
-	ck_assert_uint_eq(v.n_media, 8);
+	ck_assert_uint_eq(v.n_media, 13);
 	ck_assert_uint_eq(v.media[0].port, 0);
 	ck_assert(!v.media[0].protectable);
+	ck_assert_int_eq(v.media[0].profile, SDP_PROFILE_AVP);
 	ck_assert_uint_eq(v.media[0].rtcp_port, 0);   /* rejected: no RTCP */
-	ck_assert(!v.media[1].protectable);
-	ck_assert(!v.media[2].protectable);
-	ck_assert(!v.media[3].protectable);
+	/* SDES-SRTP and DTLS-SRTP: the client's SRTP is wrapped in ours */
+	ck_assert(v.media[1].protectable);
+	ck_assert_int_eq(v.media[1].profile, SDP_PROFILE_SAVP);
+	ck_assert(v.media[2].protectable);
+	ck_assert_int_eq(v.media[2].profile, SDP_PROFILE_SAVP);
+	ck_assert(v.media[3].protectable);
+	ck_assert_int_eq(v.media[3].profile, SDP_PROFILE_DTLS);
 	ck_slice(v.media[3].proto, "UDP/TLS/RTP/SAVPF");
 	ck_assert(v.media[4].protectable);
+	ck_assert_int_eq(v.media[4].profile, SDP_PROFILE_AVP);
 	ck_slice(v.media[4].type, "video");
 	ck_assert_uint_eq(v.media[5].port, 49170);
 	ck_assert_uint_eq(v.media[5].n_ports, 2);
 	ck_assert(v.media[5].protectable);
 	ck_assert(!v.media[6].protectable);
+	ck_assert_int_eq(v.media[6].profile, SDP_PROFILE_OTHER);
 	ck_assert_uint_eq(v.media[7].port, 65535);
 	ck_assert_uint_eq(v.media[7].rtcp_port, 0);
+	ck_assert(v.media[8].protectable);
+	ck_assert_int_eq(v.media[8].profile, SDP_PROFILE_DTLS);
+	/* RTP over TCP, in every spelling: not protectable */
+	for (size_t i = 9; i <= 11; i++) {
+		ck_assert(!v.media[i].protectable);
+		ck_assert_int_eq(v.media[i].profile, SDP_PROFILE_TCP);
+	}
+	ck_assert(!v.media[12].protectable);          /* rejected SAVP */
+	ck_assert_int_eq(v.media[12].profile, SDP_PROFILE_SAVP);
+}
+END_TEST
+
+/* a=candidate with transport TCP (RFC 6544) marks its section; UDP ones,
+ * lines too short to have a transport and session-level ones do not. */
+START_TEST(parse_tcp_candidates)
+{
+	static const char s[] =
+		"v=0\r\nc=IN IP4 192.0.2.1\r\n"
+		"a=candidate:1 1 TCP 1 192.0.2.1 9 typ host tcptype active\r\n"
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"a=candidate:1 1 UDP 2130706431 192.0.2.1 4000 typ host\r\n"
+		"m=audio 4002 UDP/TLS/RTP/SAVPF 0\r\n"
+		"a=candidate:1 1 UDP 2130706431 192.0.2.1 4002 typ host\r\n"
+		"a=candidate:2 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active\r\n"
+		"m=audio 4004 RTP/AVP 0\r\n"
+		"a=candidate:1 1\r\n";
+	struct sdp_view v;
+	ck_assert_int_eq(parse_str(s, &v), 0);
+	ck_assert(!v.media[0].tcp_candidates);
+	ck_assert(v.media[1].tcp_candidates);
+	ck_assert(v.media[1].protectable);
+	ck_assert(!v.media[2].tcp_candidates);
 }
 END_TEST
 
@@ -561,15 +605,18 @@ START_TEST(rewrite_insert)
 }
 END_TEST
 
-/* hashes[i] == NULL, SAVP and port 0 are left exactly as they were. */
+/* hashes[i] == NULL, RTP over TCP, an unknown proto and port 0 are left
+ * exactly as they were. */
 START_TEST(rewrite_skips)
 {
-	static const char *const only_second[SDP_MAX_MEDIA] = { NULL, H2, H1, H1 };
+	static const char *const only_second[SDP_MAX_MEDIA] =
+		{ NULL, H2, H1, H1, H1 };
 	static const char body[] =
 		"v=0\r\nc=IN IP4 192.0.2.10\r\n"
 		"m=audio 10000 RTP/AVP 0\r\na=sendrecv\r\n"
 		"m=audio 10002 RTP/AVP 0\r\na=sendrecv\r\n"
-		"m=audio 10004 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+		"m=audio 10004 TCP/RTP/AVP 0\r\na=setup:active\r\n"
+		"m=application 10006 UDP/BFCP *\r\n"
 		"m=video 0 RTP/AVP 31\r\n";
 	char tmpl[4096], want[4096];
 	snprintf(tmpl, sizeof(tmpl), "%sContent-Length: @@\r\n\r\n%s",
@@ -579,9 +626,45 @@ START_TEST(rewrite_skips)
 		 "v=0\r\nc=IN IP4 192.0.2.10\r\n"
 		 "m=audio 10000 RTP/AVP 0\r\na=sendrecv\r\n"
 		 "m=audio 10002 RTP/AVP 0\r\na=sendrecv\r\na=zrtp-hash:1.10 " H2 "\r\n"
-		 "m=audio 10004 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+		 "m=audio 10004 TCP/RTP/AVP 0\r\na=setup:active\r\n"
+		 "m=application 10006 UDP/BFCP *\r\n"
 		 "m=video 0 RTP/AVP 31\r\n");
 	rewrite_expect(tmpl, false, only_second, want);
+}
+END_TEST
+
+/* Every RTP-over-UDP profile gets its a=zrtp-hash alike: SDES-SRTP (its
+ * a=crypto left as it is: the client's SRTP travels inside ours) and
+ * DTLS-SRTP (its fingerprint and setup untouched). */
+START_TEST(rewrite_every_profile)
+{
+	static const char *const four[SDP_MAX_MEDIA] = { H1, H2, HA, H1 };
+	rewrite_expect(
+		INVITE_HEAD "Content-Length: @@\r\n\r\n"
+		"v=0\r\nc=IN IP4 192.0.2.10\r\n"
+		"m=audio 10000 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+		"m=audio 10002 RTP/SAVPF 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:y\r\n"
+		"m=audio 10004 UDP/TLS/RTP/SAVP 0\r\n"
+		"a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n"
+		"m=video 10006 UDP/TLS/RTP/SAVPF 96\r\n"
+		"a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n",
+		false, four,
+		INVITE_HEAD "Content-Length: @@\r\n\r\n"
+		"v=0\r\nc=IN IP4 192.0.2.10\r\n"
+		"m=audio 10000 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+		"a=zrtp-hash:1.10 " H1 "\r\n"
+		"m=audio 10002 RTP/SAVPF 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:y\r\n"
+		"a=zrtp-hash:1.10 " H2 "\r\n"
+		"m=audio 10004 UDP/TLS/RTP/SAVP 0\r\n"
+		"a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n"
+		"a=zrtp-hash:1.10 " HA "\r\n"
+		"m=video 10006 UDP/TLS/RTP/SAVPF 96\r\n"
+		"a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n"
+		"a=zrtp-hash:1.10 " H1 "\r\n");
 }
 END_TEST
 
@@ -818,13 +901,13 @@ START_TEST(rewrite_refused)
 	ck_assert_int_eq(sdp_rewrite_zrtp_hash(m, n, false, NULL, hashes_12,
 					       out, sizeof(out)), -EINVAL);
 	/* a bad hash for a media it would not touch does not matter */
-	static const char *const bad_for_savp[SDP_MAX_MEDIA] = { H1, "x" };
+	static const char *const bad_for_tcp[SDP_MAX_MEDIA] = { H1, "x" };
 	snprintf(in, sizeof(in), INVITE_HEAD "Content-Length: @@\r\n\r\n"
-		 "v=0\r\nm=audio 1 RTP/AVP 0\r\nm=audio 2 RTP/SAVP 0\r\n");
+		 "v=0\r\nm=audio 1 RTP/AVP 0\r\nm=audio 2 TCP/RTP/AVP 0\r\n");
 	char full[4096];
 	n = fill_cl(in, full, sizeof(full));
 	ck_assert_int_gt(sdp_rewrite_zrtp_hash((const uint8_t *)full, n, false,
-					       "1.10", bad_for_savp, out,
+					       "1.10", bad_for_tcp, out,
 					       sizeof(out)), 0);
 
 	/* no SDP, SDP that does not parse, Content-Length mismatches */
@@ -1503,6 +1586,7 @@ Suite *sdp_suite(void)
 	tcase_add_test(tc, parse_rtcp);
 	tcase_add_test(tc, parse_directions);
 	tcase_add_test(tc, parse_protos_and_ports);
+	tcase_add_test(tc, parse_tcp_candidates);
 	tcase_add_test(tc, parse_zrtp_hash);
 	tcase_add_test(tc, parse_zrtp_hash_two);
 	tcase_add_test(tc, parse_zrtp_hash_empty);
@@ -1517,6 +1601,7 @@ Suite *sdp_suite(void)
 	tc = tcase_create("rewrite");
 	tcase_add_test(tc, rewrite_insert);
 	tcase_add_test(tc, rewrite_skips);
+	tcase_add_test(tc, rewrite_every_profile);
 	tcase_add_test(tc, rewrite_replace);
 	tcase_add_test(tc, rewrite_replace_empty);
 	tcase_add_test(tc, rewrite_compact_lf);

@@ -249,7 +249,9 @@ def view(raw):
         c = md['c'] or sess_c
         addr, fam = (c[0], {'IP4': '4', 'IP6': '6'}.get(c[1], '0')) if c else ('-', '0')
         rtcp = md['rtcp'] if md['rtcp'] is not None else md['port'] + 1
-        prot = int(md['proto'] in ('RTP/AVP', 'RTP/AVPF') and md['port'] != 0)
+        prot = int(md['proto'].upper() in ('RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF',
+                                           'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF')
+                   and md['port'] != 0)
         out.append('media %d %s port=%d proto=%s addr=%s family=%s rtcp=%d rtcp-mux=%d '
                    'dir=%s protectable=%d zrtp-hash=%s' % (
                        i, md['type'], md['port'], md['proto'], addr, fam, rtcp,

@@ -1,0 +1,182 @@
+#!/bin/sh
+# One side on TLS, the other on UDP, rtpengine relaying: baresip alice
+# reaches kamailio over TLS (her outbound proxy), kamailio forwards to
+# baresip bob over UDP and has rtpengine (userspace, --table=-1) put
+# itself into both SDPs, so each leg of the media runs between a client
+# and rtpengine. Both clients under the shim. Judged from the capture of
+# both legs with zrtpshim verify --keylog (each shim logs its keys with
+# the relay addresses its SDP peer announced):
+#   - no cleartext RTP or RTCP on either leg; SRTP and SRTCP on both;
+#     every packet authenticated; the same SAS on both sides (rtpengine
+#     forwards ZRTP and keeps a=zrtp-hash byte for byte);
+#   - alice's shim read her SIP inside TLS, bob's in UDP, and each side's
+#     Hello matched the a=zrtp-hash of the other's SDP;
+#   - each side heard the other.
+. "$(dirname "$0")/lib.sh"
+need baresip openssl kamailio rtpengine
+
+SA=5185 SB=5187 KU=5188 KT=5189 NG=2240
+cd "$W" || exit 99
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout key.pem -out cert.pem \
+	>/dev/null 2>&1 || { echo "ERROR: openssl req failed"; exit 99; }
+cat cert.pem key.pem >both.pem
+tone alice.wav 440 6
+tone bob.wav 660 10
+cat >"$W/tls.cfg" <<EOT
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $W/key.pem
+certificate = $W/cert.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+EOT
+cat >"$W/kamailio.cfg" <<EOT
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+tcp_children=2
+listen=udp:127.0.0.1:$KU
+listen=tls:127.0.0.1:$KT
+enable_tls=yes
+auto_aliases=no
+alias="127.0.0.1:$KU"
+alias="127.0.0.1:$KT"
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "pv.so"
+loadmodule "tls.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+loadmodule "rtpengine.so"
+modparam("tls", "config", "$W/tls.cfg")
+modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:$NG")
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (has_totag()) {
+		if (loose_route()) {
+			if (is_method("BYE")) { rtpengine_delete(); }
+			t_relay(); exit;
+		}
+		if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+		sl_send_reply("404", "Not here"); exit;
+	}
+	if (is_method("CANCEL")) {
+		if (t_check_trans()) { rtpengine_delete(); t_relay(); }
+		exit;
+	}
+	remove_hf("Route");
+	record_route();
+	if (is_method("INVITE") && has_body("application/sdp")) {
+		rtpengine_offer("replace-origin replace-session-connection");
+	}
+	t_on_reply("MEDIA");
+	if (!t_relay()) { sl_reply_error(); }
+}
+onreply_route[MEDIA] {
+	if (has_body("application/sdp")) {
+		rtpengine_answer("replace-origin replace-session-connection");
+	}
+}
+EOT
+kamailio -f "$W/kamailio.cfg" -c >"$W/kamailio-check.out" 2>&1 ||
+	{ cat "$W/kamailio-check.out"; echo "ERROR: kamailio refuses its config"; exit 99; }
+
+baresip_dir alice alice $SA 4477 12240 "$W/alice.wav"
+baresip_dir bob bob $SB 4478 12260 "$W/bob.wav"
+printf 'sip_certificate\t\t%s\nsip_cafile\t\t%s\n' "$W/both.pem" "$W/cert.pem" >>"$W/alice/config"
+echo "<sip:alice@127.0.0.1:$SA;transport=tls>;outbound=\"sip:127.0.0.1:$KT;transport=tls\";regint=0;answermode=auto;audio_codecs=PCMU;ptime=20" >"$W/alice/accounts"
+
+start_cap "$W/call.pcap" "host 127.0.0.1 and (tcp or udp) and (portrange $SA-$((SA + 2)) or portrange $KU-$KT or portrange 12240-12249 or portrange 12260-12269 or portrange 30200-30399)" 2>"$W/tcpdump.err"
+bg timeout -k 2 40 rtpengine --config-file=none --foreground --table=-1 \
+	--interface=127.0.0.1 --listen-ng=127.0.0.1:$NG --port-min=30200 \
+	--port-max=30399 --log-stderr -L 5 >"$W/rtpengine.out" 2>&1
+bg timeout -k 2 40 kamailio -f "$W/kamailio.cfg" -DD -E >"$W/kamailio.out" 2>&1
+sleep 1.5
+bg shimmed bob timeout -k 5 22 baresip -f "$W/bob" -t 15 >"$W/bob.out" 2>&1
+BOB=$BGPID
+sleep 1
+shimmed alice timeout -k 5 22 baresip -f "$W/alice" \
+	-e "/dial sip:bob@127.0.0.1:$SB" -t 12 >"$W/alice.out" 2>&1
+wait $BOB
+stop_cap
+
+n_tls=$(tshark -r "$W/call.pcap" -Y "tls && tcp.port == $KT" 2>/dev/null | wc -l)
+n_udp=$(tshark -r "$W/call.pcap" -Y "sip && udp.port == $SB" 2>/dev/null | wc -l)
+n_clear_tls_leg=$(tshark -r "$W/call.pcap" -Y "sip && tcp" 2>/dev/null | wc -l)
+if [ "$n_tls" -ge 4 ] && [ "$n_udp" -ge 2 ] && [ "$n_clear_tls_leg" -eq 0 ]; then
+	pass "alice's leg over TLS ($n_tls records), bob's over UDP ($n_udp SIP packets)"
+else
+	fail "legs: $n_tls TLS records, $n_udp SIP packets on bob's UDP, $n_clear_tls_leg SIP over TCP"
+fi
+relay=$(tshark -r "$W/call.pcap" -Y "sdp" -T fields -e sdp.media.port 2>/dev/null |
+	awk -F, '$1 >= 30200 && $1 <= 30399' | wc -l)
+if [ "$relay" -ge 2 ]; then
+	pass "rtpengine put its own ports into the SDPs ($relay SDPs)"
+else
+	fail "no SDP carries rtpengine's ports: the media did not go through the relay ($(grep -m3 -iE 'error|warn' "$W/rtpengine.out"))"
+fi
+check_same_sas "$W/alice.log" "$W/bob.log"
+"$ZS" verify "$W/call.pcap" --keylog "$W/keys.log" --json >"$W/verify.json" 2>"$W/verify.err"
+python3 - "$W/verify.json" >"$W/sum" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+tot = {"dirs": 0, "dirs_srtp": 0, "dirs_srtcp": 0}
+for s in d.get("streams", []):
+    for x in s.get("directions", []):
+        c = x.get("counts", {})
+        for k, v in c.items():
+            tot[k] = tot.get(k, 0) + v
+        tot["dirs"] += 1
+        tot["dirs_srtp"] += c.get("srtp", 0) >= 200
+        tot["dirs_srtcp"] += c.get("srtcp", 0) > 0
+print(" ".join("%s=%d" % kv for kv in sorted(tot.items())), "verdict=%s" % d.get("verdict"))
+PY
+note "$(cat "$W/sum")"
+sum() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" "$W/sum"; }
+if [ "$(sum rtp_clear)" = 0 ] && [ "$(sum rtcp_clear)" = 0 ] &&
+   [ "$(sum rtp_unknown)" = 0 ] && [ "$(sum rtcp_unknown)" = 0 ]; then
+	pass "no cleartext RTP or RTCP on either leg"
+else
+	fail "cleartext or unknown media: $(cat "$W/sum")"
+fi
+if [ "$(sum dirs_srtp)" -ge 4 ] && [ "$(sum dirs_srtcp)" -ge 4 ] &&
+   [ "$(sum auth_fail)" = 0 ] && [ "$(sum no_key)" = 0 ]; then
+	pass "SRTP and SRTCP in both directions of both legs, every packet authenticated"
+else
+	fail "SRTP/SRTCP on both legs not shown: $(cat "$W/sum")"
+fi
+if grep -q 'tls: session .* carries SIP' "$W/alice.log"; then
+	pass "alice's shim read her SIP inside TLS"
+else
+	fail "alice's shim did not read her SIP inside TLS"
+fi
+for who in alice bob; do
+	if grep -q "the peer's Hello matches the a=zrtp-hash of its SDP" "$W/$who.log"; then
+		pass "$who: the peer's Hello matched the a=zrtp-hash of its SDP"
+	else
+		fail "$who: no Hello checked against an a=zrtp-hash"
+	fi
+done
+set -- $(dump_freq "$W/bob/snd")
+if within3 "$1" 440 && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
+	pass "bob heard alice: $1 Hz for $2 s"
+else
+	fail "bob did not hear alice's 440 Hz: $1 Hz for $2 s"
+fi
+set -- $(dump_freq "$W/alice/snd")
+if within3 "$1" 660 && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
+	pass "alice heard bob: $1 Hz for $2 s"
+else
+	fail "alice did not hear bob's 660 Hz: $1 Hz for $2 s"
+fi
+finish
