@@ -13,6 +13,9 @@
 #   - zrtpshim verify --keylog: no cleartext RTP nor RTCP from either side,
 #     SRTP and SRTCP both ways, every packet authenticated;
 #   - each side heard the other's tone.
+# Then the same call (direct) with ZRTPSHIM_TLS=off, standing for a TLS
+# library the shim does not know: the SDP cannot be read, RTP and RTCP are
+# adopted from their first packets: still no cleartext, the same SAS.
 . "$(dirname "$0")/lib.sh"
 need baresip openssl kamailio
 
@@ -183,4 +186,17 @@ for t in tls proxy; do for who in alice bob; do
 	fi
 done; done
 
+export ZRTPSHIM_TLS=off
+one_call notls 5169 5173 4473 4474 12240 12260
+unset ZRTPSHIM_TLS
+judge notls
+for who in alice bob; do
+	if grep -q 'tls: session .* carries SIP' "$W/notls-$who.log"; then
+		fail "notls: $who's shim read TLS although ZRTPSHIM_TLS=off"
+	elif grep -qE 'no SDP announced|its RTCP began' "$W/notls-$who.log"; then
+		pass "notls: $who's shim read no TLS and adopted the media"
+	else
+		fail "notls: $who's shim neither read TLS nor adopted the media"
+	fi
+done
 finish
