@@ -79,6 +79,8 @@ request_route {
 	if (is_method("INVITE") && has_body("application/sdp")) {
 		rtpengine_offer("replace-origin replace-session-connection");
 	}
+	# bob's leg is UDP, whatever transport alice's client names
+	if (\$rp == $SB) { \$du = "sip:127.0.0.1:$SB;transport=udp"; }
 	t_on_reply("MEDIA");
 	if (!t_relay()) { sl_reply_error(); }
 }
@@ -100,6 +102,7 @@ start_cap "$W/call.pcap" "host 127.0.0.1 and (tcp or udp) and (portrange $SA-$((
 bg timeout -k 2 40 rtpengine --config-file=none --foreground --table=-1 \
 	--interface=127.0.0.1 --listen-ng=127.0.0.1:$NG --port-min=30200 \
 	--port-max=30399 --log-stderr -L 5 >"$W/rtpengine.out" 2>&1
+sleep 0.5
 bg timeout -k 2 40 kamailio -f "$W/kamailio.cfg" -DD -E >"$W/kamailio.out" 2>&1
 sleep 1.5
 bg shimmed bob timeout -k 5 22 baresip -f "$W/bob" -t 15 >"$W/bob.out" 2>&1
@@ -118,12 +121,16 @@ if [ "$n_tls" -ge 4 ] && [ "$n_udp" -ge 2 ] && [ "$n_clear_tls_leg" -eq 0 ]; the
 else
 	fail "legs: $n_tls TLS records, $n_udp SIP packets on bob's UDP, $n_clear_tls_leg SIP over TCP"
 fi
-relay=$(tshark -r "$W/call.pcap" -Y "sdp" -T fields -e sdp.media.port 2>/dev/null |
+# The SDP on bob's UDP leg names rtpengine, and media flows to and from
+# its ports on both legs (alice's SDP is inside TLS).
+relay=$(tshark -r "$W/call.pcap" -Y "sdp && udp" -T fields -e sdp.media.port 2>/dev/null |
 	awk -F, '$1 >= 30200 && $1 <= 30399' | wc -l)
-if [ "$relay" -ge 2 ]; then
-	pass "rtpengine put its own ports into the SDPs ($relay SDPs)"
+legs=$(tshark -r "$W/call.pcap" -Y "udp.srcport >= 30200 && udp.srcport <= 30399" \
+	-T fields -e udp.dstport 2>/dev/null | sort -u | wc -l)
+if [ "$relay" -ge 1 ] && [ "$legs" -ge 2 ]; then
+	pass "rtpengine relays: its ports in bob's SDP, its media to $legs client ports"
 else
-	fail "no SDP carries rtpengine's ports: the media did not go through the relay ($(grep -m3 -iE 'error|warn' "$W/rtpengine.out"))"
+	fail "the media did not go through the relay ($relay SDPs, $legs ports; $(grep -m3 -iE 'error|warn' "$W/rtpengine.out"))"
 fi
 check_same_sas "$W/alice.log" "$W/bob.log"
 "$ZS" verify "$W/call.pcap" --keylog "$W/keys.log" --json >"$W/verify.json" 2>"$W/verify.err"
