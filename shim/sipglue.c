@@ -725,8 +725,15 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	 * media path. The peer's offer waits for our answer (we do not know
 	 * which lines we accept, nor our ports), unless a session exists
 	 * and our side is already known. */
-	if (role == SIP_SDP_ANSWER)
+	if (role == SIP_SDP_ANSWER) {
+		size_t nh = 0;
+		for (size_t i = 0; i < c->n_lines; i++)
+			nh += c->lines[i].have_peer && c->lines[i].peer_hash_present;
+		shim_log(SHIM_LOG_DEBUG, "sip: call %.*s: the peer's answer "
+			 "read, a=zrtp-hash on %zu m= line(s)", (int)c->id_len,
+			 c->id, nh);
 		describe_lines(c, true);
+	}
 out:
 	pthread_mutex_unlock(&sipg_mu);
 	shim_status_refresh();
