@@ -4,7 +4,7 @@
  * negotiation (§4.1.2) and SAS rendering (§5.1.6, §7).
  *
  * Every primitive comes from libsodium, or from OpenSSL libcrypto where
- * libsodium lacks it (SHA-384, AES-CFB, DH-3072, P-256). Nothing here
+ * libsodium lacks it (SHA-384, AES-CFB, DH-3072, P-256, P-384). Nothing here
  * reads the clock, the environment or a random source: key agreement
  * secrets are derived from bytes the caller supplies.
  *
@@ -30,6 +30,7 @@
 #define ZRTP_KA_X255 ZRTP_NAME('X', '2', '5', '5')
 #define ZRTP_KA_E255 ZRTP_NAME('E', '2', '5', '5')  /* GNU ZRTP's name for X255 */
 #define ZRTP_KA_EC25 ZRTP_NAME('E', 'C', '2', '5')
+#define ZRTP_KA_EC38 ZRTP_NAME('E', 'C', '3', '8')
 #define ZRTP_KA_MULT ZRTP_NAME('M', 'u', 'l', 't')
 #define ZRTP_KA_PRSH ZRTP_NAME('P', 'r', 's', 'h')
 #define ZRTP_SAS_B32 ZRTP_NAME('B', '3', '2', ' ')
@@ -109,10 +110,12 @@ size_t zrtp_auth_tag_len(uint32_t auth);
 
 /*
  * Key agreement (§4.4.1, §5.1.5). X255 and E255 are the same algorithm.
- *   pv_len:     public value on the wire: DH3k 384, EC25 64, X255 32
+ *   pv_len:     public value on the wire: DH3k 384, EC25 64, EC38 96,
+ *               X255 32
  *   secret_len: random bytes zrtp_ka_new needs: DH3k 32 (a 256-bit
- *               exponent), EC25 32 (reduced mod n), X255 32
- *   result_len: DHResult: DH3k 384 (left-padded), EC25 32 (x), X255 32
+ *               exponent), EC25 32 and EC38 48 (reduced mod n), X255 32
+ *   result_len: DHResult: DH3k 384 (left-padded), EC25 32 (x), EC38 48
+ *               (x), X255 32
  * All three are 0 for Mult, Prsh and unknown names.
  */
 size_t zrtp_ka_pv_len(uint32_t ka);
@@ -128,7 +131,8 @@ int zrtp_ka_public(const struct zrtp_ka *k, uint8_t *pv, size_t pv_len);
 /*
  * Compute DHResult from the peer's public value. Rejects with -EBADMSG a
  * public value of the wrong length, DH3k pv of 0, 1, p-1 or >= p, an EC25
- * point not on the curve, an X255 value giving an all-zero secret.
+ * or EC38 point not on its curve (or a coordinate >= p), an X255 value
+ * giving an all-zero secret.
  */
 int zrtp_ka_derive(const struct zrtp_ka *k, const uint8_t *peer_pv,
 		   size_t pv_len, uint8_t *result, size_t result_cap)

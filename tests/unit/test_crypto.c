@@ -299,12 +299,14 @@ static struct zrtp_ka *ka_from_hex(uint32_t ka, const char *hex)
 
 static struct zrtp_ka *ka_from_byte(uint32_t ka, uint8_t first)
 {
-	uint8_t s[32];
+	uint8_t s[48];
+	size_t n = zrtp_ka_secret_len(ka);
 	struct zrtp_ka *k = NULL;
 
-	for (int i = 0; i < 32; i++)
+	ck_assert_uint_le(n, sizeof(s));
+	for (size_t i = 0; i < n; i++)
 		s[i] = (uint8_t)(first + i);
-	ck_assert_int_eq(zrtp_ka_new(ka, s, sizeof(s), &k), 0);
+	ck_assert_int_eq(zrtp_ka_new(ka, s, n, &k), 0);
 	return k;
 }
 
@@ -312,17 +314,20 @@ START_TEST(test_ka_lengths)
 {
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_DH3K), 384);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_EC25), 64);
+	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_EC38), 96);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_E255), 32);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_DH3K), 384);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_EC25), 32);
+	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_EC38), 48);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_DH3K), 32);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_EC25), 32);
+	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_EC38), 48);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_MULT), 0);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_PRSH), 0);
-	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_NAME('E', 'C', '3', '8')), 0);
+	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_NAME('E', '4', '1', '4')), 0);
 
 	struct zrtp_ka *k = (struct zrtp_ka *)1;
 	uint8_t s[33] = { 1 };
@@ -330,6 +335,7 @@ START_TEST(test_ka_lengths)
 	ck_assert_ptr_null(k);
 	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_X255, s, 31, &k), -EINVAL);
 	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_DH3K, s, 33, &k), -EINVAL);
+	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_EC38, s, 32, &k), -EINVAL);
 }
 END_TEST
 
@@ -337,7 +343,8 @@ END_TEST
 START_TEST(test_ka_two_parties_agree)
 {
 	static const uint32_t kas[] = { ZRTP_KA_DH3K, ZRTP_KA_EC25,
-					ZRTP_KA_X255, ZRTP_KA_E255 };
+					ZRTP_KA_X255, ZRTP_KA_E255,
+					ZRTP_KA_EC38 };
 	uint32_t ka = kas[_i];
 	size_t pl = zrtp_ka_pv_len(ka), rl = zrtp_ka_result_len(ka);
 	struct zrtp_ka *a = ka_from_byte(ka, 0x01), *b = ka_from_byte(ka, 0x21);
@@ -483,6 +490,118 @@ START_TEST(test_ec25_rejects_bad_points)
 	ck_assert_int_eq(zrtp_ka_derive(a, pb, 65, z, 32), -EBADMSG);
 	zrtp_ka_free(a);
 	zrtp_ka_free(b);
+}
+END_TEST
+
+/*
+ * RFC 5903 §8.2 (ECDH with P-384), the EC38 wire layout of §5.1.5: pv is
+ * x || y, 48 bytes each, DHResult the 48-byte x of the shared point. As
+ * for EC25 the secret bytes are the RFC's i and r minus one.
+ */
+static const char rfc5903_p384_gi[] =
+	"667842d7d180ac2cde6f74f37551f55755c7645c20ef73e31634fe72b4c55ee6"
+	"de3ac808acb4bdb4c88732aee95f41aa"
+	"9482ed1fc0eeb9cafc4984625ccfc23f65032149e0e144ada024181535a0f38e"
+	"eb9fcff3c2c947dae69b4c634573a81c";
+static const char rfc5903_p384_gr[] =
+	"e558dbef53eecde3d3fccfc1aea08a89a987475d12fd950d83cfa41732bc509d"
+	"0d1ac43a0336def96fda41d0774a3571"
+	"dcfbec7aacf3196472169e838430367f66eebe3c6e70c416dd5f0c68759dd1ff"
+	"f83fa40142209dff5eaad96db9e6386c";
+static const char rfc5903_p384_girx[] =
+	"11187331c279962d93d604243fd592cb9d0a926f422e47187521287e7156c5c4"
+	"d603135569b9e9d09cf5d4a270f59746";
+
+static struct zrtp_ka *ka_from_hex48(uint32_t ka, const char *hex)
+{
+	uint8_t s[48];
+	struct zrtp_ka *k = NULL;
+
+	ck_assert_uint_eq(unhex(hex, s, sizeof(s)), 48);
+	ck_assert_int_eq(zrtp_ka_new(ka, s, sizeof(s), &k), 0);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+START_TEST(test_ec38_rfc5903_8_2)
+{
+	struct zrtp_ka *i = ka_from_hex48(ZRTP_KA_EC38,
+		"099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655"
+		"e35b538041e649ee3faef896783ab193");
+	struct zrtp_ka *r = ka_from_hex48(ZRTP_KA_EC38,
+		"41cb0779b4bdb85d47846725fbec3c9430fab46cc8dc5060855cc9bda0aa2942"
+		"e0308312916b8ed2960e4bd55a7448fb");
+	uint8_t gi[96], gr[96], z[48];
+
+	ck_assert_int_eq(zrtp_ka_public(i, gi, 96), 0);
+	ck_assert_hex(gi, 96, rfc5903_p384_gi);
+	ck_assert_int_eq(zrtp_ka_public(r, gr, 96), 0);
+	ck_assert_hex(gr, 96, rfc5903_p384_gr);
+	ck_assert_int_eq(zrtp_ka_derive(i, gr, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	memset(z, 0, sizeof(z));
+	ck_assert_int_eq(zrtp_ka_derive(r, gi, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	/* The RFC's own public values, not ours, give the same secret. */
+	uint8_t pv[96];
+	unhex(rfc5903_p384_gr, pv, sizeof(pv));
+	ck_assert_int_eq(zrtp_ka_derive(i, pv, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	zrtp_ka_free(i);
+	zrtp_ka_free(r);
+}
+END_TEST
+
+/*
+ * A public value that is not a point of P-384 must never reach the
+ * scalar multiplication (§5.1.5, invalid-curve attacks): off the curve,
+ * the all-zero encoding peers use for the point at infinity, coordinates
+ * that are not field elements, a P-256 point, and wrong lengths.
+ */
+START_TEST(test_ec38_rejects_bad_points)
+{
+	struct zrtp_ka *a = ka_from_byte(ZRTP_KA_EC38, 0x01);
+	uint8_t gr[97], bad[96], z[48];
+	/* The P-384 field prime (FIPS 186-4 D.1.2.4). */
+	static const char p384[] =
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+		"fffffffeffffffff0000000000000000ffffffff";
+
+	unhex(rfc5903_p384_gr, gr, 96);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 96, z, 48), 0);
+
+	memcpy(bad, gr, 96);
+	bad[95] ^= 1;                         /* y off by one: off the curve */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);
+	bad[0] ^= 0x80;                       /* x changed: off the curve */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memset(bad, 0, 96);                   /* (0, 0): "infinity" */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);                  /* x = p: not a field element */
+	unhex(p384, bad, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);                  /* y = p */
+	unhex(p384, bad + 48, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memset(bad, 0xff, 96);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* A valid P-256 point (RFC 5903 §8.1 gr), zero-extended. */
+	memset(bad, 0, 96);
+	unhex("d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63",
+	      bad + 16, 32);
+	unhex("56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab",
+	      bad + 64, 32);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* Wrong lengths: x alone, an EC25-sized value, 95, 97. */
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 48, z, 48), -EBADMSG);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 64, z, 48), -EBADMSG);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 95, z, 48), -EBADMSG);
+	gr[96] = 0;
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 97, z, 48), -EBADMSG);
+	/* Room for an EC25 result only. */
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 96, z, 32), -ENOSPC);
+	zrtp_ka_free(a);
 }
 END_TEST
 
@@ -1057,12 +1176,14 @@ Suite *crypto_suite(void)
 
 	tc = tcase_create("ka");
 	tcase_add_test(tc, test_ka_lengths);
-	tcase_add_loop_test(tc, test_ka_two_parties_agree, 0, 4);
+	tcase_add_loop_test(tc, test_ka_two_parties_agree, 0, 5);
 	tcase_add_test(tc, test_x255_rfc7748_6_1);
 	tcase_add_test(tc, test_x255_rfc7748_5_2);
 	tcase_add_test(tc, test_x255_rejects_small_order);
 	tcase_add_test(tc, test_ec25_rfc5903_8_1);
 	tcase_add_test(tc, test_ec25_rejects_bad_points);
+	tcase_add_test(tc, test_ec38_rfc5903_8_2);
+	tcase_add_test(tc, test_ec38_rejects_bad_points);
 	tcase_add_test(tc, test_dh3k_known_answer);
 	tcase_add_test(tc, test_dh3k_rejects_degenerate);
 	suite_add_tcase(s, tc);
