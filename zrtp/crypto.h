@@ -77,8 +77,10 @@ void zrtp_algo_prefs_default(struct zrtp_algo_prefs *p);
 /*
  * Parse a preference string such as "ka=X255,DH3k;cipher=AES3,AES1"
  * (kinds: hash, cipher, auth, ka, sas; names as on the wire, "B32" for
- * "B32 "). Kinds not named keep their current list. Returns 0, or -EINVAL
- * for an unknown kind or algorithm, an empty or overlong list.
+ * "B32 "). Kinds not named keep their current list. Curve25519 is written
+ * once, as X255 or E255, and listed under both names, that one first.
+ * Returns 0, or -EINVAL for an unknown kind or algorithm, an empty or
+ * overlong list.
  */
 int zrtp_algo_prefs_parse(struct zrtp_algo_prefs *p, const char *s);
 
@@ -144,12 +146,17 @@ void zrtp_ka_free(struct zrtp_ka *k);
  * from our preferences and the peer's Hello, honouring a count of 0 and
  * the implicitly offered mandatory algorithms (S256, AES1, HS32, HS80,
  * DH3k, B32). Key agreement: the faster of the two Hellos' first choices
- * when both support it. Returns 0 or -ENOTSUP naming the failing kind in
- * *failed_kind (for the Error code).
+ * when both support it; EC38 only when both offer S384, which it then
+ * takes as the hash (and AES3 as the cipher when both offer it).
+ * Curve25519 is named the way the peer's Hello names it. Returns 0 or
+ * -ENOTSUP naming the failing kind in *failed_kind (for the Error code).
  */
 int zrtp_negotiate(const struct zrtp_algo_prefs *ours,
 		   const struct zrtp_hello *peer, struct zrtp_algos *out,
 		   enum zrtp_algo_kind *failed_kind);
+
+/* false for a combination a Commit may not carry: EC38 without S384. */
+bool zrtp_algos_coupled_ok(const struct zrtp_algos *a);
 
 /* Did a Hello offer this algorithm, explicitly or implicitly? */
 bool zrtp_hello_offers(const struct zrtp_hello *h, enum zrtp_algo_kind kind,

@@ -745,13 +745,13 @@ START_TEST(test_prefs_default)
 {
 	struct zrtp_algo_prefs p;
 	char b[5];
+	static const char *const ka[] = { "X255", "E255", "DH3k", "EC25",
+					  "EC38", "Mult" };
 
 	zrtp_algo_prefs_default(&p);
-	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 4);
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][0], b), "X255");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][1], b), "DH3k");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][2], b), "EC25");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][3], b), "Mult");
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][i], b), ka[i]);
 	ck_assert_uint_eq(p.n[ZRTP_KIND_HASH], 2);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_HASH][0], ZRTP_HASH_S256);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_HASH][1], ZRTP_HASH_S384);
@@ -784,8 +784,24 @@ START_TEST(test_prefs_parse)
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "hash=S384"), 0);
 	ck_assert_uint_eq(p.n[ZRTP_KIND_HASH], 1);
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "sas=B32 "), 0);
+	/* Curve25519: one position, both names, the written one first. */
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=E255,Mult"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 3);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][0], ZRTP_KA_E255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][1], ZRTP_KA_X255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][2], ZRTP_KA_MULT);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=DH3k,X255"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 3);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][1], ZRTP_KA_X255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][2], ZRTP_KA_E255);
+	/* Every key agreement we have fits in a Hello's 7 entries. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p,
+			 "ka=Mult,EC38,EC25,DH3k,E255"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 6);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][4], ZRTP_KA_E255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][5], ZRTP_KA_X255);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=EC38"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 1);
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, ""), 0);
 
 	static const char *const bad[] = {
@@ -797,6 +813,7 @@ START_TEST(test_prefs_parse)
 		"hash=S256,",         /* empty name */
 		"hash=S256,S256",     /* duplicate */
 		"ka=X255,E255",       /* the same algorithm twice */
+		"ka=E255,DH3k,X255",
 		"ka=Prsh",            /* not implemented */
 		"cipher=AES",         /* short name */
 		"cipher=AES11",       /* long name */
@@ -912,7 +929,97 @@ START_TEST(test_negotiate_zero_counts)
 }
 END_TEST
 
-/* GNU ZRTP spells Curve25519 'E255': offered as X255, echoed as E255. */
+/*
+ * A Hello shaped like GNU ZRTP's (ZRTPCPP, ZRTP4J): Curve25519 only as
+ * 'E255'; neither DH3k nor Mult listed although DH3k is implicitly
+ * offered (§4.1.2); names we do not know (Skein, Twofish, its emoji and
+ * decimal SAS) mixed in.
+ */
+static void hello_gnu_zrtp(struct zrtp_hello *h)
+{
+	static const uint32_t hash[] = { ZRTP_HASH_S384, ZRTP_HASH_S256,
+					 ZRTP_NAME('S', 'K', 'N', '3') };
+	static const uint32_t cipher[] = { ZRTP_NAME('2', 'F', 'S', '3'),
+					   ZRTP_CIPHER_AES3,
+					   ZRTP_NAME('2', 'F', 'S', '1'),
+					   ZRTP_CIPHER_AES1 };
+	static const uint32_t auth[] = { ZRTP_NAME('S', 'K', '3', '2'),
+					 ZRTP_NAME('S', 'K', '6', '4'),
+					 ZRTP_AUTH_HS32, ZRTP_AUTH_HS80 };
+	static const uint32_t sas[] = { ZRTP_NAME('B', '3', '2', 'E'),
+					ZRTP_NAME('B', '1', '0', 'D'),
+					ZRTP_SAS_B32 };
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->hash, hash, sizeof(hash));
+	h->n_hash = 3;
+	memcpy(h->cipher, cipher, sizeof(cipher));
+	h->n_cipher = 4;
+	memcpy(h->auth, auth, sizeof(auth));
+	h->n_auth = 4;
+	h->ka[0] = ZRTP_KA_E255;
+	h->n_ka = 1;
+	memcpy(h->sas, sas, sizeof(sas));
+	h->n_sas = 3;
+}
+
+/* GNU ZRTP matches names literally: its first choice found in our Hello,
+ * else the mandatory DH3k. */
+static uint32_t gnu_zrtp_pick_ka(const struct zrtp_hello *ours,
+				 const uint32_t *its, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ours->n_ka; j++)
+			if (ours->ka[j] == its[i])
+				return its[i];
+	return ZRTP_KA_DH3K;
+}
+
+START_TEST(test_negotiate_gnu_zrtp_hello)
+{
+	struct zrtp_algo_prefs ours;
+	struct zrtp_hello peer, hello;
+	struct zrtp_algos r;
+
+	/* We initiate: the Commit names Curve25519 as the peer does. */
+	zrtp_algo_prefs_default(&ours);
+	hello_gnu_zrtp(&peer);
+	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_X255));
+	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_DH3K));
+	ck_assert(!zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_MULT));
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES1);
+	ck_assert_uint_eq(r.auth, ZRTP_AUTH_HS80);
+	ck_assert_uint_eq(r.sas, ZRTP_SAS_B32);
+
+	/* The peer initiates: our Hello lists E255, next to X255. */
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(hello.ka[0], ZRTP_KA_X255);
+	ck_assert_uint_eq(hello.ka[1], ZRTP_KA_E255);
+	static const uint32_t gnu_e255_first[] = { ZRTP_KA_E255, ZRTP_KA_EC25,
+						   ZRTP_KA_DH3K };
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 3),
+			  ZRTP_KA_E255);
+	/* The same with a user's list naming it X255 or E255. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=DH3k,X255"), 0);
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 1),
+			  ZRTP_KA_E255);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=E255"), 0);
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 1),
+			  ZRTP_KA_E255);
+
+	/* Without Curve25519 on our side: the unlisted DH3k. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k,Mult"), 0);
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+}
+END_TEST
+
+/* Both names are one algorithm; the Commit uses one the peer listed. */
 START_TEST(test_negotiate_e255_alias)
 {
 	struct zrtp_algo_prefs ours;
@@ -920,26 +1027,98 @@ START_TEST(test_negotiate_e255_alias)
 	struct zrtp_algos r;
 
 	zrtp_algo_prefs_default(&ours);
-	hello_with(&peer, "ka=E255,DH3k");
-	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_X255));
-	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_E255));
-	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
-	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
-
-	hello_with(&peer, "ka=X255");
+	hello_with(&peer, "ka=X255");      /* like ours: X255, E255 */
 	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_E255));
 	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
 	ck_assert_uint_eq(r.ka, ZRTP_KA_X255);
 
-	/* Ours says E255, the peer X255: still the peer's spelling. */
+	/* A Hello listing only X255, as bzrtp's does. */
+	memset(&peer, 0, sizeof(peer));
+	peer.ka[0] = ZRTP_KA_X255;
+	peer.n_ka = 1;
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=E255,DH3k"), 0);
 	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
 	ck_assert_uint_eq(r.ka, ZRTP_KA_X255);
+	/* Ours first (E255) when the peer lists both. */
+	hello_with(&peer, "ka=X255");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
 
 	ck_assert(zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_E255));
+	ck_assert(zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_EC38));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_PRSH));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_HASH, ZRTP_KA_X255));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_COUNT, ZRTP_HASH_S256));
+}
+END_TEST
+
+/*
+ * EC38 and the 384-bit hash (§5.1.5; GNU ZRTP refuses an EC38 Commit
+ * with S256): EC38 is chosen only when both offer S384, and then with
+ * S384, and with AES3 when both offer it (§5.1.3 SHOULD).
+ */
+START_TEST(test_negotiate_ec38_takes_s384)
+{
+	struct zrtp_algo_prefs ours;
+	struct zrtp_hello peer;
+	struct zrtp_algos r;
+	enum zrtp_algo_kind fk;
+
+	zrtp_algo_prefs_default(&ours);           /* S256 before S384 */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k"), 0);
+	hello_with(&peer, "hash=S256,S384;cipher=AES1,AES3;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC38);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S384);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES3);
+	ck_assert(zrtp_algos_coupled_ok(&r));
+
+	/* No AES3 on one side: AES1 still goes. */
+	hello_with(&peer, "hash=S384;cipher=AES1;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC38);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S384);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES1);
+
+	/* No S384 at the peer: not EC38, the implicit DH3k and S256. */
+	hello_with(&peer, "hash=S256;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	/* No S384 on our side: the same. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "hash=S256"), 0);
+	hello_with(&peer, "hash=S384,S256;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	/* ... and nothing at all when EC38 was the only choice. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38"), 0);
+	fk = ZRTP_KIND_COUNT;
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, &fk), -ENOTSUP);
+	ck_assert_int_eq(fk, ZRTP_KIND_KA);
+
+	/* EC38 is the slowest (§4.1.2): DH3k wins a difference of first
+	 * choices, in either direction. */
+	zrtp_algo_prefs_default(&ours);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k"), 0);
+	hello_with(&peer, "hash=S384;ka=DH3k,EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	/* EC25 beats it too. */
+	hello_with(&peer, "hash=S384;ka=EC25,EC38");
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,EC25"), 0);
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC25);
+
+	struct zrtp_algos bad = { ZRTP_HASH_S256, ZRTP_CIPHER_AES3,
+				  ZRTP_AUTH_HS80, ZRTP_KA_EC38, ZRTP_SAS_B32 };
+	ck_assert(!zrtp_algos_coupled_ok(&bad));
+	bad.ka = ZRTP_KA_EC25;
+	ck_assert(zrtp_algos_coupled_ok(&bad));
+	bad.ka = ZRTP_KA_E255;
+	bad.hash = ZRTP_HASH_S384;
+	ck_assert(zrtp_algos_coupled_ok(&bad));
+	ck_assert(!zrtp_algos_coupled_ok(NULL));
 }
 END_TEST
 
@@ -984,11 +1163,13 @@ START_TEST(test_hello_set_algos)
 	ck_assert_uint_eq(h.n_hash, 2);
 	ck_assert_uint_eq(h.n_cipher, 2);
 	ck_assert_uint_eq(h.n_auth, 2);
-	ck_assert_uint_eq(h.n_ka, 4);
+	ck_assert_uint_eq(h.n_ka, 6);
 	ck_assert_uint_eq(h.n_sas, 2);
 	ck_assert_uint_eq(h.ka[0], ZRTP_KA_X255);
-	ck_assert_uint_eq(h.ka[3], ZRTP_KA_MULT);
-	ck_assert_uint_eq(h.ka[4], 0);
+	ck_assert_uint_eq(h.ka[1], ZRTP_KA_E255);
+	ck_assert_uint_eq(h.ka[4], ZRTP_KA_EC38);
+	ck_assert_uint_eq(h.ka[5], ZRTP_KA_MULT);
+	ck_assert_uint_eq(h.ka[6], 0);
 	ck_assert_uint_eq(h.auth[0], ZRTP_AUTH_HS80);
 	ck_assert_uint_eq(h.sas[1], ZRTP_SAS_B256);
 }
@@ -1194,7 +1375,9 @@ Suite *crypto_suite(void)
 	tcase_add_test(tc, test_negotiate_intersection);
 	tcase_add_test(tc, test_negotiate_ka_faster_first_choice);
 	tcase_add_test(tc, test_negotiate_zero_counts);
+	tcase_add_test(tc, test_negotiate_gnu_zrtp_hello);
 	tcase_add_test(tc, test_negotiate_e255_alias);
+	tcase_add_test(tc, test_negotiate_ec38_takes_s384);
 	tcase_add_test(tc, test_negotiate_no_common);
 	tcase_add_test(tc, test_hello_set_algos);
 	suite_add_tcase(s, tc);
