@@ -584,6 +584,17 @@ START_TEST(test_ec38_rejects_bad_points)
 	memcpy(bad, gr, 96);                  /* y = p */
 	unhex(p384, bad + 48, 48);
 	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* (0, sqrt(b)) is a point of P-384 (computed from the curve's b);
+	 * (p, sqrt(b)) is the same point with x left unreduced: refused,
+	 * not silently taken mod p. */
+	static const char sqrt_b[] =
+		"c306610fb0ae5a159cf45c06069f22a6c5eb3641c602d42dea2c4b4f75550793"
+		"406d80d2b91ad54f9048bd487af1ade1";
+	memset(bad, 0, 96);
+	unhex(sqrt_b, bad + 48, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), 0);
+	unhex(p384, bad, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
 	memset(bad, 0xff, 96);
 	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
 	/* A valid P-256 point (RFC 5903 §8.1 gr), zero-extended. */
