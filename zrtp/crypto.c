@@ -24,7 +24,7 @@ static const uint32_t supported_auth[] = { ZRTP_AUTH_HS32, ZRTP_AUTH_HS80 };
 /* Mult is supported (multistream mode); Prsh is not (DESIGN.md). */
 static const uint32_t supported_ka[] = { ZRTP_KA_X255, ZRTP_KA_E255,
 					 ZRTP_KA_DH3K, ZRTP_KA_EC25,
-					 ZRTP_KA_MULT };
+					 ZRTP_KA_EC38, ZRTP_KA_MULT };
 static const uint32_t supported_sas[] = { ZRTP_SAS_B32, ZRTP_SAS_B256 };
 
 /*
@@ -75,6 +75,16 @@ static uint32_t canonical(uint32_t name)
 	return name == ZRTP_KA_E255 ? ZRTP_KA_X255 : name;
 }
 
+/* The other spelling of Curve25519, or 0. */
+static uint32_t curve25519_alias(uint32_t name)
+{
+	if (name == ZRTP_KA_X255)
+		return ZRTP_KA_E255;
+	if (name == ZRTP_KA_E255)
+		return ZRTP_KA_X255;
+	return 0;
+}
+
 static bool list_has(const uint32_t *v, size_t n, uint32_t name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -99,16 +109,19 @@ void zrtp_algo_prefs_default(struct zrtp_algo_prefs *p)
 			[ZRTP_KIND_HASH] = 2,
 			[ZRTP_KIND_CIPHER] = 2,
 			[ZRTP_KIND_AUTH] = 2,
-			[ZRTP_KIND_KA] = 4,
+			[ZRTP_KIND_KA] = 6,
 			[ZRTP_KIND_SAS] = 2,
 		},
 		.list = {
 			[ZRTP_KIND_HASH] = { ZRTP_HASH_S256, ZRTP_HASH_S384 },
 			[ZRTP_KIND_CIPHER] = { ZRTP_CIPHER_AES1, ZRTP_CIPHER_AES3 },
 			[ZRTP_KIND_AUTH] = { ZRTP_AUTH_HS80, ZRTP_AUTH_HS32 },
-			/* Mult last: offered for the second and later streams. */
-			[ZRTP_KIND_KA] = { ZRTP_KA_X255, ZRTP_KA_DH3K,
-					   ZRTP_KA_EC25, ZRTP_KA_MULT },
+			/* Curve25519 under both names (bzrtp knows only X255,
+			 * GNU ZRTP only E255); Mult last: offered for the
+			 * second and later streams. */
+			[ZRTP_KIND_KA] = { ZRTP_KA_X255, ZRTP_KA_E255,
+					   ZRTP_KA_DH3K, ZRTP_KA_EC25,
+					   ZRTP_KA_EC38, ZRTP_KA_MULT },
 			[ZRTP_KIND_SAS] = { ZRTP_SAS_B32, ZRTP_SAS_B256 },
 		},
 	};
@@ -144,6 +157,22 @@ static int parse_list(enum zrtp_algo_kind kind, const char *s,
 		if (comma == NULL)
 			break;
 		s = comma + 1;
+	}
+	/*
+	 * Curve25519 takes one position in the user's list but is offered
+	 * under both names, the one written first: a peer matches names
+	 * literally, and each known implementation knows only one of them.
+	 */
+	for (uint8_t i = 0; i < n; i++) {
+		uint32_t alias = curve25519_alias(list[i]);
+		if (alias == 0)
+			continue;
+		if (n == ZRTP_MAX_ALGOS)
+			return -EINVAL;
+		memmove(&list[i + 2], &list[i + 1], (n - i - 1) * sizeof(list[0]));
+		list[i + 1] = alias;
+		n++;
+		break;
 	}
 	*n_out = n;
 	return 0;
@@ -468,7 +497,8 @@ static bool ka_is_dh(uint32_t ka)
 /*
  * Speed rank for the key agreement rule of §4.1.2, fastest first. The
  * RFC orders DH2k < EC25 < DH3k < EC38; Curve25519 (added to the ZRTP
- * registry later) is faster than all of them. bzrtp uses the same order.
+ * registry later) is faster than all of them. bzrtp and GNU ZRTP use the
+ * same order.
  */
 static int ka_rank(uint32_t ka)
 {
@@ -479,6 +509,8 @@ static int ka_rank(uint32_t ka)
 		return 1;
 	case ZRTP_KA_DH3K:
 		return 2;
+	case ZRTP_KA_EC38:
+		return 3;
 	default:
 		return 100;
 	}
@@ -490,11 +522,42 @@ static bool ours_usable(enum zrtp_algo_kind kind, uint32_t name)
 	       (kind != ZRTP_KIND_KA || ka_is_dh(name));
 }
 
+static bool ours_list(const struct zrtp_algo_prefs *ours,
+		      enum zrtp_algo_kind kind, uint32_t name)
+{
+	size_t n = ours->n[kind] > ZRTP_MAX_ALGOS ? ZRTP_MAX_ALGOS :
+						     ours->n[kind];
+	return list_has(ours->list[kind], n, name);
+}
+
+/*
+ * EC38 is coupled to a 384-bit negotiated hash (§5.1.5; GNU ZRTP refuses
+ * an EC38 Commit with S256): it is a candidate only when both sides offer
+ * S384. Both ends see the same two Hellos, so they agree on this too.
+ */
+static bool ka_hash_available(const struct zrtp_algo_prefs *ours,
+			      const struct zrtp_hello *peer, uint32_t ka)
+{
+	if (canonical(ka) != ZRTP_KA_EC38)
+		return true;
+	return ours_list(ours, ZRTP_KIND_HASH, ZRTP_HASH_S384) &&
+	       zrtp_hello_offers(peer, ZRTP_KIND_HASH, ZRTP_HASH_S384);
+}
+
+static bool list_has_exact(const uint32_t *v, size_t n, uint32_t name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == name)
+			return true;
+	return false;
+}
+
 /*
  * Key agreement (§4.1.2): each side's first choice among the types both
  * offer; if they differ, the faster of the two. Both endpoints compute the
  * same answer from the two Hellos, which §4.2 relies on when both send a
- * Commit. The name returned is the peer's spelling (E255 vs X255).
+ * Commit. Curve25519 is named as the peer can read it: our spelling if
+ * its Hello lists that one too, else the peer's (GNU ZRTP sees 'E255').
  */
 static int choose_ka(const struct zrtp_algo_prefs *ours,
 		     const struct zrtp_hello *peer, uint32_t *out)
@@ -508,10 +571,12 @@ static int choose_ka(const struct zrtp_algo_prefs *ours,
 
 	for (size_t i = 0; i < our_n && self_first == 0; i++)
 		if (ours_usable(ZRTP_KIND_KA, our_list[i]) &&
+		    ka_hash_available(ours, peer, our_list[i]) &&
 		    list_has(peer_list, peer_n, our_list[i]))
 			self_first = our_list[i];
 	for (size_t i = 0; i < peer_n && peer_first == 0; i++)
 		if (ours_usable(ZRTP_KIND_KA, peer_list[i]) &&
+		    ka_hash_available(ours, peer, peer_list[i]) &&
 		    list_has(our_list, our_n, peer_list[i]))
 			peer_first = peer_list[i];
 	if (self_first == 0 || peer_first == 0)
@@ -519,12 +584,12 @@ static int choose_ka(const struct zrtp_algo_prefs *ours,
 
 	chosen = ka_rank(peer_first) < ka_rank(self_first) ? peer_first :
 							      self_first;
-	/* Echo the name the peer used, so GNU ZRTP sees its own 'E255'. */
-	for (size_t i = 0; i < peer_n; i++)
-		if (canonical(peer_list[i]) == canonical(chosen)) {
-			chosen = peer_list[i];
-			break;
-		}
+	if (!list_has_exact(peer_list, peer_n, chosen))
+		for (size_t i = 0; i < peer_n; i++)
+			if (canonical(peer_list[i]) == canonical(chosen)) {
+				chosen = peer_list[i];
+				break;
+			}
 	*out = chosen;
 	return 0;
 }
@@ -551,10 +616,11 @@ int zrtp_negotiate(const struct zrtp_algo_prefs *ours,
 		   const struct zrtp_hello *peer, struct zrtp_algos *out,
 		   enum zrtp_algo_kind *failed_kind)
 {
-	struct zrtp_algos r;
+	struct zrtp_algos r = { 0 };
+	/* Key agreement first: EC38 decides the hash and the cipher. */
 	static const enum zrtp_algo_kind order[] = {
-		ZRTP_KIND_HASH, ZRTP_KIND_CIPHER, ZRTP_KIND_AUTH,
-		ZRTP_KIND_KA, ZRTP_KIND_SAS,
+		ZRTP_KIND_KA, ZRTP_KIND_HASH, ZRTP_KIND_CIPHER,
+		ZRTP_KIND_AUTH, ZRTP_KIND_SAS,
 	};
 	uint32_t *slot[ZRTP_KIND_COUNT] = {
 		[ZRTP_KIND_HASH] = &r.hash,
@@ -568,9 +634,24 @@ int zrtp_negotiate(const struct zrtp_algo_prefs *ours,
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		enum zrtp_algo_kind k = order[i];
-		int rc = k == ZRTP_KIND_KA ?
-				 choose_ka(ours, peer, slot[k]) :
-				 choose_ours_first(ours, peer, k, slot[k]);
+		bool ec38 = i > 0 && canonical(r.ka) == ZRTP_KA_EC38;
+		int rc;
+
+		if (k == ZRTP_KIND_KA) {
+			rc = choose_ka(ours, peer, slot[k]);
+		} else if (k == ZRTP_KIND_HASH && ec38) {
+			r.hash = ZRTP_HASH_S384;  /* choose_ka saw both offer it */
+			rc = 0;
+		} else if (k == ZRTP_KIND_CIPHER && ec38 &&
+			   ours_list(ours, k, ZRTP_CIPHER_AES3) &&
+			   zrtp_hello_offers(peer, k, ZRTP_CIPHER_AES3)) {
+			/* §5.1.3: EC38 SHOULD go with AES-256, as GNU ZRTP
+			 * does whenever both offer it. */
+			r.cipher = ZRTP_CIPHER_AES3;
+			rc = 0;
+		} else {
+			rc = choose_ours_first(ours, peer, k, slot[k]);
+		}
 		if (rc < 0) {
 			if (failed_kind != NULL)
 				*failed_kind = k;
@@ -579,6 +660,12 @@ int zrtp_negotiate(const struct zrtp_algo_prefs *ours,
 	}
 	*out = r;
 	return 0;
+}
+
+bool zrtp_algos_coupled_ok(const struct zrtp_algos *a)
+{
+	return a != NULL && (canonical(a->ka) != ZRTP_KA_EC38 ||
+			     a->hash == ZRTP_HASH_S384);
 }
 
 void zrtp_hello_set_algos(struct zrtp_hello *h, const struct zrtp_algo_prefs *p)

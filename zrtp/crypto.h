@@ -4,7 +4,7 @@
  * negotiation (§4.1.2) and SAS rendering (§5.1.6, §7).
  *
  * Every primitive comes from libsodium, or from OpenSSL libcrypto where
- * libsodium lacks it (SHA-384, AES-CFB, DH-3072, P-256). Nothing here
+ * libsodium lacks it (SHA-384, AES-CFB, DH-3072, P-256, P-384). Nothing here
  * reads the clock, the environment or a random source: key agreement
  * secrets are derived from bytes the caller supplies.
  *
@@ -30,6 +30,7 @@
 #define ZRTP_KA_X255 ZRTP_NAME('X', '2', '5', '5')
 #define ZRTP_KA_E255 ZRTP_NAME('E', '2', '5', '5')  /* GNU ZRTP's name for X255 */
 #define ZRTP_KA_EC25 ZRTP_NAME('E', 'C', '2', '5')
+#define ZRTP_KA_EC38 ZRTP_NAME('E', 'C', '3', '8')
 #define ZRTP_KA_MULT ZRTP_NAME('M', 'u', 'l', 't')
 #define ZRTP_KA_PRSH ZRTP_NAME('P', 'r', 's', 'h')
 #define ZRTP_SAS_B32 ZRTP_NAME('B', '3', '2', ' ')
@@ -76,8 +77,10 @@ void zrtp_algo_prefs_default(struct zrtp_algo_prefs *p);
 /*
  * Parse a preference string such as "ka=X255,DH3k;cipher=AES3,AES1"
  * (kinds: hash, cipher, auth, ka, sas; names as on the wire, "B32" for
- * "B32 "). Kinds not named keep their current list. Returns 0, or -EINVAL
- * for an unknown kind or algorithm, an empty or overlong list.
+ * "B32 "). Kinds not named keep their current list. Curve25519 is written
+ * once, as X255 or E255, and listed under both names, that one first.
+ * Returns 0, or -EINVAL for an unknown kind or algorithm, an empty or
+ * overlong list.
  */
 int zrtp_algo_prefs_parse(struct zrtp_algo_prefs *p, const char *s);
 
@@ -109,10 +112,12 @@ size_t zrtp_auth_tag_len(uint32_t auth);
 
 /*
  * Key agreement (§4.4.1, §5.1.5). X255 and E255 are the same algorithm.
- *   pv_len:     public value on the wire: DH3k 384, EC25 64, X255 32
+ *   pv_len:     public value on the wire: DH3k 384, EC25 64, EC38 96,
+ *               X255 32
  *   secret_len: random bytes zrtp_ka_new needs: DH3k 32 (a 256-bit
- *               exponent), EC25 32 (reduced mod n), X255 32
- *   result_len: DHResult: DH3k 384 (left-padded), EC25 32 (x), X255 32
+ *               exponent), EC25 32 and EC38 48 (reduced mod n), X255 32
+ *   result_len: DHResult: DH3k 384 (left-padded), EC25 32 (x), EC38 48
+ *               (x), X255 32
  * All three are 0 for Mult, Prsh and unknown names.
  */
 size_t zrtp_ka_pv_len(uint32_t ka);
@@ -128,7 +133,8 @@ int zrtp_ka_public(const struct zrtp_ka *k, uint8_t *pv, size_t pv_len);
 /*
  * Compute DHResult from the peer's public value. Rejects with -EBADMSG a
  * public value of the wrong length, DH3k pv of 0, 1, p-1 or >= p, an EC25
- * point not on the curve, an X255 value giving an all-zero secret.
+ * or EC38 point not on its curve (or a coordinate >= p), an X255 value
+ * giving an all-zero secret.
  */
 int zrtp_ka_derive(const struct zrtp_ka *k, const uint8_t *peer_pv,
 		   size_t pv_len, uint8_t *result, size_t result_cap)
@@ -140,12 +146,17 @@ void zrtp_ka_free(struct zrtp_ka *k);
  * from our preferences and the peer's Hello, honouring a count of 0 and
  * the implicitly offered mandatory algorithms (S256, AES1, HS32, HS80,
  * DH3k, B32). Key agreement: the faster of the two Hellos' first choices
- * when both support it. Returns 0 or -ENOTSUP naming the failing kind in
- * *failed_kind (for the Error code).
+ * when both support it; EC38 only when both offer S384, which it then
+ * takes as the hash (and AES3 as the cipher when both offer it).
+ * Curve25519 is named the way the peer's Hello names it. Returns 0 or
+ * -ENOTSUP naming the failing kind in *failed_kind (for the Error code).
  */
 int zrtp_negotiate(const struct zrtp_algo_prefs *ours,
 		   const struct zrtp_hello *peer, struct zrtp_algos *out,
 		   enum zrtp_algo_kind *failed_kind);
+
+/* false for a combination a Commit may not carry: EC38 without S384. */
+bool zrtp_algos_coupled_ok(const struct zrtp_algos *a);
 
 /* Did a Hello offer this algorithm, explicitly or implicitly? */
 bool zrtp_hello_offers(const struct zrtp_hello *h, enum zrtp_algo_kind kind,

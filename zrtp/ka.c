@@ -1,5 +1,5 @@
 /*
- * Key agreement (RFC 6189 §4.4.1, §5.1.5): DH3k, EC25 and X255/E255.
+ * Key agreement (RFC 6189 §4.4.1, §5.1.5): DH3k, EC25, EC38 and X255/E255.
  *
  * The private key is derived only from bytes the caller supplies, so a
  * test or a fuzzer replays the same exchange. Wire formats follow §5.1.5
@@ -8,9 +8,10 @@
  *         DHResult = the shared value, 384 bytes big-endian, left-padded.
  *   EC25  pv = x || y of the P-256 point, 32 bytes each, big-endian;
  *         DHResult = x of the shared point, 32 bytes.
+ *   EC38  the same with P-384: pv 48 + 48 bytes, DHResult 48 bytes.
  *   X255  pv and DHResult are RFC 7748 u-coordinates, 32 bytes.
  *
- * DH3k and EC25 use OpenSSL's BIGNUM and EC_POINT layers (not the
+ * DH3k, EC25 and EC38 use OpenSSL's BIGNUM and EC_POINT layers (not the
  * deprecated DH and EC_KEY objects); X255 uses libsodium.
  */
 #include <errno.h>
@@ -27,11 +28,12 @@
 
 #define DH3K_LEN 384
 #define EC25_LEN 32
+#define EC38_LEN 48
 #define X255_LEN 32
 
 struct zrtp_ka {
 	uint32_t ka;             /* canonical: E255 is stored as X255 */
-	BIGNUM *priv;            /* DH3k exponent, EC25 scalar */
+	BIGNUM *priv;            /* DH3k exponent, EC25/EC38 scalar */
 	uint8_t x255[X255_LEN];  /* X255 scalar */
 	uint8_t pv[ZRTP_MAX_PV_LEN];
 	size_t pv_len;
@@ -49,6 +51,8 @@ size_t zrtp_ka_pv_len(uint32_t ka)
 		return DH3K_LEN;
 	case ZRTP_KA_EC25:
 		return 2 * EC25_LEN;
+	case ZRTP_KA_EC38:
+		return 2 * EC38_LEN;
 	case ZRTP_KA_X255:
 		return X255_LEN;
 	default:
@@ -63,6 +67,8 @@ size_t zrtp_ka_secret_len(uint32_t ka)
 	case ZRTP_KA_EC25:
 	case ZRTP_KA_X255:
 		return 32;
+	case ZRTP_KA_EC38:  /* a full-size scalar: reduced mod n, bias < 2^-190 */
+		return EC38_LEN;
 	default:
 		return 0;
 	}
@@ -75,6 +81,8 @@ size_t zrtp_ka_result_len(uint32_t ka)
 		return DH3K_LEN;
 	case ZRTP_KA_EC25:
 		return EC25_LEN;
+	case ZRTP_KA_EC38:
+		return EC38_LEN;
 	case ZRTP_KA_X255:
 		return X255_LEN;
 	default:
@@ -149,11 +157,23 @@ out:
 	return rc;
 }
 
-/* ---- EC25 (NIST P-256) ------------------------------------------------------- */
+/* ---- EC25 (NIST P-256) and EC38 (NIST P-384) ---------------------------------- */
 
-static int ec25_init(struct zrtp_ka *k, const uint8_t *secret, size_t len)
+/* The curve and its coordinate length, from the (canonical) type. */
+static int ec_curve(uint32_t ka, size_t *clen)
 {
-	EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	if (ka == ZRTP_KA_EC38) {
+		*clen = EC38_LEN;
+		return NID_secp384r1;
+	}
+	*clen = EC25_LEN;
+	return NID_X9_62_prime256v1;
+}
+
+static int ec_init(struct zrtp_ka *k, const uint8_t *secret, size_t len)
+{
+	size_t clen;
+	EC_GROUP *grp = EC_GROUP_new_by_curve_name(ec_curve(k->ka, &clen));
 	BN_CTX *ctx = BN_CTX_secure_new();
 	BIGNUM *nm1 = BN_new();
 	BIGNUM *x = BN_new(), *y = BN_new();
@@ -174,10 +194,10 @@ static int ec25_init(struct zrtp_ka *k, const uint8_t *secret, size_t len)
 		goto out;
 	if (!EC_POINT_mul(grp, pub, k->priv, NULL, NULL, ctx) ||
 	    !EC_POINT_get_affine_coordinates(grp, pub, x, y, ctx) ||
-	    BN_bn2binpad(x, k->pv, EC25_LEN) != EC25_LEN ||
-	    BN_bn2binpad(y, k->pv + EC25_LEN, EC25_LEN) != EC25_LEN)
+	    BN_bn2binpad(x, k->pv, (int)clen) != (int)clen ||
+	    BN_bn2binpad(y, k->pv + clen, (int)clen) != (int)clen)
 		goto out;
-	k->pv_len = 2 * EC25_LEN;
+	k->pv_len = 2 * clen;
 	rc = 0;
 out:
 	EC_POINT_free(pub);
@@ -189,10 +209,11 @@ out:
 	return rc;
 }
 
-static int ec25_derive(const struct zrtp_ka *k, const uint8_t *peer,
-		       uint8_t *result)
+static int ec_derive(const struct zrtp_ka *k, const uint8_t *peer,
+		     uint8_t *result)
 {
-	EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	size_t clen;
+	EC_GROUP *grp = EC_GROUP_new_by_curve_name(ec_curve(k->ka, &clen));
 	BN_CTX *ctx = BN_CTX_secure_new();
 	BIGNUM *p = BN_new();
 	BIGNUM *x = BN_new(), *y = BN_new();
@@ -204,13 +225,14 @@ static int ec25_derive(const struct zrtp_ka *k, const uint8_t *peer,
 	if (grp == NULL || ctx == NULL || p == NULL || x == NULL ||
 	    y == NULL || sx == NULL || q == NULL || s == NULL ||
 	    !EC_GROUP_get_curve(grp, p, NULL, NULL, ctx) ||
-	    BN_bin2bn(peer, EC25_LEN, x) == NULL ||
-	    BN_bin2bn(peer + EC25_LEN, EC25_LEN, y) == NULL)
+	    BN_bin2bn(peer, (int)clen, x) == NULL ||
+	    BN_bin2bn(peer + clen, (int)clen, y) == NULL)
 		goto out;
 	/*
 	 * The coordinates must be field elements and the point on the curve
-	 * (P-256 has cofactor 1, so that is the whole check); an invalid
-	 * point would leak bits of our scalar.
+	 * (P-256 and P-384 have cofactor 1, so that is the whole check; the
+	 * point at infinity has no affine x || y); an invalid point would
+	 * leak bits of our scalar.
 	 */
 	rc = -EBADMSG;
 	if (BN_cmp(x, p) >= 0 || BN_cmp(y, p) >= 0 ||
@@ -226,7 +248,7 @@ static int ec25_derive(const struct zrtp_ka *k, const uint8_t *peer,
 		goto out;
 	rc = -EIO;
 	if (!EC_POINT_get_affine_coordinates(grp, s, sx, NULL, ctx) ||
-	    BN_bn2binpad(sx, result, EC25_LEN) != EC25_LEN)
+	    BN_bn2binpad(sx, result, (int)clen) != (int)clen)
 		goto out;
 	rc = 0;
 out:
@@ -267,7 +289,8 @@ int zrtp_ka_new(uint32_t ka, const uint8_t *secret, size_t secret_len,
 		rc = dh3k_init(k, secret, secret_len);
 		break;
 	case ZRTP_KA_EC25:
-		rc = ec25_init(k, secret, secret_len);
+	case ZRTP_KA_EC38:
+		rc = ec_init(k, secret, secret_len);
 		break;
 	default: /* X255; libsodium clamps the scalar itself (RFC 7748 §5) */
 		rc = sodium_init() < 0 ? -EIO : 0;
@@ -309,7 +332,8 @@ int zrtp_ka_derive(const struct zrtp_ka *k, const uint8_t *peer_pv,
 	case ZRTP_KA_DH3K:
 		return dh3k_derive(k, peer_pv, result);
 	case ZRTP_KA_EC25:
-		return ec25_derive(k, peer_pv, result);
+	case ZRTP_KA_EC38:
+		return ec_derive(k, peer_pv, result);
 	default:
 		/* Fails on an all-zero output: a small-order peer point. */
 		if (crypto_scalarmult(result, k->x255, peer_pv) != 0) {

@@ -954,8 +954,8 @@ static bool commit_algos_offered(const struct zrtp_stream *st,
  * DH: WAIT_DHPART2 sending DHPart1; Mult: WAIT_CONFIRM2 sending Confirm1;
  * stored, not timed (the initiator repeats). Wrong H2 or Hello MAC, a ZID
  * switch: FAILED, no Error; Preshared: 0x56; an algorithm we did not
- * offer: 0x51-0x55. Mult before we hold ZRTPSess, or with another hash:
- * dropped.
+ * offer: 0x51-0x55; EC38 without S384: 0x51. Mult before we hold
+ * ZRTPSess, or with another hash: dropped.
  */
 static int become_responder(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
@@ -976,6 +976,10 @@ static int become_responder(struct zrtp_stream *st, const struct zrtp_msg *m)
 		return fail(st, ZRTP_FAIL_ALGO_NOT_OFFERED, ERR_NO_SECRET);
 	if (!commit_algos_offered(st, c, &err))
 		return fail(st, ZRTP_FAIL_ALGO_NOT_OFFERED, err);
+	/* EC38 with a 256-bit hash is no combination we offer (§5.1.5). */
+	struct zrtp_algos chosen = { c->hash, c->cipher, c->auth, c->ka, c->sas };
+	if (!zrtp_algos_coupled_ok(&chosen))
+		return fail(st, ZRTP_FAIL_ALGO_NOT_OFFERED, ERR_HASH);
 	if (c->ka == ZRTP_KA_MULT &&
 	    (!s->have_sess_key || c->hash != s->sess_algos.hash))
 		return -ZRTP_FAIL_UNEXPECTED;  /* DH stream not done: resent */

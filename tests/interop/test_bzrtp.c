@@ -249,6 +249,7 @@ static void ours_party(struct ours *o, struct interop_party *p)
 struct algo_set {
 	uint32_t hash, cipher, auth, auth2, ka, sas;
 	uint32_t ours_ka[2], bz_ka[2];
+	const char *ours_prefs;   /* instead of the above for ours ("": defaults) */
 };
 
 struct pair {
@@ -296,7 +297,8 @@ static void pair_new_as(struct pair *p, const struct algo_set *a, bool passive,
 		 w4(a->cipher, c), w4(a->auth, t1), w4(a->auth2, t2), kas,
 		 a->sas == ZRTP_SAS_B32 ? "B32" : w4(a->sas, s));
 	memset(p, 0, sizeof(*p));
-	ours_new_as(&p->ours, prefs, passive, ids ? ids->ours : NULL);
+	ours_new_as(&p->ours, a->ours_prefs ? a->ours_prefs : prefs, passive,
+		    ids ? ids->ours : NULL);
 
 	memset(&bc, 0, sizeof(bc));
 	bc.hash[0] = a->hash;
@@ -539,6 +541,26 @@ static const struct algo_set bzrtp_dh3k_first = {
 	.ours_ka = {ZRTP_KA_X255, ZRTP_KA_DH3K},
 	.bz_ka = {ZRTP_KA_DH3K, ZRTP_KA_X255},
 };
+
+/*
+ * Our defaults as they are (Curve25519 as X255 and E255, DH3k, EC25, EC38,
+ * Mult; S256, S384; AES1, AES3): bzrtp skips the E255 and EC38 it does
+ * not know and X255 is chosen whoever initiates.
+ */
+static const struct algo_set ours_defaults_x255 = {
+	.hash = ZRTP_HASH_S256, .cipher = ZRTP_CIPHER_AES1,
+	.auth = ZRTP_AUTH_HS80, .auth2 = ZRTP_AUTH_HS32,
+	.ka = ZRTP_KA_X255, .sas = ZRTP_SAS_B32,
+	.bz_ka = {ZRTP_KA_X255, ZRTP_KA_DH3K},
+	.ours_prefs = "",
+};
+
+START_TEST(ours_defaults_x255_both_roles)
+{
+	handshake(&ours_defaults_x255, ZRTP_ROLE_INITIATOR);
+	handshake(&ours_defaults_x255, ZRTP_ROLE_RESPONDER);
+}
+END_TEST
 
 START_TEST(ours_initiator_x255_s384_aes3)
 {
@@ -929,6 +951,7 @@ static Suite *bzrtp_interop_suite(void)
 	tcase_add_test(tc, bzrtp_initiator_dh3k_s384_aes3);
 	tcase_add_test(tc, ours_initiator_ka_first_choices_differ);
 	tcase_add_test(tc, bzrtp_initiator_ka_first_choices_differ);
+	tcase_add_test(tc, ours_defaults_x255_both_roles);
 	tcase_add_test(tc, contention_x255);
 	tcase_add_test(tc, hello_hash_both_ways);
 	tcase_add_test(tc, hello_hash_mismatch);

@@ -299,12 +299,14 @@ static struct zrtp_ka *ka_from_hex(uint32_t ka, const char *hex)
 
 static struct zrtp_ka *ka_from_byte(uint32_t ka, uint8_t first)
 {
-	uint8_t s[32];
+	uint8_t s[48];
+	size_t n = zrtp_ka_secret_len(ka);
 	struct zrtp_ka *k = NULL;
 
-	for (int i = 0; i < 32; i++)
+	ck_assert_uint_le(n, sizeof(s));
+	for (size_t i = 0; i < n; i++)
 		s[i] = (uint8_t)(first + i);
-	ck_assert_int_eq(zrtp_ka_new(ka, s, sizeof(s), &k), 0);
+	ck_assert_int_eq(zrtp_ka_new(ka, s, n, &k), 0);
 	return k;
 }
 
@@ -312,17 +314,20 @@ START_TEST(test_ka_lengths)
 {
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_DH3K), 384);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_EC25), 64);
+	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_EC38), 96);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_E255), 32);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_DH3K), 384);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_EC25), 32);
+	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_EC38), 48);
 	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_DH3K), 32);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_EC25), 32);
+	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_EC38), 48);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_X255), 32);
 	ck_assert_uint_eq(zrtp_ka_pv_len(ZRTP_KA_MULT), 0);
 	ck_assert_uint_eq(zrtp_ka_secret_len(ZRTP_KA_PRSH), 0);
-	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_NAME('E', 'C', '3', '8')), 0);
+	ck_assert_uint_eq(zrtp_ka_result_len(ZRTP_NAME('E', '4', '1', '4')), 0);
 
 	struct zrtp_ka *k = (struct zrtp_ka *)1;
 	uint8_t s[33] = { 1 };
@@ -330,6 +335,7 @@ START_TEST(test_ka_lengths)
 	ck_assert_ptr_null(k);
 	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_X255, s, 31, &k), -EINVAL);
 	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_DH3K, s, 33, &k), -EINVAL);
+	ck_assert_int_eq(zrtp_ka_new(ZRTP_KA_EC38, s, 32, &k), -EINVAL);
 }
 END_TEST
 
@@ -337,7 +343,8 @@ END_TEST
 START_TEST(test_ka_two_parties_agree)
 {
 	static const uint32_t kas[] = { ZRTP_KA_DH3K, ZRTP_KA_EC25,
-					ZRTP_KA_X255, ZRTP_KA_E255 };
+					ZRTP_KA_X255, ZRTP_KA_E255,
+					ZRTP_KA_EC38 };
 	uint32_t ka = kas[_i];
 	size_t pl = zrtp_ka_pv_len(ka), rl = zrtp_ka_result_len(ka);
 	struct zrtp_ka *a = ka_from_byte(ka, 0x01), *b = ka_from_byte(ka, 0x21);
@@ -487,6 +494,129 @@ START_TEST(test_ec25_rejects_bad_points)
 END_TEST
 
 /*
+ * RFC 5903 §8.2 (ECDH with P-384), the EC38 wire layout of §5.1.5: pv is
+ * x || y, 48 bytes each, DHResult the 48-byte x of the shared point. As
+ * for EC25 the secret bytes are the RFC's i and r minus one.
+ */
+static const char rfc5903_p384_gi[] =
+	"667842d7d180ac2cde6f74f37551f55755c7645c20ef73e31634fe72b4c55ee6"
+	"de3ac808acb4bdb4c88732aee95f41aa"
+	"9482ed1fc0eeb9cafc4984625ccfc23f65032149e0e144ada024181535a0f38e"
+	"eb9fcff3c2c947dae69b4c634573a81c";
+static const char rfc5903_p384_gr[] =
+	"e558dbef53eecde3d3fccfc1aea08a89a987475d12fd950d83cfa41732bc509d"
+	"0d1ac43a0336def96fda41d0774a3571"
+	"dcfbec7aacf3196472169e838430367f66eebe3c6e70c416dd5f0c68759dd1ff"
+	"f83fa40142209dff5eaad96db9e6386c";
+static const char rfc5903_p384_girx[] =
+	"11187331c279962d93d604243fd592cb9d0a926f422e47187521287e7156c5c4"
+	"d603135569b9e9d09cf5d4a270f59746";
+
+static struct zrtp_ka *ka_from_hex48(uint32_t ka, const char *hex)
+{
+	uint8_t s[48];
+	struct zrtp_ka *k = NULL;
+
+	ck_assert_uint_eq(unhex(hex, s, sizeof(s)), 48);
+	ck_assert_int_eq(zrtp_ka_new(ka, s, sizeof(s), &k), 0);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+START_TEST(test_ec38_rfc5903_8_2)
+{
+	struct zrtp_ka *i = ka_from_hex48(ZRTP_KA_EC38,
+		"099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655"
+		"e35b538041e649ee3faef896783ab193");
+	struct zrtp_ka *r = ka_from_hex48(ZRTP_KA_EC38,
+		"41cb0779b4bdb85d47846725fbec3c9430fab46cc8dc5060855cc9bda0aa2942"
+		"e0308312916b8ed2960e4bd55a7448fb");
+	uint8_t gi[96], gr[96], z[48];
+
+	ck_assert_int_eq(zrtp_ka_public(i, gi, 96), 0);
+	ck_assert_hex(gi, 96, rfc5903_p384_gi);
+	ck_assert_int_eq(zrtp_ka_public(r, gr, 96), 0);
+	ck_assert_hex(gr, 96, rfc5903_p384_gr);
+	ck_assert_int_eq(zrtp_ka_derive(i, gr, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	memset(z, 0, sizeof(z));
+	ck_assert_int_eq(zrtp_ka_derive(r, gi, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	/* The RFC's own public values, not ours, give the same secret. */
+	uint8_t pv[96];
+	unhex(rfc5903_p384_gr, pv, sizeof(pv));
+	ck_assert_int_eq(zrtp_ka_derive(i, pv, 96, z, 48), 0);
+	ck_assert_hex(z, 48, rfc5903_p384_girx);
+	zrtp_ka_free(i);
+	zrtp_ka_free(r);
+}
+END_TEST
+
+/*
+ * A public value that is not a point of P-384 must never reach the
+ * scalar multiplication (§5.1.5, invalid-curve attacks): off the curve,
+ * the all-zero encoding peers use for the point at infinity, coordinates
+ * that are not field elements, a P-256 point, and wrong lengths.
+ */
+START_TEST(test_ec38_rejects_bad_points)
+{
+	struct zrtp_ka *a = ka_from_byte(ZRTP_KA_EC38, 0x01);
+	uint8_t gr[97], bad[96], z[48];
+	/* The P-384 field prime (FIPS 186-4 D.1.2.4). */
+	static const char p384[] =
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+		"fffffffeffffffff0000000000000000ffffffff";
+
+	unhex(rfc5903_p384_gr, gr, 96);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 96, z, 48), 0);
+
+	memcpy(bad, gr, 96);
+	bad[95] ^= 1;                         /* y off by one: off the curve */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);
+	bad[0] ^= 0x80;                       /* x changed: off the curve */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memset(bad, 0, 96);                   /* (0, 0): "infinity" */
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);                  /* x = p: not a field element */
+	unhex(p384, bad, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memcpy(bad, gr, 96);                  /* y = p */
+	unhex(p384, bad + 48, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* (0, sqrt(b)) is a point of P-384 (computed from the curve's b);
+	 * (p, sqrt(b)) is the same point with x left unreduced: refused,
+	 * not silently taken mod p. */
+	static const char sqrt_b[] =
+		"c306610fb0ae5a159cf45c06069f22a6c5eb3641c602d42dea2c4b4f75550793"
+		"406d80d2b91ad54f9048bd487af1ade1";
+	memset(bad, 0, 96);
+	unhex(sqrt_b, bad + 48, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), 0);
+	unhex(p384, bad, 48);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	memset(bad, 0xff, 96);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* A valid P-256 point (RFC 5903 §8.1 gr), zero-extended. */
+	memset(bad, 0, 96);
+	unhex("d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63",
+	      bad + 16, 32);
+	unhex("56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab",
+	      bad + 64, 32);
+	ck_assert_int_eq(zrtp_ka_derive(a, bad, 96, z, 48), -EBADMSG);
+	/* Wrong lengths: x alone, an EC25-sized value, 95, 97. */
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 48, z, 48), -EBADMSG);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 64, z, 48), -EBADMSG);
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 95, z, 48), -EBADMSG);
+	gr[96] = 0;
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 97, z, 48), -EBADMSG);
+	/* Room for an EC25 result only. */
+	ck_assert_int_eq(zrtp_ka_derive(a, gr, 96, z, 32), -ENOSPC);
+	zrtp_ka_free(a);
+}
+END_TEST
+
+/*
  * The RFC 3526 §4 3072-bit MODP prime, computed from its defining formula
  * p = 2^3072 - 2^3008 - 1 + 2^64 * ([2^2942 pi] + 1690314); and an
  * independent cross-check computed with Python's pow() over that group:
@@ -626,13 +756,13 @@ START_TEST(test_prefs_default)
 {
 	struct zrtp_algo_prefs p;
 	char b[5];
+	static const char *const ka[] = { "X255", "E255", "DH3k", "EC25",
+					  "EC38", "Mult" };
 
 	zrtp_algo_prefs_default(&p);
-	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 4);
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][0], b), "X255");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][1], b), "DH3k");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][2], b), "EC25");
-	ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][3], b), "Mult");
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(zrtp_algo_str(p.list[ZRTP_KIND_KA][i], b), ka[i]);
 	ck_assert_uint_eq(p.n[ZRTP_KIND_HASH], 2);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_HASH][0], ZRTP_HASH_S256);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_HASH][1], ZRTP_HASH_S384);
@@ -665,8 +795,24 @@ START_TEST(test_prefs_parse)
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "hash=S384"), 0);
 	ck_assert_uint_eq(p.n[ZRTP_KIND_HASH], 1);
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "sas=B32 "), 0);
+	/* Curve25519: one position, both names, the written one first. */
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=E255,Mult"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 3);
 	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][0], ZRTP_KA_E255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][1], ZRTP_KA_X255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][2], ZRTP_KA_MULT);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=DH3k,X255"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 3);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][1], ZRTP_KA_X255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][2], ZRTP_KA_E255);
+	/* Every key agreement we have fits in a Hello's 7 entries. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p,
+			 "ka=Mult,EC38,EC25,DH3k,E255"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 6);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][4], ZRTP_KA_E255);
+	ck_assert_uint_eq(p.list[ZRTP_KIND_KA][5], ZRTP_KA_X255);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, "ka=EC38"), 0);
+	ck_assert_uint_eq(p.n[ZRTP_KIND_KA], 1);
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&p, ""), 0);
 
 	static const char *const bad[] = {
@@ -678,6 +824,7 @@ START_TEST(test_prefs_parse)
 		"hash=S256,",         /* empty name */
 		"hash=S256,S256",     /* duplicate */
 		"ka=X255,E255",       /* the same algorithm twice */
+		"ka=E255,DH3k,X255",
 		"ka=Prsh",            /* not implemented */
 		"cipher=AES",         /* short name */
 		"cipher=AES11",       /* long name */
@@ -793,7 +940,97 @@ START_TEST(test_negotiate_zero_counts)
 }
 END_TEST
 
-/* GNU ZRTP spells Curve25519 'E255': offered as X255, echoed as E255. */
+/*
+ * A Hello shaped like GNU ZRTP's (ZRTPCPP, ZRTP4J): Curve25519 only as
+ * 'E255'; neither DH3k nor Mult listed although DH3k is implicitly
+ * offered (§4.1.2); names we do not know (Skein, Twofish, its emoji and
+ * decimal SAS) mixed in.
+ */
+static void hello_gnu_zrtp(struct zrtp_hello *h)
+{
+	static const uint32_t hash[] = { ZRTP_HASH_S384, ZRTP_HASH_S256,
+					 ZRTP_NAME('S', 'K', 'N', '3') };
+	static const uint32_t cipher[] = { ZRTP_NAME('2', 'F', 'S', '3'),
+					   ZRTP_CIPHER_AES3,
+					   ZRTP_NAME('2', 'F', 'S', '1'),
+					   ZRTP_CIPHER_AES1 };
+	static const uint32_t auth[] = { ZRTP_NAME('S', 'K', '3', '2'),
+					 ZRTP_NAME('S', 'K', '6', '4'),
+					 ZRTP_AUTH_HS32, ZRTP_AUTH_HS80 };
+	static const uint32_t sas[] = { ZRTP_NAME('B', '3', '2', 'E'),
+					ZRTP_NAME('B', '1', '0', 'D'),
+					ZRTP_SAS_B32 };
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->hash, hash, sizeof(hash));
+	h->n_hash = 3;
+	memcpy(h->cipher, cipher, sizeof(cipher));
+	h->n_cipher = 4;
+	memcpy(h->auth, auth, sizeof(auth));
+	h->n_auth = 4;
+	h->ka[0] = ZRTP_KA_E255;
+	h->n_ka = 1;
+	memcpy(h->sas, sas, sizeof(sas));
+	h->n_sas = 3;
+}
+
+/* GNU ZRTP matches names literally: its first choice found in our Hello,
+ * else the mandatory DH3k. */
+static uint32_t gnu_zrtp_pick_ka(const struct zrtp_hello *ours,
+				 const uint32_t *its, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ours->n_ka; j++)
+			if (ours->ka[j] == its[i])
+				return its[i];
+	return ZRTP_KA_DH3K;
+}
+
+START_TEST(test_negotiate_gnu_zrtp_hello)
+{
+	struct zrtp_algo_prefs ours;
+	struct zrtp_hello peer, hello;
+	struct zrtp_algos r;
+
+	/* We initiate: the Commit names Curve25519 as the peer does. */
+	zrtp_algo_prefs_default(&ours);
+	hello_gnu_zrtp(&peer);
+	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_X255));
+	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_DH3K));
+	ck_assert(!zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_MULT));
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES1);
+	ck_assert_uint_eq(r.auth, ZRTP_AUTH_HS80);
+	ck_assert_uint_eq(r.sas, ZRTP_SAS_B32);
+
+	/* The peer initiates: our Hello lists E255, next to X255. */
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(hello.ka[0], ZRTP_KA_X255);
+	ck_assert_uint_eq(hello.ka[1], ZRTP_KA_E255);
+	static const uint32_t gnu_e255_first[] = { ZRTP_KA_E255, ZRTP_KA_EC25,
+						   ZRTP_KA_DH3K };
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 3),
+			  ZRTP_KA_E255);
+	/* The same with a user's list naming it X255 or E255. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=DH3k,X255"), 0);
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 1),
+			  ZRTP_KA_E255);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=E255"), 0);
+	zrtp_hello_set_algos(&hello, &ours);
+	ck_assert_uint_eq(gnu_zrtp_pick_ka(&hello, gnu_e255_first, 1),
+			  ZRTP_KA_E255);
+
+	/* Without Curve25519 on our side: the unlisted DH3k. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k,Mult"), 0);
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+}
+END_TEST
+
+/* Both names are one algorithm; the Commit uses one the peer listed. */
 START_TEST(test_negotiate_e255_alias)
 {
 	struct zrtp_algo_prefs ours;
@@ -801,26 +1038,98 @@ START_TEST(test_negotiate_e255_alias)
 	struct zrtp_algos r;
 
 	zrtp_algo_prefs_default(&ours);
-	hello_with(&peer, "ka=E255,DH3k");
-	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_X255));
-	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_E255));
-	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
-	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
-
-	hello_with(&peer, "ka=X255");
+	hello_with(&peer, "ka=X255");      /* like ours: X255, E255 */
 	ck_assert(zrtp_hello_offers(&peer, ZRTP_KIND_KA, ZRTP_KA_E255));
 	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
 	ck_assert_uint_eq(r.ka, ZRTP_KA_X255);
 
-	/* Ours says E255, the peer X255: still the peer's spelling. */
+	/* A Hello listing only X255, as bzrtp's does. */
+	memset(&peer, 0, sizeof(peer));
+	peer.ka[0] = ZRTP_KA_X255;
+	peer.n_ka = 1;
 	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=E255,DH3k"), 0);
 	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
 	ck_assert_uint_eq(r.ka, ZRTP_KA_X255);
+	/* Ours first (E255) when the peer lists both. */
+	hello_with(&peer, "ka=X255");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_E255);
 
 	ck_assert(zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_E255));
+	ck_assert(zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_EC38));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_KA, ZRTP_KA_PRSH));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_HASH, ZRTP_KA_X255));
 	ck_assert(!zrtp_algo_supported(ZRTP_KIND_COUNT, ZRTP_HASH_S256));
+}
+END_TEST
+
+/*
+ * EC38 and the 384-bit hash (§5.1.5; GNU ZRTP refuses an EC38 Commit
+ * with S256): EC38 is chosen only when both offer S384, and then with
+ * S384, and with AES3 when both offer it (§5.1.3 SHOULD).
+ */
+START_TEST(test_negotiate_ec38_takes_s384)
+{
+	struct zrtp_algo_prefs ours;
+	struct zrtp_hello peer;
+	struct zrtp_algos r;
+	enum zrtp_algo_kind fk;
+
+	zrtp_algo_prefs_default(&ours);           /* S256 before S384 */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k"), 0);
+	hello_with(&peer, "hash=S256,S384;cipher=AES1,AES3;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC38);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S384);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES3);
+	ck_assert(zrtp_algos_coupled_ok(&r));
+
+	/* No AES3 on one side: AES1 still goes. */
+	hello_with(&peer, "hash=S384;cipher=AES1;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC38);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S384);
+	ck_assert_uint_eq(r.cipher, ZRTP_CIPHER_AES1);
+
+	/* No S384 at the peer: not EC38, the implicit DH3k and S256. */
+	hello_with(&peer, "hash=S256;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	/* No S384 on our side: the same. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "hash=S256"), 0);
+	hello_with(&peer, "hash=S384,S256;ka=EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	/* ... and nothing at all when EC38 was the only choice. */
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38"), 0);
+	fk = ZRTP_KIND_COUNT;
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, &fk), -ENOTSUP);
+	ck_assert_int_eq(fk, ZRTP_KIND_KA);
+
+	/* EC38 is the slowest (§4.1.2): DH3k wins a difference of first
+	 * choices, in either direction. */
+	zrtp_algo_prefs_default(&ours);
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,DH3k"), 0);
+	hello_with(&peer, "hash=S384;ka=DH3k,EC38");
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_DH3K);
+	ck_assert_uint_eq(r.hash, ZRTP_HASH_S256);
+	/* EC25 beats it too. */
+	hello_with(&peer, "hash=S384;ka=EC25,EC38");
+	ck_assert_int_eq(zrtp_algo_prefs_parse(&ours, "ka=EC38,EC25"), 0);
+	ck_assert_int_eq(zrtp_negotiate(&ours, &peer, &r, NULL), 0);
+	ck_assert_uint_eq(r.ka, ZRTP_KA_EC25);
+
+	struct zrtp_algos bad = { ZRTP_HASH_S256, ZRTP_CIPHER_AES3,
+				  ZRTP_AUTH_HS80, ZRTP_KA_EC38, ZRTP_SAS_B32 };
+	ck_assert(!zrtp_algos_coupled_ok(&bad));
+	bad.ka = ZRTP_KA_EC25;
+	ck_assert(zrtp_algos_coupled_ok(&bad));
+	bad.ka = ZRTP_KA_E255;
+	bad.hash = ZRTP_HASH_S384;
+	ck_assert(zrtp_algos_coupled_ok(&bad));
+	ck_assert(!zrtp_algos_coupled_ok(NULL));
 }
 END_TEST
 
@@ -865,11 +1174,13 @@ START_TEST(test_hello_set_algos)
 	ck_assert_uint_eq(h.n_hash, 2);
 	ck_assert_uint_eq(h.n_cipher, 2);
 	ck_assert_uint_eq(h.n_auth, 2);
-	ck_assert_uint_eq(h.n_ka, 4);
+	ck_assert_uint_eq(h.n_ka, 6);
 	ck_assert_uint_eq(h.n_sas, 2);
 	ck_assert_uint_eq(h.ka[0], ZRTP_KA_X255);
-	ck_assert_uint_eq(h.ka[3], ZRTP_KA_MULT);
-	ck_assert_uint_eq(h.ka[4], 0);
+	ck_assert_uint_eq(h.ka[1], ZRTP_KA_E255);
+	ck_assert_uint_eq(h.ka[4], ZRTP_KA_EC38);
+	ck_assert_uint_eq(h.ka[5], ZRTP_KA_MULT);
+	ck_assert_uint_eq(h.ka[6], 0);
 	ck_assert_uint_eq(h.auth[0], ZRTP_AUTH_HS80);
 	ck_assert_uint_eq(h.sas[1], ZRTP_SAS_B256);
 }
@@ -1057,12 +1368,14 @@ Suite *crypto_suite(void)
 
 	tc = tcase_create("ka");
 	tcase_add_test(tc, test_ka_lengths);
-	tcase_add_loop_test(tc, test_ka_two_parties_agree, 0, 4);
+	tcase_add_loop_test(tc, test_ka_two_parties_agree, 0, 5);
 	tcase_add_test(tc, test_x255_rfc7748_6_1);
 	tcase_add_test(tc, test_x255_rfc7748_5_2);
 	tcase_add_test(tc, test_x255_rejects_small_order);
 	tcase_add_test(tc, test_ec25_rfc5903_8_1);
 	tcase_add_test(tc, test_ec25_rejects_bad_points);
+	tcase_add_test(tc, test_ec38_rfc5903_8_2);
+	tcase_add_test(tc, test_ec38_rejects_bad_points);
 	tcase_add_test(tc, test_dh3k_known_answer);
 	tcase_add_test(tc, test_dh3k_rejects_degenerate);
 	suite_add_tcase(s, tc);
@@ -1073,7 +1386,9 @@ Suite *crypto_suite(void)
 	tcase_add_test(tc, test_negotiate_intersection);
 	tcase_add_test(tc, test_negotiate_ka_faster_first_choice);
 	tcase_add_test(tc, test_negotiate_zero_counts);
+	tcase_add_test(tc, test_negotiate_gnu_zrtp_hello);
 	tcase_add_test(tc, test_negotiate_e255_alias);
+	tcase_add_test(tc, test_negotiate_ec38_takes_s384);
 	tcase_add_test(tc, test_negotiate_no_common);
 	tcase_add_test(tc, test_hello_set_algos);
 	suite_add_tcase(s, tc);

@@ -97,6 +97,142 @@ START_TEST(test_handshake_defaults_pick_x255)
 }
 END_TEST
 
+/*
+ * A peer whose Hello is shaped like GNU ZRTP's (ZRTPCPP in Twinkle and
+ * Blink, ZRTP4J in Jitsi): Curve25519 only as 'E255'; neither DH3k nor
+ * Mult listed (DH3k is implicitly offered, §4.1.2); names we do not know
+ * in every list. Played by our own engine with these lists as they are
+ * (no alias added), so its Commit, like GNU ZRTP's, says E255 only if
+ * our Hello lists E255.
+ */
+static void prefs_gnu_zrtp(struct zrtp_config *cfg)
+{
+	struct zrtp_algo_prefs *p = &cfg->prefs;
+	static const uint32_t hash[] = { ZRTP_HASH_S384, ZRTP_HASH_S256,
+					 ZRTP_NAME('S', 'K', 'N', '3') };
+	static const uint32_t cipher[] = { ZRTP_NAME('2', 'F', 'S', '3'),
+					   ZRTP_CIPHER_AES3,
+					   ZRTP_NAME('2', 'F', 'S', '1'),
+					   ZRTP_CIPHER_AES1 };
+	static const uint32_t auth[] = { ZRTP_NAME('S', 'K', '3', '2'),
+					 ZRTP_NAME('S', 'K', '6', '4'),
+					 ZRTP_AUTH_HS32, ZRTP_AUTH_HS80 };
+	static const uint32_t sas[] = { ZRTP_NAME('B', '3', '2', 'E'),
+					ZRTP_NAME('B', '1', '0', 'D'),
+					ZRTP_SAS_B32 };
+
+	memset(p, 0, sizeof *p);
+	memcpy(p->list[ZRTP_KIND_HASH], hash, sizeof hash);
+	p->n[ZRTP_KIND_HASH] = 3;
+	memcpy(p->list[ZRTP_KIND_CIPHER], cipher, sizeof cipher);
+	p->n[ZRTP_KIND_CIPHER] = 4;
+	memcpy(p->list[ZRTP_KIND_AUTH], auth, sizeof auth);
+	p->n[ZRTP_KIND_AUTH] = 4;
+	p->list[ZRTP_KIND_KA][0] = ZRTP_KA_E255;
+	p->n[ZRTP_KIND_KA] = 1;
+	memcpy(p->list[ZRTP_KIND_SAS], sas, sizeof sas);
+	p->n[ZRTP_KIND_SAS] = 3;
+	cfg->multistream = false;
+}
+
+/* Each party's first Hello, parsed. */
+struct hellos {
+	bool have[2];
+	struct zrtp_hello h[2];
+};
+
+static bool hellos_fn(struct sim *sim, int from, int index, uint8_t *buf,
+		      size_t *len, size_t cap, void *arg)
+{
+	struct hellos *hs = arg;
+	struct zrtp_msg m;
+	(void)sim, (void)index, (void)cap;
+	if (!hs->have[from] && sim_pkt_type(buf, *len) == ZRTP_MSG_HELLO &&
+	    zrtp_packet_parse(buf, *len, &m) == 0) {
+		hs->h[from] = m.u.hello;
+		hs->have[from] = true;
+	}
+	return true;
+}
+
+/* Curve25519 with a GNU ZRTP-shaped peer, whoever initiates, over lossy
+ * queues; our defaults on the other side. */
+START_TEST(test_gnu_zrtp_hello_curve25519_both_roles)
+{
+	for (int ours_init = 0; ours_init < 2; ours_init++) {
+		for (uint64_t seed = 0; seed < 4; seed++) {
+			struct sim sim;
+			struct hellos hs;
+			memset(&hs, 0, sizeof hs);
+			sim_init(&sim, 140 + 10 * (uint64_t)ours_init + seed, 1);
+			prefs_gnu_zrtp(&sim.p[1].cfg);
+			sim.p[ours_init ? 1 : 0].cfg.passive = true;
+			sim.loss = 0.2;
+			sim.dup = 0.1;
+			sim.reorder = 0.3;
+			sim.tamper = hellos_fn;
+			sim.tamper_arg = &hs;
+			run_call(&sim);
+			ck_assert_msg(sim_stream_agrees(&sim, 0),
+				      "ours %s, seed %d: no agreement",
+				      ours_init ? "initiator" : "responder",
+				      (int)seed);
+			/* The stand-in's Hello is what it claims to be. */
+			ck_assert(hs.have[0] && hs.have[1]);
+			ck_assert_uint_eq(hs.h[1].n_ka, 1);
+			ck_assert_uint_eq(hs.h[1].ka[0], ZRTP_KA_E255);
+			/* Ours names Curve25519 twice, side by side. */
+			ck_assert_uint_eq(hs.h[0].ka[0], ZRTP_KA_X255);
+			ck_assert_uint_eq(hs.h[0].ka[1], ZRTP_KA_E255);
+			for (int i = 0; i < 2; i++) {
+				const struct sim_result *r = &sim.p[i].res[0];
+				ck_assert_uint_eq(r->algos.ka, ZRTP_KA_E255);
+				ck_assert_int_eq(r->role, i == ours_init ?
+					ZRTP_ROLE_RESPONDER : ZRTP_ROLE_INITIATOR);
+			}
+			/* Each initiator's own first hash: S256, S384. */
+			ck_assert_uint_eq(sim.p[0].res[0].algos.hash,
+					  ours_init ? ZRTP_HASH_S256 :
+						      ZRTP_HASH_S384);
+			sim_destroy(&sim);
+		}
+	}
+}
+END_TEST
+
+/* EC38 end to end, both roles, over lossy queues: S384 and AES3 come
+ * with it, one SAS and crossed 256-bit keys on both sides. */
+START_TEST(test_handshake_ec38_both_roles)
+{
+	for (int resp = 0; resp < 2; resp++) {
+		for (uint64_t seed = 0; seed < 4; seed++) {
+			struct sim sim;
+			sim_init(&sim, 160 + 10 * (uint64_t)resp + seed, 1);
+			for (int i = 0; i < 2; i++)
+				ck_assert_int_eq(zrtp_algo_prefs_parse(
+					&sim.p[i].cfg.prefs, "ka=EC38,Mult"), 0);
+			sim.p[resp].cfg.passive = true;   /* party resp responds */
+			sim.loss = 0.2;
+			sim.dup = 0.1;
+			sim.reorder = 0.3;
+			run_call(&sim);
+			ck_assert_msg(sim_stream_agrees(&sim, 0),
+				      "responder %d, seed %d: no agreement",
+				      resp, (int)seed);
+			const struct sim_result *r = &sim.p[0].res[0];
+			ck_assert_uint_eq(r->algos.ka, ZRTP_KA_EC38);
+			ck_assert_uint_eq(r->algos.hash, ZRTP_HASH_S384);
+			ck_assert_uint_eq(r->algos.cipher, ZRTP_CIPHER_AES3);
+			ck_assert_uint_eq(r->keys.key_len, 32);
+			ck_assert_int_eq(r->role, (resp == 0 ? ZRTP_ROLE_RESPONDER
+							    : ZRTP_ROLE_INITIATOR));
+			ck_assert_str_eq(r->sas, sim.p[1].res[0].sas);
+			sim_destroy(&sim);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_multistream_second_stream)
 {
 	struct sim sim;
@@ -478,7 +614,8 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* negative cases                                                      */
 
-enum tamper_action { FLIP, FLIP_NO_CRC, SET_COUNT, REPLACE_PV, SET_WORD };
+enum tamper_action { FLIP, FLIP_NO_CRC, SET_COUNT, REPLACE_PV, SET_WORD,
+		     SHRINK };
 
 struct tamper {
 	int from;
@@ -519,6 +656,13 @@ static bool tamper_fn(struct sim *sim, int from, int index, uint8_t *buf,
 	case REPLACE_PV:  /* DHPart pv starts after H1 and four IDs */
 		memcpy(msg + 76, t->pv, t->pv_len);
 		break;
+	case SHRINK:      /* drop value bytes before the MAC, fix the length */
+		memmove(msg + msg_len - 8 - (size_t)t->value, msg + msg_len - 8, 8);
+		msg_len -= (size_t)t->value;
+		*len -= (size_t)t->value;
+		msg[2] = (uint8_t)((msg_len / 4) >> 8);
+		msg[3] = (uint8_t)(msg_len / 4);
+		break;
 	}
 	if (t->action != FLIP_NO_CRC)
 		sim_fix_crc(buf, *len);
@@ -527,14 +671,14 @@ static bool tamper_fn(struct sim *sim, int from, int index, uint8_t *buf,
 
 /* Party 0 initiates (party 1 is passive); apply t; expect party `who` to
  * fail with `why`, and nobody to export keys or write the cache. */
-static void expect_failure(uint64_t seed, uint32_t ka, struct tamper *t,
-			   int who, enum zrtp_fail why)
+static void expect_failure_hash(uint64_t seed, uint32_t hash, uint32_t ka,
+				struct tamper *t, int who, enum zrtp_fail why)
 {
 	struct sim sim;
 	sim_init(&sim, seed, 1);
 	sim.p[1].cfg.passive = true;
 	if (ka) {
-		sim_prefs_single(&sim.p[0].cfg.prefs, ZRTP_HASH_S256,
+		sim_prefs_single(&sim.p[0].cfg.prefs, hash,
 				 ZRTP_CIPHER_AES1, ZRTP_AUTH_HS80, ka,
 				 ZRTP_SAS_B32, false);
 		sim.p[1].cfg.prefs = sim.p[0].cfg.prefs;
@@ -553,6 +697,12 @@ static void expect_failure(uint64_t seed, uint32_t ka, struct tamper *t,
 		ck_assert_int_ne(zrtp_stream_state(sim.p[i].st[0]), ZRTP_ST_SECURE);
 	}
 	sim_destroy(&sim);
+}
+
+static void expect_failure(uint64_t seed, uint32_t ka, struct tamper *t,
+			   int who, enum zrtp_fail why)
+{
+	expect_failure_hash(seed, ZRTP_HASH_S256, ka, t, who, why);
 }
 
 /* Commit: H2 at 12, ZID at 44, hvi at 76. */
@@ -683,6 +833,77 @@ START_TEST(test_neg_bad_public_value_ec25)
 	struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
 			    .action = REPLACE_PV, .pv = pv, .pv_len = 64 };
 	expect_failure(91, ZRTP_KA_EC25, &t, 0, ZRTP_FAIL_BAD_PV);
+}
+END_TEST
+
+/*
+ * EC38 public values that are no P-384 point (§5.1.5), in DHPart1: Error
+ * 0x61 and nothing derived. The responder's DHPart2 cannot be changed by
+ * an outsider without breaking hvi first.
+ */
+START_TEST(test_neg_bad_public_values_ec38)
+{
+	/* The P-384 field prime (FIPS 186-4 D.1.2.4). */
+	static const uint8_t p384[48] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+	};
+	uint8_t pv[96];
+	for (int which = 0; which < 3; which++) {
+		if (which == 0)
+			memset(pv, 0x5a, sizeof pv);     /* off the curve */
+		if (which == 1)
+			memset(pv, 0, sizeof pv);        /* (0, 0): infinity */
+		if (which == 2) {                        /* x = y = p */
+			memcpy(pv, p384, 48);
+			memcpy(pv + 48, p384, 48);
+		}
+		struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
+				    .action = REPLACE_PV, .pv = pv,
+				    .pv_len = sizeof pv };
+		expect_failure_hash(180 + (uint64_t)which, ZRTP_HASH_S384,
+				    ZRTP_KA_EC38, &t, 0, ZRTP_FAIL_BAD_PV);
+	}
+	/* Wrong lengths: 48 bytes (x alone), 92, and an EC25-sized 64. */
+	static const int shrink[] = { 48, 4, 32 };
+	for (int i = 0; i < 3; i++) {
+		struct tamper t = { .from = 1, .type = ZRTP_MSG_DHPART1,
+				    .action = SHRINK, .value = shrink[i] };
+		expect_failure_hash(185 + (uint64_t)i, ZRTP_HASH_S384,
+				    ZRTP_KA_EC38, &t, 0, ZRTP_FAIL_BAD_PV);
+	}
+}
+END_TEST
+
+/* A Commit with EC38 and S256 (the hash word at 56 rewritten) is refused
+ * with Error 0x51 even though we offer both names: GNU ZRTP does too. */
+START_TEST(test_neg_ec38_commit_without_s384)
+{
+	struct tamper t = { .from = 0, .type = ZRTP_MSG_COMMIT,
+			    .action = SET_WORD, .offset = 56,
+			    .value = (int)ZRTP_HASH_S256 };
+	struct sim sim;
+	sim_init(&sim, 190, 1);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(zrtp_algo_prefs_parse(&sim.p[i].cfg.prefs,
+				 "hash=S384,S256;ka=EC38"), 0);
+	sim.p[1].cfg.passive = true;
+	sim.tamper = tamper_fn;
+	sim.tamper_arg = &t;
+	run_call(&sim);
+	ck_assert(t.done);
+	ck_assert_int_eq(sim.p[1].res[0].reason, ZRTP_FAIL_ALGO_NOT_OFFERED);
+	ck_assert_uint_eq(sim.p[1].res[0].error_code, 0x51);
+	ck_assert_int_eq(sim.p[0].res[0].reason, ZRTP_FAIL_PEER_ERROR);
+	ck_assert_uint_eq(sim.p[0].res[0].error_code, 0x51);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sim.p[i].res[0].n_secure, 0);
+		ck_assert_int_eq(sim.p[i].cache.puts, 0);
+	}
+	sim_destroy(&sim);
 }
 END_TEST
 
@@ -1024,6 +1245,8 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_handshake_every_combination);
 	tcase_add_test(tc, test_handshake_s384);
 	tcase_add_test(tc, test_handshake_defaults_pick_x255);
+	tcase_add_test(tc, test_gnu_zrtp_hello_curve25519_both_roles);
+	tcase_add_test(tc, test_handshake_ec38_both_roles);
 	tcase_add_test(tc, test_multistream_second_stream);
 	tcase_add_test(tc, test_multistream_without_peer_mult_uses_dh);
 	tcase_add_test(tc, test_multistream_kept_when_prefs_omit_it);
@@ -1063,6 +1286,8 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_neg_bad_public_values_dh3k);
 	tcase_add_test(tc, test_neg_bad_public_value_x255);
 	tcase_add_test(tc, test_neg_bad_public_value_ec25);
+	tcase_add_test(tc, test_neg_bad_public_values_ec38);
+	tcase_add_test(tc, test_neg_ec38_commit_without_s384);
 	tcase_add_test(tc, test_neg_bad_crc_dropped_and_recovered);
 	tcase_add_test(tc, test_neg_bad_crc_every_packet);
 	tcase_add_test(tc, test_neg_algo_counts_8_to_15);
