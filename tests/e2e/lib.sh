@@ -224,6 +224,157 @@ dump_freq() {
 # within3 MEASURED WANT: true if within 3 %
 within3() { awk -v m="$1" -v w="$2" 'BEGIN { d = m - w; if (d < 0) d = -d; exit !(d <= 0.03 * w) }'; }
 
+# heard DIR HZ WHO: baresip's sndfile dump in DIR carries HZ (within 3 %)
+# for at least 2 s.
+heard() {
+	set -- $(dump_freq "$1") "$2" "$3"
+	if within3 "$1" "$3" && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
+		pass "$4 heard $3 Hz: $1 Hz for $2 s"
+	else
+		fail "$4 did not hear $3 Hz: $1 Hz for $2 s"
+	fi
+}
+
+# make_cert: a self-signed certificate for 127.0.0.1 in $W (cert.pem,
+# key.pem, and both.pem for baresip's sip_certificate), and a tls.cfg for
+# kamailio's tls module using it.
+make_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$W/key.pem" \
+		-out "$W/cert.pem" >/dev/null 2>&1 ||
+		{ echo "ERROR: openssl req failed"; exit 99; }
+	cat "$W/cert.pem" "$W/key.pem" >"$W/both.pem"
+	cat >"$W/tls.cfg" <<EOT
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $W/key.pem
+certificate = $W/cert.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+EOT
+}
+
+# kamailio_check CFG: refuse to go on with a config kamailio refuses.
+kamailio_check() {
+	kamailio -f "$1" -c >"$1.check" 2>&1 ||
+		{ cat "$1.check"; echo "ERROR: kamailio refuses $1"; exit 99; }
+}
+
+# kamailio_registrar_cfg FILE PORT NGPORT: kamailio on udp:127.0.0.1:PORT
+# as registrar (usrloc in memory, GRUU off) and record-routing proxy with
+# digest authentication (user U's password is "pw-U"), putting rtpengine
+# (ng on NGPORT) into every INVITE's media.
+kamailio_registrar_cfg() {
+	cat >"$1" <<EOT
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+listen=udp:127.0.0.1:$2
+auto_aliases=no
+alias="127.0.0.1:$2"
+alias="127.0.0.1"
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "pv.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "rtpengine.so"
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "gruu_enabled", 0)
+modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:$3")
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (has_totag()) {
+		if (loose_route()) {
+			if (is_method("BYE")) { rtpengine_delete(); }
+			t_relay(); exit;
+		}
+		if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+		sl_send_reply("404", "Not here"); exit;
+	}
+	if (is_method("CANCEL")) { if (t_check_trans()) { rtpengine_delete(); t_relay(); } exit; }
+	if (is_method("REGISTER")) {
+		if (!pv_www_authenticate("\$td", "pw-\$tU", "0")) { www_challenge("\$td", "0"); exit; }
+		if (!save("location")) { sl_reply_error(); }
+		exit;
+	}
+	if (!pv_proxy_authenticate("\$fd", "pw-\$fU", "0")) { proxy_challenge("\$fd", "0"); exit; }
+	consume_credentials();
+	remove_hf("Route");
+	record_route();
+	if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
+	if (is_method("INVITE") && has_body("application/sdp")) {
+		rtpengine_offer("replace-origin replace-session-connection");
+	}
+	t_on_reply("MEDIA");
+	if (!t_relay()) { sl_reply_error(); }
+}
+onreply_route[MEDIA] {
+	if (has_body("application/sdp")) {
+		rtpengine_answer("replace-origin replace-session-connection");
+	}
+}
+EOT
+	kamailio_check "$1"
+}
+
+# rtpengine_bg NGPORT PORTMIN PORTMAX: rtpengine in userspace
+# (--table=-1) on 127.0.0.1, in the background, its log in
+# $W/rtpengine.out.
+rtpengine_bg() {
+	bg timeout -k 2 45 rtpengine --config-file=none --foreground --table=-1 \
+		--interface=127.0.0.1 --listen-ng=127.0.0.1:$1 --port-min=$2 \
+		--port-max=$3 --log-stderr -L 5 >"$W/rtpengine.out" 2>&1
+}
+
+# verify_sum CAP OUT [MIN_SRTP]: zrtpshim verify --keylog $W/keys.log
+# --json on CAP; OUT gets one line "key=N ..." summed over every direction
+# of every stream (the verify counts, plus dirs, dirs_srtp: directions
+# with >= MIN_SRTP (default 200) SRTP packets, dirs_srtcp: with SRTCP) and
+# verdict=...; $OUT.rc gets verify's exit status. vsum OUT KEY reads one.
+verify_sum() {
+	"$ZS" verify "$1" --keylog "$W/keys.log" --json >"$2.json" 2>"$2.err"
+	echo "$?" >"$2.rc"
+	python3 - "$2.json" "${3:-200}" >"$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = int(sys.argv[2])
+tot = {"dirs": 0, "dirs_srtp": 0, "dirs_srtcp": 0}
+for s in d.get("streams", []):
+    for x in s.get("directions", []):
+        c = x.get("counts", {})
+        for k, v in c.items():
+            tot[k] = tot.get(k, 0) + v
+        tot["dirs"] += 1
+        tot["dirs_srtp"] += c.get("srtp", 0) >= want
+        tot["dirs_srtcp"] += c.get("srtcp", 0) > 0
+print(" ".join("%s=%d" % kv for kv in sorted(tot.items())), "verdict=%s" % d.get("verdict"))
+PY
+}
+vsum() { sed -n "s/.*\\b$2=\\([0-9]*\\).*/\\1/p" "$1"; }
+# no_clear OUT WHAT: pass if OUT (verify_sum) shows no cleartext or
+# unknown RTP/RTCP
+no_clear() {
+	if [ "$(vsum "$1" rtp_clear)" = 0 ] && [ "$(vsum "$1" rtcp_clear)" = 0 ] &&
+	   [ "$(vsum "$1" rtp_unknown)" = 0 ] && [ "$(vsum "$1" rtcp_unknown)" = 0 ]; then
+		pass "$2: no cleartext RTP or RTCP"
+	else
+		fail "$2: cleartext or unknown media: $(cat "$1")"
+	fi
+}
+
 finish() {
 	if [ "$FAILS" -gt 0 ]; then
 		echo "$FAILS check(s) failed"
