@@ -8,7 +8,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
       libsrtp2-dev libsodium-dev libssl-dev libpcap-dev check libbzrtp-dev
       clang llvm libclang-rt-14-dev
       tcpdump tshark sox python3 baresip-core sip-tester linphone-cli
-      openssl kamailio kamailio-tls-modules rtpengine-daemon"
+      openssl kamailio kamailio-tls-modules rtpengine-daemon twinkle-console"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
