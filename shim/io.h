@@ -5,6 +5,7 @@
 #ifndef SHIM_IO_H
 #define SHIM_IO_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -28,6 +29,18 @@ ssize_t shim_io_send(struct shim_fd *f, const struct msghdr *msg, int flags);
  * or -1 with errno.
  */
 ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags);
+
+/*
+ * Before a readiness wait (select, poll, ...) reports f readable: take the
+ * datagrams at the head of its queue that the shim would consume (ZRTP,
+ * SRTP failing authentication, cleartext while negotiating) and process
+ * them, never blocking. True if a datagram the client will receive is now
+ * at the head (or the fd is no UDP media fd, or the queue reports an
+ * error the client's receive will see); false if the shim consumed all
+ * that was queued, so a receive would block where the kernel promised it
+ * would not.
+ */
+bool shim_io_ready(struct shim_fd *f);
 
 /* The registry's released callback: the entry's media and stream go. */
 void shim_io_released(struct shim_fd *f);

@@ -199,12 +199,12 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 	pthread_mutex_unlock(s->mu);
 	next = now + (negotiating ? READER_ZRTP_POLL_MS : READER_POLL_MS);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+	if (shim_real.poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
 		s->pending_since[role] = 0;
 		goto out;
 	}
 	if (reader_take_zrtp(s, f, fd) > 0 &&
-	    (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))) {
+	    (shim_real.poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))) {
 		s->pending_since[role] = 0;
 		goto out;
 	}

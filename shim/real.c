@@ -98,6 +98,10 @@ static void real_resolve(void)
 	REAL(recvmmsg, true);
 	REAL(read, true);
 	REAL(readv, true);
+	REAL(select, true);
+	REAL(pselect, true);
+	REAL(poll, true);
+	REAL(ppoll, true);
 	REAL(fork, true);
 #undef REAL
 }

@@ -24,12 +24,15 @@
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -806,8 +809,8 @@ static void wait_readable(int fd)
  * A sends an RTP stream: under the shim A becomes media (adopted: no SDP)
  * and, with no ZRTP peer, cleartext RTP arriving on A is consumed (DESIGN:
  * nothing clear while negotiating). So the expectations differ by design
- * here, and only here: with the shim a consumed packet is invisible -- a
- * non-blocking recv says EAGAIN, a blocking one waits out SO_RCVTIMEO,
+ * here, and only here: with the shim a consumed packet is invisible -- poll
+ * does not call A readable for it, a non-blocking recv says EAGAIN, a blocking one waits out SO_RCVTIMEO,
  * MSG_PEEK shows the next packet the client would get, recvmmsg counts
  * only delivered packets -- and everything else on A still follows the
  * kernel's rules (MSG_TRUNC, msg_flags, names). B's RTP never has two
@@ -828,10 +831,13 @@ START_TEST(test_media_fd)
 		rtp_pkt(rtp, sizeof(rtp), 0x11223344, (uint16_t)(100 + i));
 		send_to(fa, &b, rtp, sizeof(rtp));
 	}
-	/* only a packet the shim consumes is queued */
+	/* only a packet the shim consumes is queued: not even readable */
 	rtp_pkt(rtp, sizeof(rtp), 0x55, 1);
 	send_to(fb, &a, rtp, sizeof(rtp));
-	wait_readable(fa);
+	{
+		struct pollfd p = { .fd = fa, .events = POLLIN };
+		ck_assert_int_eq(poll(&p, 1, 300), shim ? 0 : 1);
+	}
 	if (shim) {
 		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), -1);
 		ck_assert_int_eq(errno, EAGAIN);
@@ -898,6 +904,125 @@ START_TEST(test_media_fd)
 	} else {
 		ck_assert_int_eq(recv(fa, in, sizeof(in), 0), 172);
 	}
+	close(fa);
+	close(fb);
+}
+END_TEST
+
+/*
+ * What ccRTP (Twinkle's RTP stack) relies on, on a blocking socket and on
+ * the one thread that also sends: once select (or poll, pselect, ppoll)
+ * says the socket is readable, FIONREAD gives the size of the next
+ * datagram, a 1-byte recvfrom(MSG_PEEK) for its sender returns at once,
+ * and so does the recvfrom of FIONREAD bytes, whole. A is a media fd
+ * under the shim (adopted, as in test_media_fd); B sends it a packet the
+ * shim consumes, then, after a pause, one it does not. Whatever the wait
+ * reports readable must be there: a receive that blocks is killed by the
+ * alarm. Without the shim the first packet is simply delivered.
+ */
+enum wait_kind { WAIT_SELECT, WAIT_PSELECT, WAIT_POLL, WAIT_PPOLL };
+
+static int wait_in(enum wait_kind k, int fd, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	fd_set rd;
+	int r;
+
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	switch (k) {
+	case WAIT_SELECT:
+		r = select(fd + 1, &rd, NULL, NULL, &tv);
+		break;
+	case WAIT_PSELECT:
+		r = pselect(fd + 1, &rd, NULL, NULL, &ts, NULL);
+		break;
+	case WAIT_POLL:
+		r = poll(&p, 1, ms);
+		break;
+	default:
+		r = ppoll(&p, 1, &ts, NULL);
+		break;
+	}
+	ck_assert_int_ge(r, 0);
+	if (k == WAIT_SELECT || k == WAIT_PSELECT)
+		ck_assert_int_eq(FD_ISSET(fd, &rd) != 0, r == 1);
+	else
+		ck_assert_int_eq((p.revents & POLLIN) != 0, r == 1);
+	return r;
+}
+
+static void on_blocked(int sig)
+{
+	(void)sig;
+	ck_abort_msg("a receive blocked after the wait said readable");
+}
+
+/* The ccRTP read after a readable wait; returns the length read. */
+static ssize_t ccrtp_read(int fd, uint8_t *in, size_t cap)
+{
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	int queued = -1;
+	ssize_t r;
+
+	struct sigaction sa = { .sa_handler = on_blocked };
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(2);
+	ck_assert_int_eq(ioctl(fd, FIONREAD, &queued), 0);
+	ck_assert_int_gt(queued, 0);
+	ck_assert_int_le(queued, (int)cap);
+	ck_assert_int_eq(recvfrom(fd, in, 1, MSG_PEEK, (struct sockaddr *)&from,
+				  &fl), 1);
+	r = recvfrom(fd, in, (size_t)queued, 0, NULL, NULL);
+	alarm(0);
+	ck_assert_int_eq(r, queued);
+	return r;
+}
+
+START_TEST(test_readable_means_data)
+{
+	const char *want = getenv("ZS_EXPECT_SHIM");
+	const bool shim = want != NULL && strcmp(want, "1") == 0;
+	const enum wait_kind k = (enum wait_kind)_i;
+	struct sockaddr_in a, b;
+	int fa = udp_bound(&a, 0), fb = udp_bound(&b, 0);
+	uint8_t rtp[172], x[300], in[400];
+
+	for (int i = 0; i < 4; i++) {
+		rtp_pkt(rtp, sizeof(rtp), 0x11223344, (uint16_t)(100 + i));
+		send_to(fa, &b, rtp, sizeof(rtp));
+	}
+	rtp_pkt(rtp, sizeof(rtp), 0x55 + (unsigned)k, 1);
+	send_to(fb, &a, rtp, sizeof(rtp));
+	if (wait_in(k, fa, 300) == 1)
+		ck_assert_int_eq(ccrtp_read(fa, in, sizeof(in)), 172);
+	else
+		ck_assert(shim);
+	/* consumed, then 200 ms later X: the wait ends at X, within 300 ms */
+	rtp_pkt(rtp, sizeof(rtp), 0x66 + (unsigned)k, 9);
+	send_to(fb, &a, rtp, sizeof(rtp));
+	if (fork() == 0) {
+		usleep(200000);
+		fill(x, sizeof(x), 41);
+		send_to(fb, &a, x, sizeof(x));
+		_exit(0);
+	}
+	if (!shim) {
+		ck_assert_int_eq(wait_in(k, fa, 300), 1);
+		ck_assert_int_eq(ccrtp_read(fa, in, sizeof(in)), 172);
+	}
+	ck_assert_int_eq(wait_in(k, fa, 1000), 1);
+	ck_assert_int_eq(ccrtp_read(fa, in, sizeof(in)), 300);
+	fill(x, sizeof(x), 41);
+	ck_assert_int_eq(memcmp(in, x, sizeof(x)), 0);
+	ck_assert_int_eq(wait_in(k, fa, 0), 0);
+	wait(NULL);
 	close(fa);
 	close(fb);
 }
@@ -1122,6 +1247,8 @@ static Suite *semantics_suite(void)
 	tcase_add_test(tc, test_dup2_over_tracked);
 	tcase_add_test(tc, test_close_and_reuse);
 	tcase_add_test(tc, test_media_fd);
+	tcase_add_loop_test(tc, test_readable_means_data, WAIT_SELECT,
+			    WAIT_PPOLL + 1);
 	tcase_add_test(tc, test_errno);
 	tcase_add_test(tc, test_fcntl64);
 	tcase_add_test(tc, test_tcp_stream);

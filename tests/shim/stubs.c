@@ -1,7 +1,9 @@
 /* Stand-ins for the shim below the media layer (stubs.h). */
 #include "config.h"
 
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -31,6 +33,10 @@ void shim_real_init(void)
 	shim_real.recvmsg = recvmsg;
 	shim_real.read = read;
 	shim_real.write = write;
+	shim_real.poll = poll;
+	shim_real.ppoll = ppoll;
+	shim_real.select = select;
+	shim_real.pselect = pselect;
 }
 
 #define MAX_FDS 1024
