@@ -57,20 +57,12 @@ static uint32_t pair_hash(const struct pr_addr *x, const struct pr_addr *y)
 	return hash_addr(hash_addr(2166136261u, x), y) % FLOW_BUCKETS;
 }
 
-static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
-			     const struct pr_addr *dst, uint64_t usec, int *dir)
+/* A new flow for the pair, found first by flow_get and flow_find from
+ * now on (the head of its hash chain). */
+static struct flow *flow_new(struct ctx *c, const struct pr_addr *src,
+			     const struct pr_addr *dst, uint64_t usec)
 {
 	uint32_t h = pair_hash(src, dst);
-	for (struct flow *f = c->buckets[h]; f != NULL; f = f->next) {
-		if (addr_eq(&f->a, src) && addr_eq(&f->b, dst)) {
-			*dir = 0;
-			return f;
-		}
-		if (addr_eq(&f->a, dst) && addr_eq(&f->b, src)) {
-			*dir = 1;
-			return f;
-		}
-	}
 	struct flow *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		c->err = -ENOMEM;
@@ -89,8 +81,26 @@ static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
 		c->first = f;
 	c->last = f;
 	c->n_flows++;
-	*dir = 0;
 	return f;
+}
+
+/* The pair's current flow (its latest epoch), made if there is none. */
+static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
+			     const struct pr_addr *dst, uint64_t usec, int *dir)
+{
+	uint32_t h = pair_hash(src, dst);
+	for (struct flow *f = c->buckets[h]; f != NULL; f = f->next) {
+		if (addr_eq(&f->a, src) && addr_eq(&f->b, dst)) {
+			*dir = 0;
+			return f;
+		}
+		if (addr_eq(&f->a, dst) && addr_eq(&f->b, src)) {
+			*dir = 1;
+			return f;
+		}
+	}
+	*dir = 0;
+	return flow_new(c, src, dst, usec);
 }
 
 static struct flow *flow_find(struct ctx *c, const struct pr_addr *x,
@@ -236,22 +246,76 @@ static void ev_add(struct flow *f, enum zrtp_msg_type t, int dir, uint64_t usec)
 	f->ev[f->n_ev++] = (struct verify_zrtp_event){ (uint8_t)t, (uint8_t)dir, 1, usec };
 }
 
-static void handle_zrtp(struct flow *f, int dir, const struct pr_datagram *d)
+/*
+ * The call a flow's handshake belongs to: the SDP in force for the
+ * address of the side that sent the first Hello, when it sent it (else,
+ * no Hello, for either address when the flow began). NULL: none.
+ */
+static const struct announce *flow_call(const struct ctx *c,
+					const struct flow *f)
 {
-	struct fdir *fd = &f->d[dir];
+	for (int k = 0; k < 2; k++)
+		if (f->d[k].hello) {
+			const struct announce *an = verify_announced_at(
+				c, k == 0 ? &f->a : &f->b, false, f->d[k].hello_usec);
+			if (an != NULL)
+				return an;
+		}
+	const struct announce *an = verify_announced_at(c, &f->a, false, f->first_usec);
+	return an != NULL ? an : verify_announced_at(c, &f->b, false, f->first_usec);
+}
+
+/*
+ * A Hello on a flow whose same side already sent a different one. When
+ * the SDP in force for the sender now is another call's than the one the
+ * flow's handshake belongs to, this is the next call on reused ports: its
+ * handshake, media and Hello check start afresh in a new flow of the
+ * same pair (the earlier call is judged on its own). A new Hello within
+ * one call (a client restarting its stream) stays where it is.
+ */
+static struct flow *epoch_for_hello(struct ctx *c, struct flow *f, int *dir,
+				    const struct pr_datagram *d,
+				    const uint8_t hash[32])
+{
+	const struct fdir *fd = &f->d[*dir];
+	if (!fd->hello || memcmp(fd->hello_hash, hash, 32) == 0)
+		return f;
+	const struct announce *now = verify_announced_at(c, &d->src, false, d->ts_usec);
+	const struct announce *was = flow_call(c, f);
+	if (now == NULL || was == NULL || strcmp(now->call_id, was->call_id) == 0)
+		return f;
+	struct flow *n = flow_new(c, &d->src, &d->dst, d->ts_usec);
+	if (n == NULL)
+		return f;
+	n->later_epoch = true;
+	*dir = 0;
+	return n;
+}
+
+static void handle_zrtp(struct ctx *c, struct flow *f, int dir,
+			const struct pr_datagram *d)
+{
 	struct zrtp_msg m;
 	if (zrtp_packet_parse(d->data, d->len, &m) != 0) {
-		fd->n.zrtp_bad++;
+		f->d[dir].n.zrtp_bad++;
 		return;
 	}
+	uint8_t hh[32];
+	if (m.type == ZRTP_MSG_HELLO) {
+		struct zrtp_iov v = { m.msg, m.msg_len };
+		if (zrtp_hash(ZRTP_HASH_S256, &v, 1, hh) != 0)
+			return;
+		f = epoch_for_hello(c, f, &dir, d, hh);
+	}
+	struct fdir *fd = &f->d[dir];
 	fd->n.zrtp++;
 	ev_add(f, m.type, dir, d->ts_usec);
 	switch (m.type) {
 	case ZRTP_MSG_HELLO:
 		if (!fd->hello) {
-			struct zrtp_iov v = { m.msg, m.msg_len };
-			if (zrtp_hash(ZRTP_HASH_S256, &v, 1, fd->hello_hash) == 0)
-				fd->hello = true;
+			memcpy(fd->hello_hash, hh, sizeof(hh));
+			fd->hello = true;
+			fd->hello_usec = d->ts_usec;
 			const char *cid = (const char *)m.u.hello.client_id;
 			const char *nul = memchr(cid, '\0', 16);
 			verify_slice_copy(fd->client_id, sizeof(fd->client_id), cid,
@@ -419,7 +483,7 @@ static void handle_datagram(struct ctx *c, const struct pr_datagram *d)
 		return;
 	struct fdir *fd = &f->d[dir];
 	switch (k) {
-	case DEMUX_ZRTP: handle_zrtp(f, dir, d); break;
+	case DEMUX_ZRTP: handle_zrtp(c, f, dir, d); break;
 	case DEMUX_STUN: fd->n.stun++; break;
 	case DEMUX_DTLS: fd->n.dtls++; break;
 	case DEMUX_RTCP: handle_rtcp(c, fd, d); break;
@@ -586,7 +650,9 @@ static enum verify_hash_check hash_check(const struct ctx *c,
 {
 	if (!fd->hello)
 		return VERIFY_HASH_NO_HELLO;
-	const struct announce *an = verify_announced(c, src, false);
+	/* the SDP in force when the Hello was sent: with ports reused call
+	 * after call, each call's Hello answers to its own call's SDP */
+	const struct announce *an = verify_announced_at(c, src, false, fd->hello_usec);
 	if (an == NULL)
 		return VERIFY_HASH_NO_SDP;
 	if (an->n_hash == 0)
@@ -685,6 +751,51 @@ static void fill_dir(struct ctx *c, const struct flow *f, int k,
 	}
 }
 
+static bool ssrc_in(const struct fdir *fd, uint32_t v)
+{
+	for (size_t i = 0; i < fd->n_ssrc; i++)
+		if (fd->ssrc[i] == v)
+			return true;
+	return false;
+}
+
+/*
+ * A flow without ZRTP of its own that carries on a secured stream of the
+ * same call: a re-INVITE moved the media to another address pair (the
+ * shim keeps the stream's keys and SRTP state; there is no second
+ * handshake). It must be announced by the same call's SDP for the same
+ * m= line as an earlier flow whose handshake completed before this flow
+ * began, and every SSRC it carries must be one that flow carried. The
+ * earliest such flow (the one with the handshake) is returned, or NULL.
+ */
+static const struct flow *continued_flow(const struct ctx *c,
+					 const struct flow *f)
+{
+	const struct announce *an = flow_call(c, f);
+	if (an == NULL || f->n_ev > 0)
+		return NULL;
+	for (const struct flow *g = c->first; g != NULL && g != f; g = g->order_next) {
+		if (g->role != 1)
+			continue;
+		const struct flow *root = g->cont != NULL ? g->cont : g;
+		if (!c->rep->streams[root->stream].hs_complete ||
+		    root->conf2ack_usec > f->first_usec)
+			continue;
+		const struct announce *ga = flow_call(c, g);
+		if (ga == NULL || strcmp(ga->call_id, an->call_id) != 0 ||
+		    ga->m_index != an->m_index)
+			continue;
+		bool same = true;
+		for (int k = 0; k < 2 && same; k++)
+			for (size_t i = 0; i < f->d[k].n_ssrc && same; i++)
+				same = ssrc_in(&g->d[0], f->d[k].ssrc[i]) ||
+				       ssrc_in(&g->d[1], f->d[k].ssrc[i]);
+		if (same && !f->d[0].ssrc_overflow && !f->d[1].ssrc_overflow)
+			return root;
+	}
+	return NULL;
+}
+
 static int build_report(struct ctx *c)
 {
 	struct verify_report *rep = c->rep;
@@ -708,9 +819,7 @@ static int build_report(struct ctx *c)
 		f->stream = rep->n_streams;
 		struct verify_stream *s = &rep->streams[rep->n_streams++];
 		s->id = (unsigned)rep->n_streams;
-		const struct announce *an = verify_announced(c, &f->a, false);
-		if (an == NULL)
-			an = verify_announced(c, &f->b, false);
+		const struct announce *an = flow_call(c, f);
 		s->announced = an != NULL;
 		if (an != NULL) {
 			snprintf(s->call_id, sizeof(s->call_id), "%s", an->call_id);
@@ -719,9 +828,16 @@ static int build_report(struct ctx *c)
 		fill_dir(c, f, 0, &s->dir[0]);
 		fill_dir(c, f, 1, &s->dir[1]);
 		handshake(f, s);
+		s->later_epoch = f->later_epoch;
 		uint64_t keys = f->confirm2_from >= 0 ? f->confirm2_usec : 0;
-		tally(c, f, 0, s, 0, s->hs_complete, keys, NULL);
-		tally(c, f, 1, s, 1, s->hs_complete, keys, NULL);
+		bool zrtp_ok = s->hs_complete;
+		if (!s->hs_complete && (f->cont = continued_flow(c, f)) != NULL) {
+			s->continues = rep->streams[f->cont->stream].id;
+			keys = f->cont->confirm2_usec;
+			zrtp_ok = true;
+		}
+		tally(c, f, 0, s, 0, zrtp_ok, keys, NULL);
+		tally(c, f, 1, s, 1, zrtp_ok, keys, NULL);
 	}
 	for (struct flow *f = c->first; f != NULL; f = f->order_next) {
 		if (f->role != 2)
@@ -731,9 +847,11 @@ static int build_report(struct ctx *c)
 		s->has_rtcp_flow = true;
 		s->rtcp[0] = f->swapped ? f->b : f->a;
 		s->rtcp[1] = f->swapped ? f->a : f->b;
-		uint64_t keys = r->confirm2_from >= 0 ? r->confirm2_usec : 0;
-		tally(c, f, 0, s, f->swapped ? 1 : 0, s->hs_complete, keys, r);
-		tally(c, f, 1, s, f->swapped ? 0 : 1, s->hs_complete, keys, r);
+		const struct flow *hs = r->cont != NULL ? r->cont : r;
+		uint64_t keys = hs->confirm2_from >= 0 ? hs->confirm2_usec : 0;
+		bool zrtp_ok = s->hs_complete || s->continues != 0;
+		tally(c, f, 0, s, f->swapped ? 1 : 0, zrtp_ok, keys, r);
+		tally(c, f, 1, s, f->swapped ? 0 : 1, zrtp_ok, keys, r);
 	}
 	return 0;
 }
@@ -769,7 +887,7 @@ static void verdict(struct ctx *c)
 		}
 		s->keylog_secured = c->kl.n > 0 && t.auth_ok > 0 && t.auth_fail == 0 &&
 				    t.auth_ok == t.srtp + t.srtcp;
-		s->secured = s->hs_complete || s->keylog_secured;
+		s->secured = s->hs_complete || s->keylog_secured || s->continues != 0;
 		if (!any)
 			continue;
 		media++;

@@ -170,6 +170,20 @@ enum rec_auth verify_authenticate(struct ctx *c, const struct pr_datagram *d,
 		}
 	}
 	}
+	if (n == 0) {
+		/* No record names these addresses: the records of the stream
+		 * the SDP in force says the packet belongs to (a re-INVITE
+		 * moved it; the shim keeps the stream's keys). */
+		char name[KEYLOG_STREAM_MAX];
+		if (verify_stream_name_at(c, &d->src, &d->dst, rtcp, d->ts_usec,
+					  name, sizeof(name)))
+			for (size_t i = 0; i < c->kl.n && n < MAX_CAND; i++) {
+				const struct keylog_entry *e = &c->kl.entries[i];
+				if (strcmp(e->stream, name) == 0 &&
+				    (e->any_ssrc || e->ssrc == ssrc))
+					cand[n++] = (struct candidate){ i, 0 };
+			}
+	}
 	if (n == 0)
 		return AUTH_NO_KEY;
 	if (d->len > 65536)
