@@ -247,31 +247,47 @@ static void ev_add(struct flow *f, enum zrtp_msg_type t, int dir, uint64_t usec)
 }
 
 /*
- * The call a flow's handshake belongs to: the SDP in force for the
- * address of the side that sent the first Hello, when it sent it (else,
- * no Hello, for either address when the flow began). NULL: none.
+ * The call in force for a pair of addresses at time t: of the SDP in
+ * force for each (verify_announced_at), the later one. A callee's shim
+ * sends its Hello when the offer arrives, before its own answer: the
+ * offer, naming the other side, already tells the call.
  */
+static const struct announce *pair_call_at(const struct ctx *c,
+					   const struct pr_addr *a,
+					   const struct pr_addr *b, uint64_t t)
+{
+	const struct announce *x = verify_announced_at(c, a, false, t);
+	const struct announce *y = verify_announced_at(c, b, false, t);
+	if (x == NULL || y == NULL)
+		return x != NULL ? x : y;
+	bool xb = x->first_usec <= t, yb = y->first_usec <= t;
+	if (xb != yb)
+		return xb ? x : y;
+	/* both before t: the later; both after (SDP captured late): the first */
+	return (x->first_usec >= y->first_usec) == xb ? x : y;
+}
+
+/* The call a flow belongs to: the one in force for its pair at its first
+ * Hello (else when it began). NULL: no SDP named either address. */
 static const struct announce *flow_call(const struct ctx *c,
 					const struct flow *f)
 {
-	for (int k = 0; k < 2; k++)
-		if (f->d[k].hello) {
-			const struct announce *an = verify_announced_at(
-				c, k == 0 ? &f->a : &f->b, false, f->d[k].hello_usec);
-			if (an != NULL)
-				return an;
-		}
-	const struct announce *an = verify_announced_at(c, &f->a, false, f->first_usec);
-	return an != NULL ? an : verify_announced_at(c, &f->b, false, f->first_usec);
+	uint64_t t = f->first_usec;
+	if (f->d[0].hello || f->d[1].hello)
+		t = !f->d[1].hello ? f->d[0].hello_usec
+		    : !f->d[0].hello ? f->d[1].hello_usec
+		    : f->d[0].hello_usec < f->d[1].hello_usec ? f->d[0].hello_usec
+							      : f->d[1].hello_usec;
+	return pair_call_at(c, &f->a, &f->b, t);
 }
 
 /*
  * A Hello on a flow whose same side already sent a different one. When
- * the SDP in force for the sender now is another call's than the one the
- * flow's handshake belongs to, this is the next call on reused ports: its
- * handshake, media and Hello check start afresh in a new flow of the
- * same pair (the earlier call is judged on its own). A new Hello within
- * one call (a client restarting its stream) stays where it is.
+ * the call in force for the pair now is another than the one the flow
+ * belongs to, this is the next call on reused ports: its handshake,
+ * media and Hello check start afresh in a new flow of the same pair (the
+ * earlier call is judged on its own). A new Hello within one call (a
+ * client restarting its stream) stays where it is.
  */
 static struct flow *epoch_for_hello(struct ctx *c, struct flow *f, int *dir,
 				    const struct pr_datagram *d,
@@ -280,7 +296,7 @@ static struct flow *epoch_for_hello(struct ctx *c, struct flow *f, int *dir,
 	const struct fdir *fd = &f->d[*dir];
 	if (!fd->hello || memcmp(fd->hello_hash, hash, 32) == 0)
 		return f;
-	const struct announce *now = verify_announced_at(c, &d->src, false, d->ts_usec);
+	const struct announce *now = pair_call_at(c, &d->src, &d->dst, d->ts_usec);
 	const struct announce *was = flow_call(c, f);
 	if (now == NULL || was == NULL || strcmp(now->call_id, was->call_id) == 0)
 		return f;
@@ -644,15 +660,33 @@ static void handshake(struct flow *f, struct verify_stream *s)
 	s->hs_end_usec = s->hs_complete ? f->conf2ack_usec : 0;
 }
 
+/* The announcement of a in the given call (any time), or NULL. */
+static const struct announce *announced_in(const struct ctx *c,
+					   const struct pr_addr *a,
+					   const char *call_id)
+{
+	const struct announce *an = NULL;
+	for (size_t i = 0; i < c->n_ann; i++) {
+		const struct announce *x = &c->ann[i];
+		if (strcmp(x->call_id, call_id) == 0 && x->rtp.port == a->port &&
+		    (x->any_ip || ip_eq(&x->rtp, a)))
+			an = x;
+	}
+	return an;
+}
+
 static enum verify_hash_check hash_check(const struct ctx *c,
 					 const struct fdir *fd,
-					 const struct pr_addr *src)
+					 const struct pr_addr *src,
+					 const struct announce *call)
 {
 	if (!fd->hello)
 		return VERIFY_HASH_NO_HELLO;
-	/* the SDP in force when the Hello was sent: with ports reused call
+	/* this side's SDP in the flow's own call: with ports reused call
 	 * after call, each call's Hello answers to its own call's SDP */
-	const struct announce *an = verify_announced_at(c, src, false, fd->hello_usec);
+	const struct announce *an = call != NULL ? announced_in(c, src, call->call_id) : NULL;
+	if (an == NULL)
+		an = verify_announced_at(c, src, false, fd->hello_usec);
 	if (an == NULL)
 		return VERIFY_HASH_NO_SDP;
 	if (an->n_hash == 0)
@@ -725,7 +759,7 @@ static void fill_dir(struct ctx *c, const struct flow *f, int k,
 	vd->announced = verify_announced(c, &vd->src, false) != NULL;
 	vd->sent_hello = fd->hello;
 	memcpy(vd->client_id, fd->client_id, sizeof(vd->client_id));
-	vd->hash_check = hash_check(c, fd, &vd->src);
+	vd->hash_check = hash_check(c, fd, &vd->src, flow_call(c, f));
 	uint64_t total = 0;
 	for (int i = 0; i < 256; i++)
 		total += fd->hist[i];
