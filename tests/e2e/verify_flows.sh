@@ -98,11 +98,12 @@ shimmed seq-uac timeout -k 5 120 sipp 127.0.0.1:5242 -sf "$E2E_SRC/tests/e2e/uac
 	fail "20 calls: sipp UAC exited $? (see $W/seq-uac.err)"
 wait $UAS || fail "20 calls: sipp UAS exited $?"
 stop_cap
-n=$(grep -c 'event: secure' "$W/seq-uac.log")
-[ "$n" -eq 20 ] && pass "20 calls: 20 secure events in the caller's log" || fail "20 calls: $n secure events"
+n=$(grep -c 'event: secure' "$W/seq-uac.log" 2>/dev/null)
+[ "${n:-0}" -eq 20 ] && pass "20 calls: 20 secure events in the caller's log" || fail "20 calls: $n secure events"
 grep -q 'POSSIBLE ATTACK' "$W/seq-uac.log" "$W/seq-uas.log" && fail "20 calls: an attack alarm in a log"
 media_counts "$W/seq.pcap" $MA $MB >"$W/counts"
-c=$(($(field $MA clear) + $(field $MB clear)))
+c1=$(field $MA clear) c2=$(field $MB clear)
+c=$((${c1:-0} + ${c2:-0}))
 [ "$c" -eq 0 ] && pass "20 calls: no cleartext RTP" || fail "20 calls: $c cleartext RTP"
 for kl in "" "--keylog $W/keys.log"; do
 	if run_verify "$W/seq.pcap" $kl; then
