@@ -271,7 +271,8 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 	out->src.any_ip = out->src.any_port = true;
 	out->dst.any_ip = out->dst.any_port = true;
 	bool have_ssrc = false, have_profile = false, have_key = false,
-	     have_salt = false, have_src = false, have_dst = false;
+	     have_salt = false, have_src = false, have_dst = false,
+	     have_stream = false;
 	const char *key_hex = NULL;
 	size_t key_hex_len = 0;
 
@@ -344,6 +345,13 @@ int keylog_parse_line(const char *line, size_t len, struct keylog_entry *out,
 			if (hex_decode(v, vlen, out->salt, KEYLOG_SALT_LEN) < 0)
 				FAIL("salt must be %d hex digits",
 				     2 * KEYLOG_SALT_LEN);
+		} else if (KEY("stream")) {
+			ONCE(have_stream, "stream");
+			if (vlen == 0 || vlen >= sizeof(out->stream))
+				FAIL("stream name must be 1-%zu bytes",
+				     sizeof(out->stream) - 1);
+			memcpy(out->stream, v, vlen);
+			out->stream[vlen] = '\0';
 		}
 		/* any other key: ignored, for forward compatibility */
 #undef KEY

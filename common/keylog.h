@@ -52,6 +52,7 @@
 #define KEYLOG_MAX_KEY_LEN SUITE_MAX_KEY_LEN
 #define KEYLOG_SALT_LEN SUITE_SALT_LEN
 #define KEYLOG_LINE_MAX 512      /* longer lines are an error */
+#define KEYLOG_STREAM_MAX 200    /* stream= names, NUL included */
 
 /* A transport address as the log writes it. any_ip / any_port: wildcard. */
 struct keylog_addr {
@@ -70,6 +71,11 @@ struct keylog_entry {
 	size_t key_len;            /* 16 or 32, follows the profile */
 	uint8_t salt[KEYLOG_SALT_LEN];
 	unsigned line;             /* 1-based line number in the file */
+	/* "stream=" (optional, the shim's CALL-ID/M-INDEX): which stream of
+	 * which call these keys are. A reader may try the keys on packets of
+	 * that stream that the addresses do not name (a re-INVITE moved the
+	 * media: the stream keeps its keys). "" when absent. */
+	char stream[KEYLOG_STREAM_MAX];
 };
 
 struct keylog {
@@ -110,8 +116,8 @@ void keylog_free(struct keylog *kl);
  */
 int keylog_format(char *buf, size_t cap, const struct keylog_entry *e)
 	__attribute__((warn_unused_result));
-/* The same with " stream=NAME" before the newline (informational: readers
- * ignore it); a NULL, empty, over-long (200 bytes or more) name or one
+/* The same with " stream=NAME" before the newline (the stream's name,
+ * kept in keylog_entry.stream by the parser); a NULL, empty, over-long (200 bytes or more) name or one
  * with blanks is left out rather than break the line. */
 int keylog_format_named(char *buf, size_t cap, const struct keylog_entry *e,
 			const char *stream)

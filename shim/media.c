@@ -22,6 +22,24 @@
  * thread-local remembers which. The cache's lock (cache.c) is taken
  * inside call->mu by the engine's cache callbacks. Engine callbacks run
  * with call->mu held and never call the engine.
+ *
+ * One socket, several calls. A client may send every call's media from
+ * one socket and announce its one port in every call (sipp's
+ * rtp_stream). Those calls cannot be told apart on the wire: the same
+ * addresses both ways, one ZRTP endpoint per socket. Handing the socket
+ * to each new call would cut the earlier ones off (their media held by a
+ * stream that never completes) and feed their Hellos to the new call's
+ * engine, which compares them with its own call's a=zrtp-hash and cries
+ * attack. So a socket has one stream: the first live call's. A later
+ * call whose SDP names a socket a live stream of another call owns rides
+ * on it (PH_SHARED): no engine of its own, its SDP announces the owner's
+ * Hello hash (the Hello that really crosses on that address), its media,
+ * sent on the shared socket, is protected with the owner's keys (the
+ * owner's SAS covers it). Said once per socket at WARN, once per rider at
+ * INFO. The stream outlives its own call while riders remain and ends
+ * with the last of them, so no live call loses its media. A peer that
+ * did not share (another address for this call) cannot read this call's
+ * media: said at ERROR; nothing leaves in clear either way.
  */
 #include "config.h"
 
@@ -54,6 +72,7 @@ const char *const media_phase_names[] = {
 	[PH_WAITING] = "waiting", [PH_NEGOTIATING] = "negotiating",
 	[PH_SECURE] = "secure", [PH_CLEAR] = "clear",
 	[PH_FAILED] = "failed", [PH_ENDED] = "ended",
+	[PH_SHARED] = "shared",
 };
 
 /* --- references ----------------------------------------------------------- */
@@ -196,20 +215,49 @@ static struct shim_media *stream_obtain(const char *id, size_t id_len,
  * the one that ended). */
 static void call_release_lines(struct shim_call *c)
 {
-	struct shim_media *lines[MEDIA_MAX_LINES];
+	struct shim_media *lines[MEDIA_MAX_LINES], *done[MEDIA_MAX_LINES];
+	bool keep[MEDIA_MAX_LINES], end_owner[MEDIA_MAX_LINES];
 	pthread_mutex_lock(&media_mu);
 	for (int j = 0; j < MEDIA_MAX_LINES; j++) {
 		lines[j] = c->lines[j];
 		c->lines[j] = NULL;
+		keep[j] = end_owner[j] = false;
+		done[j] = NULL;
+		struct shim_media *s = lines[j];
+		if (!s)
+			continue;
+		/* Other calls ride on it: it lives on for them. */
+		if (s->n_riders > 0) {
+			s->owner_gone = true;
+			keep[j] = true;
+		}
+		/* A rider leaves; the last one ends an owner whose call ended. */
+		struct shim_media *o = s->rides;
+		if (o) {
+			s->rides = NULL;
+			end_owner[j] = --o->n_riders == 0 && o->owner_gone;
+			done[j] = o;
+		}
 	}
 	pthread_mutex_unlock(&media_mu);
-	for (int j = 0; j < MEDIA_MAX_LINES; j++)
-		if (lines[j]) {
+	for (int j = 0; j < MEDIA_MAX_LINES; j++) {
+		if (lines[j] && !keep[j]) {
 			pthread_mutex_lock(&c->mu);
 			media_stream_end_locked(lines[j]);
 			pthread_mutex_unlock(&c->mu);
-			media_stream_put(lines[j]);
 		}
+		if (lines[j])
+			media_stream_put(lines[j]);
+		struct shim_media *o = done[j];
+		if (end_owner[j]) {
+			pthread_mutex_lock(o->mu);
+			media_stream_end_locked(o);
+			pthread_mutex_unlock(o->mu);
+			shim_log(SHIM_LOG_INFO, "media %s: the last call sharing "
+				 "its socket ended: stream ended", o->name);
+		}
+		media_stream_put(o);    /* the rider's reference */
+	}
 	call_put(c);                    /* the table's reference */
 }
 
@@ -278,6 +326,120 @@ static void attach_port(struct shim_media *s, uint16_t port, int role)
 	shim_fd_put(f);
 }
 
+/*
+ * The live stream of another call that owns the socket bound to port (or
+ * that s already rides on), with a reference; NULL when s may take the
+ * socket (nobody has it, s has it, or its stream ended or failed).
+ */
+static struct shim_media *socket_owner(struct shim_media *s, uint16_t port)
+{
+	struct shim_media *o = NULL;
+	pthread_mutex_lock(&media_mu);
+	if (s->rides) {
+		o = s->rides;
+		o->refs++;
+	}
+	pthread_mutex_unlock(&media_mu);
+	if (o)
+		return o;
+	struct shim_fd *f = port ? shim_fd_find_port(port) : NULL;
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&media_mu);
+	o = f->kind == SHIM_FD_UDP ? atomic_load(&f->media) : NULL;
+	if (o && (o == s || o->call == s->call || o->adopted ||
+		  atomic_load(&o->rtp_fd) != f->fd))
+		o = NULL;
+	if (o)
+		o->refs++;
+	pthread_mutex_unlock(&media_mu);
+	shim_fd_put(f);
+	if (!o)
+		return NULL;
+	pthread_mutex_lock(o->mu);
+	bool live = o->phase != PH_ENDED && o->phase != PH_FAILED;
+	pthread_mutex_unlock(o->mu);
+	if (!live) {
+		media_stream_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool addr_is_offset(const struct sockaddr_storage *a, int delta,
+			   const struct sockaddr_storage *b);
+
+static bool same_addr(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	return addr_is_offset(a, 0, b);
+}
+
+/*
+ * s (a line of another call) rides on o, the stream that owns the socket
+ * of its port (see "One socket, several calls" above): o's Hello hash
+ * for s's SDP, no engine for s, said once per socket and once per rider.
+ */
+static int media_ride(struct shim_media *s, struct shim_media *o,
+		      const struct shim_media_desc *d, char hash_out[65])
+{
+	bool first = false, socket_first = false;
+	int riders;
+	pthread_mutex_lock(&media_mu);
+	if (!s->rides) {
+		s->rides = o;
+		o->refs++;
+		o->n_riders++;
+		first = true;
+		socket_first = !o->share_logged;
+		o->share_logged = true;
+	}
+	riders = o->n_riders;
+	pthread_mutex_unlock(&media_mu);
+
+	int r = -EINVAL;
+	bool peer_differs = false;
+	char oname[128];
+	pthread_mutex_lock(o->mu);
+	if (o->zs && hash_out)
+		r = zrtp_stream_hello_hash(o->zs, hash_out) < 0 ? -EINVAL : 0;
+	else if (o->zs)
+		r = 0;
+	if (d->have_peer && shim_addr_usable(&d->peer_rtp) && o->have_peer)
+		peer_differs = !same_addr(&d->peer_rtp, &o->peer_rtp);
+	snprintf(oname, sizeof oname, "%s", o->name);
+	pthread_mutex_unlock(o->mu);
+
+	pthread_mutex_lock(s->mu);
+	bool warn_peer = peer_differs && !s->fail_logged;
+	if (warn_peer)
+		s->fail_logged = true;
+	s->phase = PH_SHARED;
+	pthread_mutex_unlock(s->mu);
+
+	if (socket_first)
+		shim_log(SHIM_LOG_WARN, "media %s: calls share one media "
+			 "address: local port %u already carries %s, a live "
+			 "call, and the client sends every call's media from "
+			 "that one socket, where the calls cannot be told "
+			 "apart. One ZRTP stream per socket: this call and any "
+			 "later one on port %u ride on %s (its keys protect "
+			 "their media, its SAS covers them, their a=zrtp-hash "
+			 "is its Hello's); no handshake of their own. This is "
+			 "not an attack.", s->name, (unsigned)d->local_rtp_port,
+			 oname, (unsigned)d->local_rtp_port, oname);
+	else if (first)
+		shim_log(SHIM_LOG_INFO, "media %s: rides on %s too (shared "
+			 "media socket, port %u: %d calls on it)", s->name, oname,
+			 (unsigned)d->local_rtp_port, riders + 1);
+	if (warn_peer)
+		shim_log(SHIM_LOG_ERROR, "media %s: its peer's media address "
+			 "is not the one %s talks to: the peer cannot read this "
+			 "call's media, which leaves protected with the other "
+			 "call's keys (never in clear)", s->name, oname);
+	return r;
+}
+
 /* --- the public entry points ---------------------------------------------- */
 
 int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
@@ -294,6 +456,14 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 		call_release_lines(evicted);
 	if (!s)
 		return d->m_index >= MEDIA_MAX_LINES ? -E2BIG : -ENOMEM;
+
+	struct shim_media *owner = socket_owner(s, d->local_rtp_port);
+	if (owner) {
+		r = media_ride(s, owner, d, hash_out);
+		media_stream_put(owner);
+		media_stream_put(s);
+		return r;
+	}
 
 	bool mux = d->local_mux || (d->local_rtcp_port &&
 				    d->local_rtcp_port == d->local_rtp_port);

@@ -31,6 +31,7 @@ enum media_phase {
 	PH_CLEAR,
 	PH_FAILED,
 	PH_ENDED,
+	PH_SHARED,       /* rides on another call's stream (media.c) */
 };
 
 extern const char *const media_phase_names[];
@@ -68,6 +69,13 @@ struct shim_media {
 	 * and its first RTCP, to pair a socket with the other half of its
 	 * stream (shim_media_adopt_rtcp). */
 	struct sockaddr_storage adopt_rtp_to, adopt_rtcp_to;
+	/* Calls sharing one socket (media.c, "One socket, several calls"),
+	 * all media_mu: the live stream of another call whose socket this
+	 * line's port is (a reference), how many lines ride on this one, and
+	 * whether this one's own call ended while some still did. */
+	struct shim_media *rides;
+	int n_riders;
+	bool owner_gone, share_logged;
 	/* Adopted from its RTCP; no RTP seen yet (written under media_mu):
 	 * held, and the engine waits, until RTP names the stream's RTP
 	 * socket (ZRTP belongs on the RTP port, RFC 6189 §5). */

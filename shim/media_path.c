@@ -180,6 +180,7 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 		break;
 	case PH_FAILED:
 	case PH_ENDED:
+	case PH_SHARED:     /* never on a socket: the owner has it */
 		s->st.tx_dropped++;
 		break;
 	}

@@ -57,20 +57,12 @@ static uint32_t pair_hash(const struct pr_addr *x, const struct pr_addr *y)
 	return hash_addr(hash_addr(2166136261u, x), y) % FLOW_BUCKETS;
 }
 
-static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
-			     const struct pr_addr *dst, uint64_t usec, int *dir)
+/* A new flow for the pair, found first by flow_get and flow_find from
+ * now on (the head of its hash chain). */
+static struct flow *flow_new(struct ctx *c, const struct pr_addr *src,
+			     const struct pr_addr *dst, uint64_t usec)
 {
 	uint32_t h = pair_hash(src, dst);
-	for (struct flow *f = c->buckets[h]; f != NULL; f = f->next) {
-		if (addr_eq(&f->a, src) && addr_eq(&f->b, dst)) {
-			*dir = 0;
-			return f;
-		}
-		if (addr_eq(&f->a, dst) && addr_eq(&f->b, src)) {
-			*dir = 1;
-			return f;
-		}
-	}
 	struct flow *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		c->err = -ENOMEM;
@@ -89,8 +81,26 @@ static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
 		c->first = f;
 	c->last = f;
 	c->n_flows++;
-	*dir = 0;
 	return f;
+}
+
+/* The pair's current flow (its latest epoch), made if there is none. */
+static struct flow *flow_get(struct ctx *c, const struct pr_addr *src,
+			     const struct pr_addr *dst, uint64_t usec, int *dir)
+{
+	uint32_t h = pair_hash(src, dst);
+	for (struct flow *f = c->buckets[h]; f != NULL; f = f->next) {
+		if (addr_eq(&f->a, src) && addr_eq(&f->b, dst)) {
+			*dir = 0;
+			return f;
+		}
+		if (addr_eq(&f->a, dst) && addr_eq(&f->b, src)) {
+			*dir = 1;
+			return f;
+		}
+	}
+	*dir = 0;
+	return flow_new(c, src, dst, usec);
 }
 
 static struct flow *flow_find(struct ctx *c, const struct pr_addr *x,
@@ -236,22 +246,92 @@ static void ev_add(struct flow *f, enum zrtp_msg_type t, int dir, uint64_t usec)
 	f->ev[f->n_ev++] = (struct verify_zrtp_event){ (uint8_t)t, (uint8_t)dir, 1, usec };
 }
 
-static void handle_zrtp(struct flow *f, int dir, const struct pr_datagram *d)
+/*
+ * The call in force for a pair of addresses at time t: of the SDP in
+ * force for each (verify_announced_at), the later one. A callee's shim
+ * sends its Hello when the offer arrives, before its own answer: the
+ * offer, naming the other side, already tells the call.
+ */
+static const struct announce *pair_call_at(const struct ctx *c,
+					   const struct pr_addr *a,
+					   const struct pr_addr *b, uint64_t t)
 {
-	struct fdir *fd = &f->d[dir];
+	const struct announce *x = verify_announced_at(c, a, false, t);
+	const struct announce *y = verify_announced_at(c, b, false, t);
+	if (x == NULL || y == NULL)
+		return x != NULL ? x : y;
+	bool xb = x->first_usec <= t, yb = y->first_usec <= t;
+	if (xb != yb)
+		return xb ? x : y;
+	/* both before t: the later; both after (SDP captured late): the first */
+	return (x->first_usec >= y->first_usec) == xb ? x : y;
+}
+
+/* The call a flow belongs to: the one in force for its pair at its first
+ * Hello (else when it began). NULL: no SDP named either address. */
+static const struct announce *flow_call(const struct ctx *c,
+					const struct flow *f)
+{
+	uint64_t t = f->first_usec;
+	if (f->d[0].hello || f->d[1].hello)
+		t = !f->d[1].hello ? f->d[0].hello_usec
+		    : !f->d[0].hello ? f->d[1].hello_usec
+		    : f->d[0].hello_usec < f->d[1].hello_usec ? f->d[0].hello_usec
+							      : f->d[1].hello_usec;
+	return pair_call_at(c, &f->a, &f->b, t);
+}
+
+/*
+ * A Hello on a flow whose same side already sent a different one. When
+ * the call in force for the pair now is another than the one the flow
+ * belongs to, this is the next call on reused ports: its handshake,
+ * media and Hello check start afresh in a new flow of the same pair (the
+ * earlier call is judged on its own). A new Hello within one call (a
+ * client restarting its stream) stays where it is.
+ */
+static struct flow *epoch_for_hello(struct ctx *c, struct flow *f, int *dir,
+				    const struct pr_datagram *d,
+				    const uint8_t hash[32])
+{
+	const struct fdir *fd = &f->d[*dir];
+	if (!fd->hello || memcmp(fd->hello_hash, hash, 32) == 0)
+		return f;
+	const struct announce *now = pair_call_at(c, &d->src, &d->dst, d->ts_usec);
+	const struct announce *was = flow_call(c, f);
+	if (now == NULL || was == NULL || strcmp(now->call_id, was->call_id) == 0)
+		return f;
+	struct flow *n = flow_new(c, &d->src, &d->dst, d->ts_usec);
+	if (n == NULL)
+		return f;
+	n->later_epoch = true;
+	*dir = 0;
+	return n;
+}
+
+static void handle_zrtp(struct ctx *c, struct flow *f, int dir,
+			const struct pr_datagram *d)
+{
 	struct zrtp_msg m;
 	if (zrtp_packet_parse(d->data, d->len, &m) != 0) {
-		fd->n.zrtp_bad++;
+		f->d[dir].n.zrtp_bad++;
 		return;
 	}
+	uint8_t hh[32];
+	if (m.type == ZRTP_MSG_HELLO) {
+		struct zrtp_iov v = { m.msg, m.msg_len };
+		if (zrtp_hash(ZRTP_HASH_S256, &v, 1, hh) != 0)
+			return;
+		f = epoch_for_hello(c, f, &dir, d, hh);
+	}
+	struct fdir *fd = &f->d[dir];
 	fd->n.zrtp++;
 	ev_add(f, m.type, dir, d->ts_usec);
 	switch (m.type) {
 	case ZRTP_MSG_HELLO:
 		if (!fd->hello) {
-			struct zrtp_iov v = { m.msg, m.msg_len };
-			if (zrtp_hash(ZRTP_HASH_S256, &v, 1, fd->hello_hash) == 0)
-				fd->hello = true;
+			memcpy(fd->hello_hash, hh, sizeof(hh));
+			fd->hello = true;
+			fd->hello_usec = d->ts_usec;
 			const char *cid = (const char *)m.u.hello.client_id;
 			const char *nul = memchr(cid, '\0', 16);
 			verify_slice_copy(fd->client_id, sizeof(fd->client_id), cid,
@@ -419,7 +499,7 @@ static void handle_datagram(struct ctx *c, const struct pr_datagram *d)
 		return;
 	struct fdir *fd = &f->d[dir];
 	switch (k) {
-	case DEMUX_ZRTP: handle_zrtp(f, dir, d); break;
+	case DEMUX_ZRTP: handle_zrtp(c, f, dir, d); break;
 	case DEMUX_STUN: fd->n.stun++; break;
 	case DEMUX_DTLS: fd->n.dtls++; break;
 	case DEMUX_RTCP: handle_rtcp(c, fd, d); break;
@@ -580,13 +660,33 @@ static void handshake(struct flow *f, struct verify_stream *s)
 	s->hs_end_usec = s->hs_complete ? f->conf2ack_usec : 0;
 }
 
+/* The announcement of a in the given call (any time), or NULL. */
+static const struct announce *announced_in(const struct ctx *c,
+					   const struct pr_addr *a,
+					   const char *call_id)
+{
+	const struct announce *an = NULL;
+	for (size_t i = 0; i < c->n_ann; i++) {
+		const struct announce *x = &c->ann[i];
+		if (strcmp(x->call_id, call_id) == 0 && x->rtp.port == a->port &&
+		    (x->any_ip || ip_eq(&x->rtp, a)))
+			an = x;
+	}
+	return an;
+}
+
 static enum verify_hash_check hash_check(const struct ctx *c,
 					 const struct fdir *fd,
-					 const struct pr_addr *src)
+					 const struct pr_addr *src,
+					 const struct announce *call)
 {
 	if (!fd->hello)
 		return VERIFY_HASH_NO_HELLO;
-	const struct announce *an = verify_announced(c, src, false);
+	/* this side's SDP in the flow's own call: with ports reused call
+	 * after call, each call's Hello answers to its own call's SDP */
+	const struct announce *an = call != NULL ? announced_in(c, src, call->call_id) : NULL;
+	if (an == NULL)
+		an = verify_announced_at(c, src, false, fd->hello_usec);
 	if (an == NULL)
 		return VERIFY_HASH_NO_SDP;
 	if (an->n_hash == 0)
@@ -659,7 +759,7 @@ static void fill_dir(struct ctx *c, const struct flow *f, int k,
 	vd->announced = verify_announced(c, &vd->src, false) != NULL;
 	vd->sent_hello = fd->hello;
 	memcpy(vd->client_id, fd->client_id, sizeof(vd->client_id));
-	vd->hash_check = hash_check(c, fd, &vd->src);
+	vd->hash_check = hash_check(c, fd, &vd->src, flow_call(c, f));
 	uint64_t total = 0;
 	for (int i = 0; i < 256; i++)
 		total += fd->hist[i];
@@ -685,6 +785,51 @@ static void fill_dir(struct ctx *c, const struct flow *f, int k,
 	}
 }
 
+static bool ssrc_in(const struct fdir *fd, uint32_t v)
+{
+	for (size_t i = 0; i < fd->n_ssrc; i++)
+		if (fd->ssrc[i] == v)
+			return true;
+	return false;
+}
+
+/*
+ * A flow without ZRTP of its own that carries on a secured stream of the
+ * same call: a re-INVITE moved the media to another address pair (the
+ * shim keeps the stream's keys and SRTP state; there is no second
+ * handshake). It must be announced by the same call's SDP for the same
+ * m= line as an earlier flow whose handshake completed before this flow
+ * began, and every SSRC it carries must be one that flow carried. The
+ * earliest such flow (the one with the handshake) is returned, or NULL.
+ */
+static const struct flow *continued_flow(const struct ctx *c,
+					 const struct flow *f)
+{
+	const struct announce *an = flow_call(c, f);
+	if (an == NULL || f->n_ev > 0)
+		return NULL;
+	for (const struct flow *g = c->first; g != NULL && g != f; g = g->order_next) {
+		if (g->role != 1)
+			continue;
+		const struct flow *root = g->cont != NULL ? g->cont : g;
+		if (!c->rep->streams[root->stream].hs_complete ||
+		    root->conf2ack_usec > f->first_usec)
+			continue;
+		const struct announce *ga = flow_call(c, g);
+		if (ga == NULL || strcmp(ga->call_id, an->call_id) != 0 ||
+		    ga->m_index != an->m_index)
+			continue;
+		bool same = true;
+		for (int k = 0; k < 2 && same; k++)
+			for (size_t i = 0; i < f->d[k].n_ssrc && same; i++)
+				same = ssrc_in(&g->d[0], f->d[k].ssrc[i]) ||
+				       ssrc_in(&g->d[1], f->d[k].ssrc[i]);
+		if (same && !f->d[0].ssrc_overflow && !f->d[1].ssrc_overflow)
+			return root;
+	}
+	return NULL;
+}
+
 static int build_report(struct ctx *c)
 {
 	struct verify_report *rep = c->rep;
@@ -708,9 +853,7 @@ static int build_report(struct ctx *c)
 		f->stream = rep->n_streams;
 		struct verify_stream *s = &rep->streams[rep->n_streams++];
 		s->id = (unsigned)rep->n_streams;
-		const struct announce *an = verify_announced(c, &f->a, false);
-		if (an == NULL)
-			an = verify_announced(c, &f->b, false);
+		const struct announce *an = flow_call(c, f);
 		s->announced = an != NULL;
 		if (an != NULL) {
 			snprintf(s->call_id, sizeof(s->call_id), "%s", an->call_id);
@@ -719,9 +862,16 @@ static int build_report(struct ctx *c)
 		fill_dir(c, f, 0, &s->dir[0]);
 		fill_dir(c, f, 1, &s->dir[1]);
 		handshake(f, s);
+		s->later_epoch = f->later_epoch;
 		uint64_t keys = f->confirm2_from >= 0 ? f->confirm2_usec : 0;
-		tally(c, f, 0, s, 0, s->hs_complete, keys, NULL);
-		tally(c, f, 1, s, 1, s->hs_complete, keys, NULL);
+		bool zrtp_ok = s->hs_complete;
+		if (!s->hs_complete && (f->cont = continued_flow(c, f)) != NULL) {
+			s->continues = rep->streams[f->cont->stream].id;
+			keys = f->cont->confirm2_usec;
+			zrtp_ok = true;
+		}
+		tally(c, f, 0, s, 0, zrtp_ok, keys, NULL);
+		tally(c, f, 1, s, 1, zrtp_ok, keys, NULL);
 	}
 	for (struct flow *f = c->first; f != NULL; f = f->order_next) {
 		if (f->role != 2)
@@ -731,9 +881,11 @@ static int build_report(struct ctx *c)
 		s->has_rtcp_flow = true;
 		s->rtcp[0] = f->swapped ? f->b : f->a;
 		s->rtcp[1] = f->swapped ? f->a : f->b;
-		uint64_t keys = r->confirm2_from >= 0 ? r->confirm2_usec : 0;
-		tally(c, f, 0, s, f->swapped ? 1 : 0, s->hs_complete, keys, r);
-		tally(c, f, 1, s, f->swapped ? 0 : 1, s->hs_complete, keys, r);
+		const struct flow *hs = r->cont != NULL ? r->cont : r;
+		uint64_t keys = hs->confirm2_from >= 0 ? hs->confirm2_usec : 0;
+		bool zrtp_ok = s->hs_complete || s->continues != 0;
+		tally(c, f, 0, s, f->swapped ? 1 : 0, zrtp_ok, keys, r);
+		tally(c, f, 1, s, f->swapped ? 0 : 1, zrtp_ok, keys, r);
 	}
 	return 0;
 }
@@ -769,7 +921,7 @@ static void verdict(struct ctx *c)
 		}
 		s->keylog_secured = c->kl.n > 0 && t.auth_ok > 0 && t.auth_fail == 0 &&
 				    t.auth_ok == t.srtp + t.srtcp;
-		s->secured = s->hs_complete || s->keylog_secured;
+		s->secured = s->hs_complete || s->keylog_secured || s->continues != 0;
 		if (!any)
 			continue;
 		media++;

@@ -19,9 +19,17 @@
  * guess. With a key log (tools/keylog.h) every SRTP/SRTCP packet is
  * authenticated with libsrtp2.
  *
+ * Calls that reuse an address pair are told apart: a Hello from a side
+ * that already sent another one, while another call's SDP is in force
+ * for its address, starts a new stream of that pair. A stream with no
+ * ZRTP of its own that the same call's SDP announced for the same m=
+ * line as a secured stream, carrying its SSRCs, continues that stream (a
+ * re-INVITE moved the media; the keys stay).
+ *
  * The verdict (VERIFY_PASS) needs: a complete capture, at least one media
  * stream, every stream that carried media ZRTP-secured (handshake complete
- * on its 5-tuple, or every SRTP packet authenticated by the key log), no
+ * on its 5-tuple, or on the stream it continues, or every SRTP packet
+ * authenticated by the key log), no
  * cleartext RTP/RTCP, no packet of unknown class, no authentication
  * failure, no Hello that disagrees with its side's a=zrtp-hash.
  */
@@ -127,7 +135,14 @@ struct verify_stream {
 	bool media_before_secure;
 	int64_t first_media_rel_usec; /* first media - handshake end */
 	bool keylog_secured;       /* every SRTP/SRTCP packet authenticated */
-	bool secured;              /* hs_complete || keylog_secured */
+	/* id of the stream whose handshake this one's media carries on
+	 * from (same Call-ID and m= line, same SSRCs, no ZRTP of its own:
+	 * a re-INVITE moved the media), 0 if none */
+	unsigned continues;
+	/* an earlier stream had this address pair: a later call's own
+	 * handshake on reused ports, judged apart from the earlier call */
+	bool later_epoch;
+	bool secured;              /* hs_complete || keylog_secured || continues */
 
 	uint64_t failed_frames[VERIFY_MAX_FAILED_REPORT]; /* auth failures */
 	size_t n_failed_frames;

@@ -141,34 +141,57 @@ enum rec_auth verify_authenticate(struct ctx *c, const struct pr_datagram *d,
 	struct keylog_addr src, dst;
 	to_keylog_addr(&d->src, &src);
 	to_keylog_addr(&d->dst, &dst);
+	/* The stream the SDP in force says the packet belongs to: its
+	 * records (stream=) go first, and are tried even when their
+	 * addresses do not name the packet's (a re-INVITE moved the media;
+	 * the shim keeps the stream's keys). With ports reused call after
+	 * call, every call's records name the same addresses. */
+	char name[KEYLOG_STREAM_MAX];
+	bool named = verify_stream_name_at(c, &d->src, &d->dst, rtcp, d->ts_usec,
+					   name, sizeof(name));
 	struct candidate cand[MAX_CAND];
 	size_t n = 0;
-	for (int pass = 0; pass < 2 && n == 0; pass++) {
-	if (pass == 1) {
-		if (!rtcp)
-			break;
-		/* key log addresses are RTP addresses: SRTCP from the RTCP
-		 * ports (SDP a=rtcp, else port + 1) maps back to them */
-		struct pr_addr a = verify_rtp_of_rtcp(c, &d->src), b = verify_rtp_of_rtcp(c, &d->dst);
-		to_keylog_addr(&a, &src);
-		to_keylog_addr(&b, &dst);
-	}
-	for (size_t i = 0; i < c->kl.n; i++) {
-		int s = keylog_entry_match(&c->kl.entries[i], ssrc, &src, &dst);
-		if (s < 0)
-			continue;
-		size_t k = n < MAX_CAND ? n++ : MAX_CAND - 1;
-		if (k == MAX_CAND - 1 && n == MAX_CAND && cand[k].score >= s)
-			continue;
-		cand[k].entry = i;
-		cand[k].score = s;
-		while (k > 0 && cand[k - 1].score < cand[k].score) {
-			struct candidate t = cand[k];
-			cand[k] = cand[k - 1];
-			cand[k - 1] = t;
-			k--;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (!rtcp)
+				break;
+			/* key log addresses are RTP addresses: SRTCP from
+			 * the RTCP ports (SDP a=rtcp, else port + 1) maps
+			 * back to them */
+			struct pr_addr a = verify_rtp_of_rtcp(c, &d->src),
+				       b = verify_rtp_of_rtcp(c, &d->dst);
+			to_keylog_addr(&a, &src);
+			to_keylog_addr(&b, &dst);
 		}
-	}
+		for (size_t i = 0; i < c->kl.n; i++) {
+			const struct keylog_entry *e = &c->kl.entries[i];
+			bool mine = named && strcmp(e->stream, name) == 0;
+			int s = keylog_entry_match(e, ssrc, &src, &dst);
+			if (s < 0 && mine && (e->any_ssrc || e->ssrc == ssrc))
+				s = 0;
+			if (s < 0)
+				continue;
+			if (mine)
+				s += 8;  /* above any address score (0..6) */
+			/* keep the MAX_CAND best, best first */
+			size_t k;
+			if (n < MAX_CAND)
+				k = n++;
+			else if (cand[MAX_CAND - 1].score >= s)
+				continue;
+			else
+				k = MAX_CAND - 1;
+			cand[k].entry = i;
+			cand[k].score = s;
+			while (k > 0 && cand[k - 1].score < cand[k].score) {
+				struct candidate t = cand[k];
+				cand[k] = cand[k - 1];
+				cand[k - 1] = t;
+				k--;
+			}
+		}
+		if (n > 0)
+			break;
 	}
 	if (n == 0)
 		return AUTH_NO_KEY;

@@ -59,9 +59,14 @@ struct ptmap {
 	unsigned rate;
 };
 
+/* One per (address, Call-ID): the same ports announced by another call
+ * (a client that reuses them call after call, or sends every call from
+ * one socket) is another announcement, told apart by time. */
 struct announce {
 	struct pr_addr rtp;        /* ip all-zero + any_ip: c= was 0.0.0.0 */
 	bool any_ip;
+	uint64_t first_usec;       /* the first SDP of this call naming it */
+	unsigned m_index;          /* position of its m= line */
 	uint16_t rtcp_port;
 	bool rtcp_mux;
 	char call_id[96];
@@ -117,6 +122,7 @@ struct fdir {
 	uint16_t last_seq;
 
 	bool hello;
+	uint64_t hello_usec;        /* the first Hello, for its call */
 	uint8_t hello_hash[32];
 	char client_id[17];
 	bool commit;
@@ -137,11 +143,17 @@ struct flow {
 	int dhpart1_from, dhpart2_from, confirm1_from, confirm2_from,
 	    conf2ack_from;
 	uint64_t confirm2_usec, conf2ack_usec;
+	/* another flow of the same address pair came before this one: a
+	 * later call's handshake on ports an earlier call used */
+	bool later_epoch;
 	/* second pass */
 	int role;                   /* 0 undecided, 1 RTP, 2 RTCP, 3 other */
 	struct flow *rtp_flow;      /* for RTCP flows */
 	bool swapped;               /* RTCP flow: d[0] is the stream's dir 1 */
 	size_t stream;              /* index in the report, for RTP flows */
+	/* a flow of the same call and m= line, secured earlier, whose media
+	 * this one carries on (a re-INVITE moved it): NULL if none */
+	const struct flow *cont;
 };
 
 struct tcpdir {
@@ -177,9 +189,22 @@ void verify_sip_handle(struct ctx *c, const uint8_t *buf, size_t len,
 		       bool stream);
 /* One TCP segment, through the framer of its direction. */
 void verify_sip_tcp(struct ctx *c, const struct pr_datagram *d);
+/* The latest announcement of a (an RTP address; rtcp: a non-mux RTCP
+ * address), or NULL. */
 const struct announce *verify_announced(const struct ctx *c,
 					const struct pr_addr *a, bool rtcp);
+/* The announcement of a that was in force at time t: the latest one
+ * made at or before t, else (SDP captured late) the first one after. */
+const struct announce *verify_announced_at(const struct ctx *c,
+					   const struct pr_addr *a, bool rtcp,
+					   uint64_t t);
 struct pr_addr verify_rtp_of_rtcp(const struct ctx *c, const struct pr_addr *a);
+/* The shim's name (CALL-ID/M-INDEX, the key log's stream=) of the stream
+ * a packet from src to dst at time t belongs to by the SDP then in force
+ * (the receiver's announcement, else the sender's): false if none. */
+bool verify_stream_name_at(const struct ctx *c, const struct pr_addr *src,
+			   const struct pr_addr *dst, bool rtcp, uint64_t t,
+			   char *out, size_t cap);
 /* The payload type's codec from the SDP of src, or RFC 3551's; NULL. */
 const struct ptmap *verify_codec_of(struct ctx *c, const struct pr_addr *src,
 				    uint8_t pt);

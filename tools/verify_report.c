@@ -133,8 +133,15 @@ void verify_report_print(FILE *f, const struct verify_report *r)
 				fprintf(f, " %llu", (unsigned long long)s->failed_frames[k]);
 			fprintf(f, "\n");
 		}
+		if (s->later_epoch)
+			fprintf(f, "  a later call on these ports, with its own handshake\n");
+		if (s->continues != 0 && !s->hs_complete)
+			fprintf(f, "  continues stream %u: the same call and m= line, moved "
+				"(re-INVITE), the same SSRCs, no ZRTP of its own\n", s->continues);
 		fprintf(f, "  secured: %s\n",
-			s->secured ? (s->hs_complete ? "yes (ZRTP handshake)" : "yes (key log)")
+			s->secured ? (s->hs_complete ? "yes (ZRTP handshake)"
+				      : s->keylog_secured ? "yes (key log)"
+				      : "yes (the handshake of the stream it continues)")
 				   : (s->has_media ? "NO" : "no media"));
 	}
 	fprintf(f, "\nverdict: %s: %s\n", r->verdict == VERIFY_PASS ? "PASS" : "FAIL",
@@ -248,8 +255,14 @@ void verify_report_json(FILE *f, const struct verify_report *r)
 			fprintf(f, "%.3f", (double)s->first_media_rel_usec / 1000.0);
 		else
 			fprintf(f, "null");
-		fprintf(f, ",\"keylog_secured\":%s,\"secured\":%s,\"failed_frames\":[",
+		fprintf(f, ",\"keylog_secured\":%s,\"secured\":%s,\"continues\":",
 			s->keylog_secured ? "true" : "false", s->secured ? "true" : "false");
+		if (s->continues != 0)
+			fprintf(f, "%u", s->continues);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"later_epoch\":%s,\"failed_frames\":[",
+			s->later_epoch ? "true" : "false");
 		for (size_t k = 0; k < s->n_failed_frames; k++)
 			fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)s->failed_frames[k]);
 		fprintf(f, "],\"directions\":[");

@@ -95,12 +95,13 @@ static void media_pts(const char *sec, size_t len, struct announce *an)
 }
 
 static struct announce *announce_get(struct ctx *c, const struct pr_addr *a,
-				     bool any_ip)
+				     bool any_ip, const char *call_id)
 {
 	for (size_t i = 0; i < c->n_ann; i++) {
 		struct announce *an = &c->ann[i];
 		if (an->rtp.port == a->port && an->any_ip == any_ip &&
-		    (any_ip || ip_eq(&an->rtp, a)))
+		    (any_ip || ip_eq(&an->rtp, a)) &&
+		    strcmp(an->call_id, call_id) == 0)
 			return an;
 	}
 	if (c->n_ann == c->cap_ann) {
@@ -117,6 +118,8 @@ static struct announce *announce_get(struct ctx *c, const struct pr_addr *a,
 	memset(an, 0, sizeof(*an));
 	an->rtp = *a;
 	an->any_ip = any_ip;
+	an->first_usec = c->cur != NULL ? c->cur->ts_usec : 0;
+	snprintf(an->call_id, sizeof(an->call_id), "%s", call_id);
 	return an;
 }
 
@@ -180,10 +183,10 @@ void verify_sip_handle(struct ctx *c, const uint8_t *buf, size_t len,
 				}
 				if (any)
 					memset(&a, 0, sizeof(a)), a.port = md->port;
-				struct announce *an = announce_get(c, &a, any);
+				struct announce *an = announce_get(c, &a, any, call_id);
 				if (an == NULL)
 					break;
-				strcpy(an->call_id, call_id);
+				an->m_index = (unsigned)i;
 				an->rtcp_port = md->rtcp_port;
 				an->rtcp_mux = md->rtcp_mux;
 				if (md->has_zrtp_hash && md->zrtp_hash.len == 64) {
@@ -259,19 +262,56 @@ void verify_sip_tcp(struct ctx *c, const struct pr_datagram *d)
 		c->err = -ENOMEM;
 }
 
-/* The SDP that announced a as an RTP (or, rtcp, a non-mux RTCP) address. */
+static bool announces(const struct announce *an, const struct pr_addr *a,
+		      bool rtcp)
+{
+	if (!an->any_ip && !ip_eq(&an->rtp, a))
+		return false;
+	uint16_t want = rtcp ? (an->rtcp_mux ? 0 : an->rtcp_port) : an->rtp.port;
+	return want != 0 && want == a->port;
+}
+
 const struct announce *verify_announced(const struct ctx *c,
 					const struct pr_addr *a, bool rtcp)
 {
+	return verify_announced_at(c, a, rtcp, UINT64_MAX);
+}
+
+const struct announce *verify_announced_at(const struct ctx *c,
+					   const struct pr_addr *a, bool rtcp,
+					   uint64_t t)
+{
+	const struct announce *before = NULL, *after = NULL;
 	for (size_t i = 0; i < c->n_ann; i++) {
 		const struct announce *an = &c->ann[i];
-		if (!an->any_ip && !ip_eq(&an->rtp, a))
+		if (!announces(an, a, rtcp))
 			continue;
-		uint16_t want = rtcp ? (an->rtcp_mux ? 0 : an->rtcp_port) : an->rtp.port;
-		if (want != 0 && want == a->port)
-			return an;
+		if (an->first_usec <= t) {
+			if (before == NULL || an->first_usec >= before->first_usec)
+				before = an;
+		} else if (after == NULL || an->first_usec < after->first_usec) {
+			after = an;
+		}
 	}
-	return NULL;
+	return before != NULL ? before : after;
+}
+
+bool verify_stream_name_at(const struct ctx *c, const struct pr_addr *src,
+			   const struct pr_addr *dst, bool rtcp, uint64_t t,
+			   char *out, size_t cap)
+{
+	const struct announce *an = NULL;
+	const struct pr_addr *side[2] = { dst, src };
+	for (int k = 0; k < 2 && an == NULL; k++) {
+		if (rtcp)
+			an = verify_announced_at(c, side[k], true, t);
+		if (an == NULL)
+			an = verify_announced_at(c, side[k], false, t);
+	}
+	if (an == NULL || an->call_id[0] == '\0')
+		return false;
+	int n = snprintf(out, cap, "%s/%u", an->call_id, an->m_index);
+	return n > 0 && (size_t)n < cap;
 }
 
 /* The RTP address that goes with an RTCP address. */

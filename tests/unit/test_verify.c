@@ -20,6 +20,8 @@
 #include "tests/unit/suites.h"
 #include "common/keylog.h"
 #include "tools/verify.h"
+#include "zrtp/crypto.h"
+#include "zrtp/packet.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
@@ -1189,6 +1191,500 @@ START_TEST(json_document)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Real flows: a re-INVITE that moves the media, calls one after the   */
+/* other on reused ports, calls sharing one media address              */
+
+/*
+ * A generated call between A (the caller, port pa) and B (pb): INVITE
+ * and 200 with SDP carrying each side's a=zrtp-hash, a ZRTP handshake
+ * (structurally valid messages, no real DH: verify does not check MACs),
+ * G.711 SRTP both ways made with libsrtp2 (keys logged as the shim logs
+ * them: ssrc=*, our side *:PORT, stream=CALL-ID/0), BYE.
+ */
+struct fcall {
+	const char *call_id;
+	uint16_t pa, pb;
+	uint32_t ssrc_a, ssrc_b;
+	uint8_t seed;              /* makes each call's Hellos its own */
+	bool no_zrtp;              /* no handshake (a moved stream) */
+	bool bad_hash_b;           /* B's SDP hash is not its Hello's */
+	bool clear_a;              /* A's media in clear */
+	bool sdp_only;             /* just the SDP (a call sharing ports) */
+	bool keys_unnamed;         /* key log lines without stream= */
+	const char *hash_a, *hash_b; /* announce these hashes instead */
+	unsigned pkts;
+};
+
+struct fgen {
+	struct pw w;
+	FILE *keys;
+	uint64_t t;
+	srtp_t tx[2];              /* A's and B's send contexts */
+	uint8_t keysalt[2][30];
+	uint16_t seq[2];
+	uint32_t ts[2];
+	char hello_hex[2][65];     /* of the last call's Hellos */
+};
+
+static int zmsg(uint8_t *pkt, enum zrtp_msg_type type, int side, uint8_t seed,
+		uint16_t seq, uint8_t hash_out[32])
+{
+	struct zrtp_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	static const uint8_t pv[32] = { 9 }, enc[40] = { 7 };
+	switch (type) {
+	case ZRTP_MSG_HELLO:
+		m.u.hello.version = ZRTP_VERSION_110;
+		memcpy(m.u.hello.client_id, "test_verify     ", 16);
+		memset(m.u.hello.h3, seed, 32);
+		m.u.hello.h3[0] = (uint8_t)side;
+		memset(m.u.hello.zid, 0x40 + side, 12);
+		break;
+	case ZRTP_MSG_COMMIT:
+		memset(m.u.commit.zid, 0x40 + side, 12);
+		m.u.commit.hash = ZRTP_HASH_S256;
+		m.u.commit.cipher = ZRTP_CIPHER_AES1;
+		m.u.commit.auth = ZRTP_AUTH_HS80;
+		m.u.commit.ka = ZRTP_KA_X255;
+		m.u.commit.sas = ZRTP_SAS_B32;
+		break;
+	case ZRTP_MSG_DHPART1:
+	case ZRTP_MSG_DHPART2:
+		m.u.dhpart.pv = pv;
+		m.u.dhpart.pv_len = sizeof(pv);
+		break;
+	case ZRTP_MSG_CONFIRM1:
+	case ZRTP_MSG_CONFIRM2:
+		m.u.confirm.enc = enc;
+		m.u.confirm.enc_len = sizeof(enc);
+		break;
+	default:
+		break;
+	}
+	uint8_t msg[512];
+	int ml = zrtp_msg_encode(msg, sizeof(msg), &m);
+	ck_assert_int_gt(ml, 0);
+	if (hash_out != NULL) {
+		struct zrtp_iov v = { msg, (size_t)ml };
+		ck_assert_int_eq(zrtp_hash(ZRTP_HASH_S256, &v, 1, hash_out), 0);
+	}
+	int n = zrtp_packet_wrap(pkt, 600, seq, 0x5a000000u + (uint32_t)side, msg,
+				 (size_t)ml);
+	ck_assert_int_gt(n, 0);
+	return n;
+}
+
+static void hexof(char out[65], const uint8_t h[32])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static void fsip(struct fgen *g, uint16_t sport, uint16_t dport, const char *first,
+		 const char *call_id, const char *cseq, uint16_t media_port,
+		 const char *hash)
+{
+	char sdp[600] = "", msg[1500];
+	if (media_port != 0)
+		snprintf(sdp, sizeof(sdp),
+			 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+			 "t=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+			 "a=zrtp-hash:1.10 %s\r\n", media_port, hash);
+	int n = snprintf(msg, sizeof(msg),
+			 "%s\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s\r\n"
+			 "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n"
+			 "Call-ID: %s\r\nCSeq: %s\r\n%s"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 first, sport, cseq, call_id, cseq,
+			 sdp[0] ? "Content-Type: application/sdp\r\n" : "",
+			 strlen(sdp), sdp);
+	pw_udp(&g->w, g->t, sport, dport, (const uint8_t *)msg, (size_t)n);
+	g->t += 1000;
+}
+
+static void fgen_open(struct fgen *g, const char *pcap, const char *keys)
+{
+	memset(g, 0, sizeof(*g));
+	srtp_once();
+	pw_open(&g->w, pcap);
+	g->keys = fopen(keys, "w");
+	ck_assert_ptr_nonnull(g->keys);
+	g->t = 1700000000ull * 1000000;
+}
+
+static void fgen_close(struct fgen *g)
+{
+	for (int k = 0; k < 2; k++)
+		if (g->tx[k] != NULL)
+			srtp_dealloc(g->tx[k]);
+	explicit_bzero(g->keysalt, sizeof(g->keysalt));
+	pw_close(&g->w);
+	ck_assert_int_eq(fclose(g->keys), 0);
+}
+
+/* New SRTP keys for a call, logged the way the shim logs them. */
+static void fgen_keys(struct fgen *g, const struct fcall *fc)
+{
+	for (int k = 0; k < 2; k++) {
+		if (g->tx[k] != NULL)
+			srtp_dealloc(g->tx[k]);
+		for (int i = 0; i < 30; i++)
+			g->keysalt[k][i] = rng8();
+		srtp_policy_t pol;
+		memset(&pol, 0, sizeof(pol));
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+		pol.key = g->keysalt[k];
+		pol.ssrc.type = ssrc_any_outbound;
+		ck_assert_int_eq(srtp_create(&g->tx[k], &pol), srtp_err_status_ok);
+		struct keylog_entry e;
+		memset(&e, 0, sizeof(e));
+		e.any_ssrc = true;
+		e.profile = SUITE_AES_CM_128_HMAC_SHA1_80;
+		e.key_len = 16;
+		memcpy(e.key, g->keysalt[k], 16);
+		memcpy(e.salt, g->keysalt[k] + 16, 14);
+		char a[32], b[32], name[128], line[KEYLOG_LINE_MAX];
+		snprintf(a, sizeof(a), "*:%u", k ? fc->pb : fc->pa);
+		snprintf(b, sizeof(b), "127.0.0.1:%u", k ? fc->pa : fc->pb);
+		ck_assert_int_eq(keylog_addr_parse(a, strlen(a), &e.src), 0);
+		ck_assert_int_eq(keylog_addr_parse(b, strlen(b), &e.dst), 0);
+		snprintf(name, sizeof(name), "%s/0", fc->call_id);
+		ck_assert_int_gt(keylog_format_named(line, sizeof(line), &e,
+						     fc->keys_unnamed ? NULL : name), 0);
+		fputs(line, g->keys);
+		explicit_bzero(&e, sizeof(e));
+	}
+}
+
+static void fgen_media(struct fgen *g, const struct fcall *fc)
+{
+	for (unsigned i = 0; i < fc->pkts; i++) {
+		for (int k = 0; k < 2; k++) {
+			uint8_t p[256 + SRTP_MAX_TRAILER_LEN];
+			uint32_t ssrc = k ? fc->ssrc_b : fc->ssrc_a;
+			p[0] = 0x80;
+			p[1] = 0;
+			p[2] = (uint8_t)(g->seq[k] >> 8), p[3] = (uint8_t)g->seq[k];
+			p[4] = (uint8_t)(g->ts[k] >> 24), p[5] = (uint8_t)(g->ts[k] >> 16);
+			p[6] = (uint8_t)(g->ts[k] >> 8), p[7] = (uint8_t)g->ts[k];
+			p[8] = (uint8_t)(ssrc >> 24), p[9] = (uint8_t)(ssrc >> 16);
+			p[10] = (uint8_t)(ssrc >> 8), p[11] = (uint8_t)ssrc;
+			g->seq[k]++;
+			g->ts[k] += 160;
+			for (unsigned b = 0; b < 160; b++)
+				p[12 + b] = gen_sample(i * 160 + b, k);
+			int len = 172;
+			if (!(k == 0 && fc->clear_a))
+				ck_assert_int_eq(srtp_protect(g->tx[k], p, &len),
+						 srtp_err_status_ok);
+			pw_udp(&g->w, g->t + (unsigned)k * 300, k ? fc->pb : fc->pa,
+			       k ? fc->pa : fc->pb, p, (size_t)len);
+		}
+		g->t += 20000;
+	}
+}
+
+/* The handshake from message `from` on (the callee's Hello first). */
+static void fgen_handshake(struct fgen *g, const struct fcall *fc, size_t from)
+{
+	static const struct { enum zrtp_msg_type t; int from; } hs[] = {
+		{ ZRTP_MSG_HELLO, 1 }, { ZRTP_MSG_HELLO, 0 }, { ZRTP_MSG_HELLOACK, 1 },
+		{ ZRTP_MSG_HELLOACK, 0 }, { ZRTP_MSG_COMMIT, 0 },
+		{ ZRTP_MSG_DHPART1, 1 }, { ZRTP_MSG_DHPART2, 0 },
+		{ ZRTP_MSG_CONFIRM1, 1 }, { ZRTP_MSG_CONFIRM2, 0 },
+		{ ZRTP_MSG_CONF2ACK, 1 },
+	};
+	for (size_t i = from; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		uint8_t pkt[600];
+		int n = zmsg(pkt, hs[i].t, hs[i].from, fc->seed, (uint16_t)i, NULL);
+		pw_udp(&g->w, g->t, hs[i].from ? fc->pb : fc->pa,
+		       hs[i].from ? fc->pa : fc->pb, pkt, (size_t)n);
+		g->t += 2000;
+	}
+}
+
+static void fgen_handshake_one(struct fgen *g, const struct fcall *fc)
+{
+	uint8_t pkt[600];
+	int n = zmsg(pkt, ZRTP_MSG_HELLO, 1, fc->seed, 0, NULL);
+	pw_udp(&g->w, g->t, fc->pb, fc->pa, pkt, (size_t)n);
+	g->t += 2000;
+}
+
+/* One whole call (or its SDP only); the Hello hashes it announced are
+ * left in g->hello_hex. */
+static void fgen_call(struct fgen *g, const struct fcall *fc)
+{
+	uint8_t ha[32], hb[32], pkt[600];
+	(void)zmsg(pkt, ZRTP_MSG_HELLO, 0, fc->seed, 0, ha);
+	(void)zmsg(pkt, ZRTP_MSG_HELLO, 1, fc->seed, 0, hb);
+	hexof(g->hello_hex[0], ha);
+	hexof(g->hello_hex[1], hb);
+	char hb_sdp[65];
+	snprintf(hb_sdp, sizeof(hb_sdp), "%s", fc->hash_b ? fc->hash_b : g->hello_hex[1]);
+	if (fc->bad_hash_b)
+		hb_sdp[10] = hb_sdp[10] == '0' ? '1' : '0';
+	fsip(g, 5060, 5062, "INVITE sip:b@127.0.0.1:5062 SIP/2.0", fc->call_id,
+	     "1 INVITE", fc->pa, fc->hash_a ? fc->hash_a : g->hello_hex[0]);
+	/* the callee's shim starts on the offer: its Hello precedes its
+	 * answer, while the SDP in force for its own port is the last call's */
+	bool zrtp = !fc->no_zrtp && !fc->sdp_only;
+	if (zrtp)
+		fgen_handshake_one(g, fc);
+	fsip(g, 5062, 5060, "SIP/2.0 200 OK", fc->call_id, "1 INVITE", fc->pb, hb_sdp);
+	if (fc->sdp_only)
+		return;
+	fgen_keys(g, fc);
+	if (zrtp)
+		fgen_handshake(g, fc, 1);
+	fgen_media(g, fc);
+	fsip(g, 5060, 5062, "BYE sip:b@127.0.0.1:5062 SIP/2.0", fc->call_id, "2 BYE", 0, "");
+	fsip(g, 5062, 5060, "SIP/2.0 200 OK", fc->call_id, "2 BYE", 0, "");
+}
+
+static bool reason_has(const struct verify_report *r, const char *s)
+{
+	return strstr(r->reasons, s) != NULL;
+}
+
+/*
+ * A re-INVITE moves B's media to pb + 2 (sipp -rtp_echo answering with
+ * [media_port+2]; tests/e2e/verify_flows.sh makes the real one): the
+ * same call, SSRCs and keys, no second handshake. The moved pair
+ * continues the secured stream; the key log's records, which name the
+ * old pair, authenticate it through their stream= name.
+ */
+static void gen_moved(const char *pcap, const char *keys, bool new_ssrc,
+		      const char *moved_call_id, bool clear, bool unnamed)
+{
+	struct fgen g;
+	fgen_open(&g, pcap, keys);
+	struct fcall c1 = { .call_id = "moved-call", .pa = 12600, .pb = 12700,
+			    .ssrc_a = 0xca110000u, .ssrc_b = 0xca110000u, .seed = 1,
+			    .pkts = 50, .keys_unnamed = unnamed };
+	uint8_t ha[32], hb[32], pkt[600];
+	(void)zmsg(pkt, ZRTP_MSG_HELLO, 0, 1, 0, ha);
+	(void)zmsg(pkt, ZRTP_MSG_HELLO, 1, 1, 0, hb);
+	hexof(g.hello_hex[0], ha);
+	hexof(g.hello_hex[1], hb);
+	fsip(&g, 5060, 5062, "INVITE sip:b@127.0.0.1:5062 SIP/2.0", c1.call_id,
+	     "1 INVITE", c1.pa, g.hello_hex[0]);
+	fsip(&g, 5062, 5060, "SIP/2.0 200 OK", c1.call_id, "1 INVITE", c1.pb,
+	     g.hello_hex[1]);
+	fgen_keys(&g, &c1);
+	fgen_handshake(&g, &c1, 0);
+	fgen_media(&g, &c1);
+	/* the re-INVITE: the same offer; the answer moves B */
+	fsip(&g, 5060, 5062, "INVITE sip:b@127.0.0.1:5062 SIP/2.0", moved_call_id,
+	     "2 INVITE", c1.pa, g.hello_hex[0]);
+	fsip(&g, 5062, 5060, "SIP/2.0 200 OK", moved_call_id, "2 INVITE",
+	     (uint16_t)(c1.pb + 2), g.hello_hex[1]);
+	struct fcall c2 = c1;
+	c2.pb = (uint16_t)(c1.pb + 2);
+	c2.clear_a = clear;
+	if (new_ssrc)
+		c2.ssrc_a = 0x12345678u;
+	fgen_media(&g, &c2);    /* the same SRTP contexts go on */
+	fsip(&g, 5060, 5062, "BYE sip:b@127.0.0.1:5062 SIP/2.0", c1.call_id, "3 BYE", 0, "");
+	fgen_close(&g);
+}
+
+START_TEST(reinvite_moved_media)
+{
+	char pcap[600], keys[600];
+	snprintf(pcap, sizeof(pcap), "%s/moved.pcap", tmpdir);
+	snprintf(keys, sizeof(keys), "%s/moved.keys", tmpdir);
+	gen_moved(pcap, keys, false, "moved-call", false, false);
+
+	struct verify_report *r = run(pcap, NULL, NULL);
+	ck_assert_uint_eq(r->n_streams, 2);
+	ck_assert(r->streams[0].hs_complete);
+	const struct verify_stream *m = &r->streams[1];
+	ck_assert(!m->hs_complete);
+	ck_assert_uint_eq(m->continues, 1);
+	ck_assert(m->secured);
+	ck_assert_str_eq(m->call_id, "moved-call");
+	ck_assert_uint_eq(totals_of(m).srtp, 100);
+	ck_assert_msg(r->verdict == VERIFY_PASS, "%s", r->reasons);
+	verify_report_free(r);
+
+	/* with the key log: every moved packet authenticates (stream=) */
+	r = run(pcap, keys, NULL);
+	struct totals t = totals_of(&r->streams[1]);
+	ck_assert_uint_eq(t.auth_ok, 100);
+	ck_assert_uint_eq(t.auth_fail, 0);
+	ck_assert_uint_eq(r->streams[1].dir[0].n.no_key + r->streams[1].dir[1].n.no_key, 0);
+	ck_assert(r->streams[1].keylog_secured);
+	ck_assert_msg(r->verdict == VERIFY_PASS, "%s", r->reasons);
+	verify_report_free(r);
+
+	/* records without stream= name only the old pair: no key */
+	gen_moved(pcap, keys, false, "moved-call", false, true);
+	r = run(pcap, keys, NULL);
+	t = totals_of(&r->streams[1]);
+	ck_assert_uint_eq(t.auth_ok, 0);
+	ck_assert_uint_eq(r->streams[1].dir[0].n.no_key + r->streams[1].dir[1].n.no_key, 100);
+	verify_report_free(r);
+
+	/* another SSRC on the moved pair is not the same stream */
+	gen_moved(pcap, keys, true, "moved-call", false, false);
+	r = run(pcap, NULL, NULL);
+	ck_assert_uint_eq(r->streams[1].continues, 0);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert(reason_has(r, "stream 2: media without a completed ZRTP handshake"));
+	verify_report_free(r);
+
+	/* announced by another call: not this call's stream */
+	gen_moved(pcap, keys, false, "other-call", false, false);
+	r = run(pcap, NULL, NULL);
+	ck_assert_uint_eq(r->streams[1].continues, 0);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	verify_report_free(r);
+
+	/* the moved pair leaks: still caught */
+	gen_moved(pcap, keys, false, "moved-call", true, false);
+	r = run(pcap, NULL, NULL);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert_msg(reason_has(r, "stream 2: 50 cleartext RTP"), "%s", r->reasons);
+	verify_report_free(r);
+}
+END_TEST
+
+/*
+ * 20 calls one after the other on one port pair (sipp -m 20 -l 1, both
+ * under the shim): each call its own handshake, its own Hellos and SSRC
+ * (sipp: 0xCA110000 + call number), its own keys. Each is judged as its
+ * own stream against its own SDP; one that leaks, or whose Hello does not
+ * match its SDP, is still caught, and only that one.
+ */
+static void gen_reused(const char *pcap, const char *keys, unsigned bad_hash,
+		       unsigned leak)
+{
+	struct fgen g;
+	fgen_open(&g, pcap, keys);
+	for (unsigned i = 1; i <= 20; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "reused-%u", i);
+		struct fcall c = { .call_id = id, .pa = 12610, .pb = 12710,
+				   .ssrc_a = 0xca110000u + i, .ssrc_b = 0xca110000u + i,
+				   .seed = (uint8_t)(10 + i), .pkts = 10,
+				   .bad_hash_b = i == bad_hash, .clear_a = i == leak };
+		fgen_call(&g, &c);
+		g.t += 200000;
+	}
+	fgen_close(&g);
+}
+
+START_TEST(reused_ports_calls)
+{
+	char pcap[600], keys[600];
+	snprintf(pcap, sizeof(pcap), "%s/reused.pcap", tmpdir);
+	snprintf(keys, sizeof(keys), "%s/reused.keys", tmpdir);
+	gen_reused(pcap, keys, 0, 0);
+	for (int kl = 0; kl < 2; kl++) {
+		struct verify_report *r = run(pcap, kl ? keys : NULL, NULL);
+		ck_assert_uint_eq(r->n_streams, 20);
+		for (unsigned i = 0; i < 20; i++) {
+			const struct verify_stream *s = &r->streams[i];
+			char id[32];
+			snprintf(id, sizeof(id), "reused-%u", i + 1);
+			ck_assert_str_eq(s->call_id, id);
+			ck_assert(s->hs_complete);
+			ck_assert(s->later_epoch == (i > 0));
+			ck_assert_int_eq(s->dir[0].hash_check, VERIFY_HASH_MATCH);
+			ck_assert_int_eq(s->dir[1].hash_check, VERIFY_HASH_MATCH);
+			ck_assert_uint_eq(s->dir[0].n_ssrc, 1);
+			ck_assert_uint_eq(s->dir[0].ssrc[0], 0xca110001u + i);
+			struct totals t = totals_of(s);
+			ck_assert_uint_eq(t.srtp, 20);
+			if (kl)
+				ck_assert_uint_eq(t.auth_ok, 20);
+		}
+		ck_assert_msg(r->verdict == VERIFY_PASS, "%s", r->reasons);
+		verify_report_free(r);
+	}
+
+	gen_reused(pcap, keys, 7, 0);
+	struct verify_report *r = run(pcap, NULL, NULL);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert_msg(strcmp(r->reasons, "stream 7: a Hello does not match its SDP "
+				      "a=zrtp-hash") == 0, "%s", r->reasons);
+	verify_report_free(r);
+
+	gen_reused(pcap, keys, 0, 13);
+	r = run(pcap, keys, NULL);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert_msg(reason_has(r, "stream 13: 10 cleartext RTP") &&
+		      !reason_has(r, "stream 12") && !reason_has(r, "stream 14"),
+		      "%s", r->reasons);
+	verify_report_free(r);
+}
+END_TEST
+
+/*
+ * Ten calls on one media address both ways (sipp -m 10 -l 10: one
+ * socket per side for every call), as the shim handles them: the first
+ * call's stream owns the socket, the later calls ride on it and announce
+ * its Hello hash. One handshake, every SDP matching it: secured, no
+ * alarm. A Hello that matches none of them is still the alarm.
+ */
+static void gen_shared(const char *pcap, const char *keys, bool wrong_hash)
+{
+	struct fgen g;
+	fgen_open(&g, pcap, keys);
+	struct fcall c1 = { .call_id = "shared-1", .pa = 12620, .pb = 12720,
+			    .ssrc_a = 0xca110001u, .ssrc_b = 0xca110001u, .seed = 40,
+			    .pkts = 20, .sdp_only = true };
+	fgen_call(&g, &c1);
+	char ha[65], hb[65];
+	memcpy(ha, g.hello_hex[0], 65);
+	memcpy(hb, g.hello_hex[1], 65);
+	for (unsigned i = 2; i <= 10; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "shared-%u", i);
+		struct fcall c = c1;
+		c.call_id = id;
+		c.hash_a = ha;
+		c.hash_b = hb;
+		c.bad_hash_b = wrong_hash && i == 10;
+		fgen_call(&g, &c);
+	}
+	c1.sdp_only = false;
+	fgen_keys(&g, &c1);
+	fgen_handshake(&g, &c1, 0);
+	fgen_media(&g, &c1);
+	fgen_close(&g);
+}
+
+START_TEST(shared_media_address)
+{
+	char pcap[600], keys[600];
+	snprintf(pcap, sizeof(pcap), "%s/shared.pcap", tmpdir);
+	snprintf(keys, sizeof(keys), "%s/shared.keys", tmpdir);
+	gen_shared(pcap, keys, false);
+	struct verify_report *r = run(pcap, keys, NULL);
+	ck_assert_uint_eq(r->calls, 10);
+	ck_assert_uint_eq(r->n_streams, 1);
+	const struct verify_stream *s = &r->streams[0];
+	ck_assert(s->hs_complete);
+	ck_assert_int_eq(s->dir[0].hash_check, VERIFY_HASH_MATCH);
+	ck_assert_int_eq(s->dir[1].hash_check, VERIFY_HASH_MATCH);
+	ck_assert_uint_eq(totals_of(s).auth_ok, 40);
+	ck_assert_msg(r->verdict == VERIFY_PASS, "%s", r->reasons);
+	verify_report_free(r);
+
+	/* the SDP in force for B carries a hash no Hello has */
+	gen_shared(pcap, keys, true);
+	r = run(pcap, keys, NULL);
+	ck_assert_int_eq(r->verdict, VERIFY_FAIL);
+	ck_assert(reason_has(r, "a Hello does not match its SDP a=zrtp-hash"));
+	verify_report_free(r);
+}
+END_TEST
+
 Suite *verify_suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -1227,6 +1723,13 @@ Suite *verify_suite(void)
 	tcase_add_test(t, keylog_flipped_bit);
 	tcase_add_test(t, keylog_same_ssrc_and_clear);
 	tcase_add_test(t, keyless_random_payloads);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("flows");
+	tcase_add_checked_fixture(t, tmp_setup, tmp_teardown);
+	tcase_add_test(t, reinvite_moved_media);
+	tcase_add_test(t, reused_ports_calls);
+	tcase_add_test(t, shared_media_address);
 	suite_add_tcase(s, t);
 	return s;
 }
