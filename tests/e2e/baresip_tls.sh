@@ -124,8 +124,8 @@ judge() {
 	else
 		fail "$tag: SRTP/SRTCP both ways not shown: $(cat "$W/$tag.sum")"
 	fi
-	heard "$W/$tag-bob/snd" 440 "$tag: bob"
-	heard "$W/$tag-alice/snd" 660 "$tag: alice"
+	dump_heard "$W/$tag-bob/snd" 440 "$tag: bob"
+	dump_heard "$W/$tag-alice/snd" 660 "$tag: alice"
 }
 
 one_call tls 5161 5165 4471 4472 12200 12220

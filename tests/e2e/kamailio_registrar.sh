@@ -82,6 +82,6 @@ if [ "$vrc" -eq 0 ] && [ "$(sum rtp_clear)" = 0 ] && [ "$(sum rtcp_clear)" = 0 ]
 else
 	fail "verify (exit $vrc): $(cat "$W/sum")"
 fi
-heard "$W/bob/snd" 440 bob
-heard "$W/alice/snd" 660 alice
+dump_heard "$W/bob/snd" 440 bob
+dump_heard "$W/alice/snd" 660 alice
 finish

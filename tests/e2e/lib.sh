@@ -224,9 +224,9 @@ dump_freq() {
 # within3 MEASURED WANT: true if within 3 %
 within3() { awk -v m="$1" -v w="$2" 'BEGIN { d = m - w; if (d < 0) d = -d; exit !(d <= 0.03 * w) }'; }
 
-# heard DIR HZ WHO: baresip's sndfile dump in DIR carries HZ (within 3 %)
+# dump_heard DIR HZ WHO: baresip's sndfile dump in DIR carries HZ (within 3 %)
 # for at least 2 s.
-heard() {
+dump_heard() {
 	set -- $(dump_freq "$1") "$2" "$3"
 	if within3 "$1" "$3" && awk -v s="$2" 'BEGIN { exit !(s >= 2) }'; then
 		pass "$4 heard $3 Hz: $1 Hz for $2 s"

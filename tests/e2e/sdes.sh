@@ -62,7 +62,7 @@ if [ "$(sum rtp_clear)" = 0 ] && [ "$(sum rtcp_clear)" = 0 ] &&
 else
 	fail "SDES media not wrapped: $(cat "$W/sum")"
 fi
-heard "$W/bob/snd" 440 "bob (through both layers)"
+dump_heard "$W/bob/snd" 440 "bob (through both layers)"
 
 # --- 2: an SBC terminates SRTP toward alice ---------------------------------
 if ! command -v rtpengine >/dev/null 2>&1; then

@@ -148,6 +148,6 @@ for who in alice bob; do
 		fail "$who: no Hello checked against an a=zrtp-hash"
 	fi
 done
-heard "$W/bob/snd" 440 bob
-heard "$W/alice/snd" 660 alice
+dump_heard "$W/bob/snd" 440 bob
+dump_heard "$W/alice/snd" 660 alice
 finish

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Issue 12 item 1: Twinkle (twinkle-console, RTP through ccRTP: select,
 # FIONREAD, a 1-byte MSG_PEEK recvfrom, recvfrom, on a blocking socket, on
-# the thread that also sends) under the shim. Four calls, one after the
-# other, on SIP 5220-5225, RTP 12500-12549, ctrl_tcp 4500:
+# the thread that also sends) under the shim. Six calls, one after the
+# other, on SIP 5220-5226, RTP 12500-12561, ctrl_tcp 4500:
 #   0. Twinkle alice -> Twinkle bob, no shim: what a plain call sends;
 #   1. the same call, both shimmed;
 #   2. shimmed Twinkle alice -> shimmed baresip carol;
-#   3. shimmed baresip carol -> shimmed Twinkle bob.
+#   3. shimmed baresip carol -> shimmed Twinkle bob;
+#   4. shimmed Twinkle alice -> linphonec dave (native ZRTP, mandatory);
+#   5. linphonec dave -> shimmed Twinkle bob.
 # Judged from the capture, the shim logs and what each side recorded:
 #   - the same SAS on both sides of each shimmed call;
 #   - each way, the SRTP on the wire between the ACK and the BYE is >= 95 %
@@ -18,13 +20,14 @@
 #     ccRTP thread blocked in recvfrom after the shim ate the only queued
 #     datagram, so no RTP at all between two Twinkles, the caller hung
 #     joining that thread and the callee crashed on quit).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../interop/lib_linphone.sh"
 need twinkle-console baresip
 
 SA=5220 SB=5222 SC=5224 CTRL=4500
 RA=12500 RB=12520 RC=12540
 cd "$W" || exit 99
 tone carol.wav 880 8
+tone l660.wav 660 20
 
 # The microphone: an ALSA file plugin reading a FIFO (the null slave has
 # no clock), fed a tone at real time.
@@ -328,4 +331,81 @@ judge_call 3 "$W/call3.pcap" carol3 $SC bob $SB
 set -- $(raw_freq bob); heard "call 3: bob (Twinkle)" 880 "$1" "$2"
 set -- $(dump_freq "$W/carol3/snd"); heard "call 3: carol (baresip)" 660 "$1" "$2"
 
+
+# Twinkle and a native ZRTP peer: the shim's SAS is the one linphonec
+# prints, Twinkle's media leaves as SRTP (>= 95 %, none in clear), and
+# linphonec's SRTP authenticates with the keys the shim derived.
+SD=5226 RD=12560
+CAPL="udp and host 127.0.0.1 and (portrange 5220-5226 or portrange 12500-12561)"
+judge_lpc() { # CALL CAP TWNAME TWSIP LPCNAME
+	_pa=$(sdp_port "$2" "$4")
+	_pb=$(sdp_port "$2" "$SD")
+	note "call $1: media ports $3 $_pa, linphonec $_pb"
+	if [ -z "$_pa" ] || [ -z "$_pb" ]; then
+		fail "call $1: no SDP offer/answer in the capture"
+		return
+	fi
+	sas_check "$W/$3.log" "$5"
+	leg_counts "$2" "$_pa" "$_pb" >"$W/counts.$1"
+	_s=$(awk -v p="$_pa" '$1 == p { sub("srtp=", "", $3); print $3 }' "$W/counts.$1")
+	_w=$(awk -v p="$_pa" '$1 == p { sub("window=", "", $4); print $4 }' "$W/counts.$1")
+	_s=${_s:-0} _w=${_w:-0}
+	if [ "$_w" -gt 100 ] && [ $((_s * 100)) -ge $((_w * 95)) ]; then
+		pass "call $1: $3 (Twinkle) sent $_s SRTP packets in a $_w-packet call"
+	else
+		fail "call $1: $3 (Twinkle) sent $_s SRTP packets in a $_w-packet call (want >= 95 %)"
+	fi
+	dir_counts "$2" "$W/keys.log" "$_pa" "$_pb" >/dev/null
+	check_shim_clean 150
+	check_lpc_srtp 150
+}
+
+echo "== call 4: shimmed Twinkle alice -> linphonec dave (ZRTP mandatory)"
+linphone_dir dave dave $SD $RD
+linphone_rc dave
+twinkle_home "$W/alice" alice $SA $RA
+rm -f "$W/alice.log" "$W/alice.in"
+start_cap "$W/call4.pcap" "$CAPL" 2>>"$W/tcpdump.err"
+bg linphonec_run dave 25 "play $W/l660.wav
+record $W/dave/rec4.wav
+@14
+quit" -a
+LPID=$BGPID
+twinkle_start alice alice 6 1 440
+ALICE=$TW_PID
+sleep 3
+echo "call sip:dave@127.0.0.1:$SD" >&6
+sleep 8
+echo bye >&6
+sleep 2
+twinkle_quit "call 4: alice (Twinkle, caller)" "$ALICE" 6
+wait $LPID
+stop_cap
+judge_lpc 4 "$W/call4.pcap" alice $SA dave
+set -- $(raw_freq alice); heard "call 4: alice (Twinkle)" 660 "$1" "$2"
+check_tone "$W/dave/rec4.wav" 440 "call 4: linphonec"
+
+echo "== call 5: linphonec dave -> shimmed Twinkle bob"
+linphone_rc dave
+twinkle_home "$W/bob" bob $SB $RB
+rm -f "$W/bob.log" "$W/bob.in" "$W/dave/out"
+start_cap "$W/call5.pcap" "$CAPL" 2>>"$W/tcpdump.err"
+twinkle_start bob bob 7 1 440
+BOB=$TW_PID
+sleep 1
+echo "auto_answer -a on" >&7
+sleep 1
+linphonec_run dave 25 "play $W/l660.wav
+record $W/dave/rec5.wav
+call sip:bob@127.0.0.1:$SB
+@10
+terminate
+@1
+quit"
+sleep 1
+twinkle_quit "call 5: bob (Twinkle, callee)" "$BOB" 7
+stop_cap
+judge_lpc 5 "$W/call5.pcap" bob $SB dave
+set -- $(raw_freq bob); heard "call 5: bob (Twinkle)" 660 "$1" "$2"
+check_tone "$W/dave/rec5.wav" 440 "call 5: linphonec"
 finish
