@@ -63,7 +63,10 @@ print(" ".join("%s=%d" % kv for kv in sorted(tot.items())),
 PY
 }
 # sumof TAG KEY: one number from $W/TAG.sum
-sumof() { sed -n "s/.*\\b$2=\\([0-9]*\\).*/\\1/p" "$W/$1.sum"; }
+sumof() {
+	_v=$(sed -n "s/.*\\b$2=\\([0-9]*\\).*/\\1/p" "$W/$1.sum" 2>/dev/null)
+	echo "${_v:-0}"
+}
 
 # judge_verify TAG: the checks every flow makes of its vsum: no cleartext
 # or unknown RTP/RTCP in any direction, no auth_fail, no no_key, exit 0
