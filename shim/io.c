@@ -909,6 +909,61 @@ bool shim_io_ready(struct shim_fd *f)
 	return true;
 }
 
+/*
+ * The socket became media while io_recv_plain was blocked in its receive
+ * (an SDP named its port meanwhile): the datagram it returned, already in
+ * the client's buffers, never met the media path. Judge it now as that
+ * path would have: what the shim consumes (ZRTP, SRTP failing
+ * authentication, anything before keys) is taken back and the receive
+ * runs again, SRTP is handed over decrypted, the rest stays. A peek left
+ * the datagram queued: look again through the media path.
+ */
+static ssize_t io_recv_late_media(struct shim_fd *f, struct msghdr *msg,
+				  int flags, ssize_t r)
+{
+	struct io_bufs *b = io_bufs();
+	size_t tot = iov_total(msg);
+	size_t avail = (size_t)r < tot ? (size_t)r : tot;
+	size_t new_len = 0;
+	enum shim_verdict v;
+	int saved = errno;
+
+	if (b == NULL)
+		return r;
+	if (flags & MSG_PEEK)
+		return io_recv_media(f, msg, flags, b);
+	(void)iov_gather(msg->msg_iov, msg->msg_iovlen, avail, b->rx,
+			 sizeof(b->rx));
+	if (demux_sip_looks(b->rx, avail) || (size_t)r > SHIM_PKT_MAX)
+		return r;            /* SIP, or over-sized: no media (DESIGN) */
+	if ((size_t)r > avail) {
+		/* Truncated for the client: only a prefix to judge by. One
+		 * that could be ZRTP, RTP or RTCP is consumed. */
+		if (demux_byte0_passes(b->rx[0]))
+			return r;
+		errno = saved;
+		return shim_io_recv(f, msg, flags);
+	}
+	v = shim_media_incoming(f, b->rx, avail, &new_len,
+				msg->msg_name != NULL &&
+					msg->msg_namelen >= sizeof(sa_family_t)
+					? msg->msg_name : NULL,
+				msg->msg_name != NULL ? msg->msg_namelen : 0,
+				false);
+	errno = saved;
+	switch (v) {
+	case SHIM_DROP:
+		return shim_io_recv(f, msg, flags);
+	case SHIM_REPLACE:
+		return deliver(msg, flags, b->rx,
+			       new_len > SHIM_PKT_MAX ? SHIM_PKT_MAX : new_len,
+			       msg->msg_flags);
+	case SHIM_PASS:
+	default:
+		return r;
+	}
+}
+
 ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags)
 {
 	struct io_bufs *b;
@@ -918,8 +973,13 @@ ssize_t shim_io_recv(struct shim_fd *f, struct msghdr *msg, int flags)
 		return shim_real.recvmsg(f->fd, msg, flags);
 	if (f->kind == SHIM_FD_TCP)
 		return io_recv_tcp(f, msg, flags);
-	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL)
-		return io_recv_plain(f, msg, flags);
+	if (atomic_load_explicit(&f->media, memory_order_acquire) == NULL) {
+		ssize_t r = io_recv_plain(f, msg, flags);
+		if (r > 0 &&
+		    atomic_load_explicit(&f->media, memory_order_acquire) != NULL)
+			return io_recv_late_media(f, msg, flags, r);
+		return r;
+	}
 	b = io_bufs();
 	if (b == NULL) {
 		/* Without a buffer the media path cannot run; SRTP reaches the
