@@ -303,19 +303,21 @@ for s in uac20 uas20; do
 		fail "twenty: $s: $n secure streams, first without continuity: $first, later with: $rest of 19"
 	fi
 done
-# zrtpshim verify cannot take this capture whole (found writing this
-# test; reported, not worked around in verify):
-#  - with --keylog it crashes (SIGSEGV in tools/verify_auth.c
-#    verify_authenticate: once 8 key-log records match one packet's
-#    addresses, the 8th candidate slot is compared and kept while never
-#    written, and try_unprotect indexes session_bad[] with garbage).
-#    Twenty calls between the same two ports give 80 matching records;
-#  - without it, the twenty calls on one port pair are one stream, and
-#    the Hellos of calls 2-20 "do not match its SDP a=zrtp-hash".
-# So the whole capture is checked for cleartext without keys, and each
-# call on its own: the capture from its INVITE to the 200 to its BYE
-# (at most 0.3 s more, never into the next call), with its own records
-# of the key log (stream=CALL-ID/...).
+# The whole capture is checked for cleartext without keys, then with the
+# key log as a whole (verify tells the twenty calls on one port pair apart
+# and checks each Hello against its own call's SDP; with more than 8
+# matching key-log records it used to crash), and each call on its own:
+# the capture from its INVITE to the 200 to its BYE (at most 0.3 s more,
+# never into the next call), with its own records of the key log
+# (stream=CALL-ID/...).
+"$ZS" verify "$W/twenty.pcap" --keylog "$W/keys.log" --json >"$W/twenty-keys.json" 2>"$W/twenty-keys.err"
+vrc=$?
+nstreams=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["streams"]))' "$W/twenty-keys.json" 2>/dev/null)
+if [ "$vrc" -eq 0 ] && [ "${nstreams:-0}" -ge 20 ]; then
+	pass "twenty: the whole capture: verify --keylog exits 0, $nstreams streams"
+else
+	fail "twenty: the whole capture: verify --keylog exit $vrc, ${nstreams:-?} streams ($(head -c 200 "$W/twenty-keys.err"))"
+fi
 "$ZS" verify "$W/twenty.pcap" --json >"$W/twenty-all.json" 2>/dev/null
 c=$(python3 - "$W/twenty-all.json" <<'PY'
 import json, sys
