@@ -9,7 +9,7 @@
 # 600 ms before the RTP. Nothing with the marker may cross, SRTCP must,
 # and each peer must get the other's RTCP back in clear. A control run
 # without the shim shows the relay does see cleartext RTCP.
-# Ports 12000-12095 (16 per mode). Run from the top build directory.
+# Ports 14000-14095 (16 per mode). Run from the top build directory.
 set -u
 WORK_NAME=adopted-rtcp
 . "$(dirname "$0")/preload.sh"
@@ -20,7 +20,7 @@ run() { # $1 preload or "", $2 label
 	i=0
 	pids=""
 	for m in $modes; do
-		b=$((12000 + 16 * i))
+		b=$((14000 + 16 * i))
 		"$prog" rtcp-relay $((b + 4)) $((b + 6)) $((secs + 1)) \
 			>"$work/$2.$m.relay" &
 		pids="$pids $!"
@@ -29,7 +29,7 @@ run() { # $1 preload or "", $2 label
 	sleep 0.2
 	i=0
 	for m in $modes; do
-		b=$((12000 + 16 * i))
+		b=$((14000 + 16 * i))
 		LD_PRELOAD="$1" ZRTPSHIM_DIR="$work/state" \
 			ZRTPSHIM_LOG_FILE="$work/$2.$m.a.log" \
 			"$prog" rtcp-peer "$m" "$b" $((b + 4)) "$secs" >"$work/$2.$m.a" &
