@@ -27,18 +27,6 @@ tone bob.wav 660 10
 # kamailio as a stateful proxy with record-route, its TLS listener on
 # 127.0.0.1:5181 (the configuration users are told to run)
 KU=5180 KT=5181
-[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = $W/key.pem
-certificate = $W/cert.pem
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-EOT
 cat >"$W/kamailio.cfg" <<EOT
 #!KAMAILIO
 debug=2

@@ -20,18 +20,6 @@ cd "$W" || exit 99
 make_cert
 tone alice.wav 440 6
 tone bob.wav 660 10
-[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = $W/key.pem
-certificate = $W/cert.pem
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-EOT
 cat >"$W/kamailio.cfg" <<EOT
 #!KAMAILIO
 debug=2

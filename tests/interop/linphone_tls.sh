@@ -25,10 +25,7 @@
 need baresip openssl kamailio
 
 cd "$W" || exit 99
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
-	-addext "subjectAltName=IP:127.0.0.1" -keyout key.pem -out cert.pem \
-	>/dev/null 2>&1 || { echo "ERROR: openssl req failed"; exit 99; }
-cat cert.pem key.pem >both.pem
+make_cert
 tone b440.wav 440 6        # baresip's file ending ends call A
 tone b440long.wav 440 14   # baresip callee in B: longer than the call
 tone l660.wav 660 20       # linphonec: longer than any call
@@ -114,19 +111,6 @@ PY
 # --- kamailio: a TLS listener only, a registrar; it reaches a registered
 # contact on the connection it registered over ------------------------------
 KT=5201
-cat >"$W/tls.cfg" <<EOT
-[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = $W/key.pem
-certificate = $W/cert.pem
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-EOT
 cat >"$W/kamailio.cfg" <<EOT
 #!KAMAILIO
 debug=2
