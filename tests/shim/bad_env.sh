@@ -26,7 +26,7 @@ done
 
 # 2. A call whose every setting is bad: defaults apply (require, default
 # algorithms), media is secured, the bad algorithm list is named.
-base=$(( 24000 + ($$ % 1000) * 8 ))
+base=$(( 21000 + ($$ % 100) * 8 ))   # 21000-21799: its own range
 "$prog" relay $((base + 4)) $((base + 6)) 5 >"$work/relay" &
 relay=$!
 sleep 0.2

@@ -11,7 +11,7 @@ set -u
 WORK_NAME=latemedia
 . "$(dirname "$0")/preload.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-base=$(( 26000 + ($$ % 500) * 4 ))
+base=$(( 22500 + ($$ % 100) * 4 ))   # 22500-22899: its own range
 fail=0
 python3 "$here/late_media.py" peer "$base" &
 peer=$!

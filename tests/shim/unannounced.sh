@@ -9,7 +9,7 @@
 set -u
 WORK_NAME=unannounced
 . "$(dirname "$0")/preload.sh"
-base=$(( 20000 + ($$ % 2000) * 8 ))
+base=$(( 20000 + ($$ % 100) * 8 ))   # 20000-20799: its own range
 
 call() {   # $1: preload or "", $2: output prefix; side A forks at 2 s
 	"$prog" relay $((base + 4)) $((base + 6)) 5 >"$work/$2.relay" &
