@@ -42,7 +42,16 @@ extern char **environ;
 
 static pthread_mutex_t events_mu = PTHREAD_MUTEX_INITIALIZER;
 static pid_t ev_children[EV_MAX_CHILDREN];   /* events_mu */
-static shim_events_listener_fn *_Atomic ev_listener;
+static shim_events_listener_fn *_Atomic ev_listeners[SHIM_EVENTS_MAX_LISTENERS];
+
+static void listeners_call(const struct shim_event_note *n)
+{
+	for (int i = 0; i < SHIM_EVENTS_MAX_LISTENERS; i++) {
+		shim_events_listener_fn *fn = atomic_load(&ev_listeners[i]);
+		if (fn)
+			fn(n);
+	}
+}
 
 /* The hook's and the status file's name for an event; NULL: not one the
  * user is told about through the hook. */
@@ -298,9 +307,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 			 : name ? name : ev->type == ZRTP_EV_GOCLEAR_REFUSED
 			 ? "goclear-refused" : "sasrelay-ignored",
 	};
-	shim_events_listener_fn *fn = atomic_load(&ev_listener);
-	if (fn)
-		fn(&note);
+	listeners_call(&note);
 	pthread_mutex_lock(&events_mu);
 	reap_locked();
 	if (name && shim_config.on_event[0])
@@ -342,9 +349,7 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 		.stream = stream_name, .ev = NULL, .label = name, .sas = sas,
 		.reason = reason, .peer_zid = "",
 	};
-	shim_events_listener_fn *fn = atomic_load(&ev_listener);
-	if (fn)
-		fn(&note);
+	listeners_call(&note);
 	pthread_mutex_lock(&events_mu);
 	reap_locked();
 	if (altered && shim_config.on_event[0])
@@ -353,9 +358,43 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 	errno = saved;
 }
 
-void shim_events_set_listener(shim_events_listener_fn *fn)
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
 {
-	atomic_store(&ev_listener, fn);
+	if (!stream_name || !label)
+		return;
+	int saved = errno;
+	sas = sas ? sas : "";
+	peer_zid = peer_zid ? peer_zid : "";
+	reason = reason ? reason : "";
+	enum shim_log_level lvl = kind == SHIM_EVENT_PIN_ALARM ? SHIM_LOG_ERROR
+				  : kind == SHIM_EVENT_CLEAR ? SHIM_LOG_WARN
+				  : SHIM_LOG_INFO;
+	shim_log(lvl, "event: %s stream=%s sas=%s peer-zid=%s reason=\"%s\"",
+		 label, stream_name, sas, peer_zid[0] ? peer_zid : "-", reason);
+
+	struct shim_event_note note = {
+		.kind = kind, .stream = stream_name, .ev = NULL, .label = label,
+		.sas = sas, .reason = reason, .peer_zid = peer_zid,
+	};
+	listeners_call(&note);
+	pthread_mutex_lock(&events_mu);
+	reap_locked();
+	if (shim_config.on_event[0])
+		hook_run_locked(label, sas, stream_name, reason);
+	pthread_mutex_unlock(&events_mu);
+	errno = saved;
+}
+
+int shim_events_add_listener(shim_events_listener_fn *fn)
+{
+	for (int i = 0; i < SHIM_EVENTS_MAX_LISTENERS; i++) {
+		shim_events_listener_fn *none = NULL;
+		if (atomic_compare_exchange_strong(&ev_listeners[i], &none, fn))
+			return 0;
+	}
+	return -ENOSPC;
 }
 
 void shim_events_reap(void)

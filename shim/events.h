@@ -4,7 +4,7 @@
  * engine's (struct zrtp_event); "altered" and its end are the shim's own,
  * seen by the media path in SRTP the engine never handles. Whoever else
  * wants the events (the status file) listens through
- * shim_events_set_listener; events.c calls nothing above it.
+ * shim_events_add_listener; events.c calls nothing above it.
  */
 #ifndef SHIM_EVENTS_H
 #define SHIM_EVENTS_H
@@ -18,6 +18,12 @@ enum shim_event_kind {
 	SHIM_EVENT_ALTERED,            /* after SECURE, packets from the peer
 					* and none authenticating */
 	SHIM_EVENT_ALTERED_END,        /* authenticated packets again */
+	SHIM_EVENT_CLEAR,              /* opportunistic: the call flows in
+					* clear (no ZRTP peer) */
+	SHIM_EVENT_PIN_ALARM,          /* a pinned SIP identity without ZRTP,
+					* or with another ZID */
+	SHIM_EVENT_VERIFIED,           /* the user confirmed the SAS */
+	SHIM_EVENT_UNVERIFIED,         /* the user withdrew a confirmation */
 };
 
 /* One event as the user sees it. */
@@ -53,10 +59,24 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 void shim_events_emit_altered(const char *stream_name, bool altered,
 			      const char *sas, const char *detail);
 
+/*
+ * An event of the shim's own (not the engine's): kind is one of
+ * SHIM_EVENT_CLEAR, _PIN_ALARM, _VERIFIED, _UNVERIFIED; label is its name
+ * for the log, the listeners and ZRTPSHIM_EVENT. Logged at ERROR when
+ * alarm is true (else INFO or WARN for CLEAR), then the listeners, then
+ * ZRTPSHIM_ON_EVENT. Same calling rules as shim_events_emit. peer_zid and
+ * sas may be NULL.
+ */
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason);
+
 /* Called for every event the user is told about (not RECV_KEYS), before
- * the ZRTPSHIM_ON_EVENT command starts. One listener; NULL: none. */
+ * the ZRTPSHIM_ON_EVENT command starts, in the order added. At most
+ * SHIM_EVENTS_MAX_LISTENERS (extra ones are refused with -ENOSPC). */
+#define SHIM_EVENTS_MAX_LISTENERS 4
 typedef void shim_events_listener_fn(const struct shim_event_note *n);
-void shim_events_set_listener(shim_events_listener_fn *fn);
+int shim_events_add_listener(shim_events_listener_fn *fn);
 
 /* Collect finished ZRTPSHIM_ON_EVENT commands (ours only, by pid). Takes
  * no stream lock. */

@@ -70,7 +70,7 @@ void shim_init(void)
 	shim_real_init();
 	shim_settings_load();
 	shim_registry_init(&registry_ops);
-	shim_events_set_listener(shim_status_on_event);
+	(void)shim_events_add_listener(shim_status_on_event);
 	(void)pthread_atfork(shim_registry_atfork_prepare,
 			     shim_registry_atfork_parent, init_atfork_child);
 	shim_log(SHIM_LOG_DEBUG, "loaded: policy %s, state dir \"%s\"",
