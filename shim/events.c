@@ -302,7 +302,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	struct shim_event_note note = {
 		.kind = SHIM_EVENT_ZRTP,
 		.stream = stream_name, .ev = ev, .sas = sas, .reason = reason,
-		.peer_zid = zid,
+		.peer_zid = zid, .peer_name = "",
 		.label = ev->type == ZRTP_EV_PEER_HELLO ? "peer-hello"
 			 : name ? name : ev->type == ZRTP_EV_GOCLEAR_REFUSED
 			 ? "goclear-refused" : "sasrelay-ignored",
@@ -347,7 +347,7 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 	struct shim_event_note note = {
 		.kind = altered ? SHIM_EVENT_ALTERED : SHIM_EVENT_ALTERED_END,
 		.stream = stream_name, .ev = NULL, .label = name, .sas = sas,
-		.reason = reason, .peer_zid = "",
+		.reason = reason, .peer_zid = "", .peer_name = "",
 	};
 	listeners_call(&note);
 	pthread_mutex_lock(&events_mu);
@@ -377,6 +377,7 @@ void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
 	struct shim_event_note note = {
 		.kind = kind, .stream = stream_name, .ev = NULL, .label = label,
 		.sas = sas, .reason = reason, .peer_zid = peer_zid,
+		.peer_name = "",
 	};
 	listeners_call(&note);
 	pthread_mutex_lock(&events_mu);

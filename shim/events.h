@@ -39,6 +39,8 @@ struct shim_event_note {
 	const char *sas;               /* "" except on SECURE */
 	const char *reason;            /* one line for the user */
 	const char *peer_zid;          /* 24 hex digits, or "" */
+	const char *peer_name;         /* the peer's SIP identity and display
+					* name as the cache knows them, or "" */
 };
 
 /*

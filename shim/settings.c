@@ -22,6 +22,12 @@ struct shim_config shim_config = {
 	.policy = SHIM_POLICY_REQUIRE,
 	.tls = true,
 	.altered_ms = SHIM_ALTERED_MS_DEFAULT,
+	.prompts = SHIM_PROMPTS_CODE,
+	.key_repeat = "*0#",
+	.key_confirm = "*1#",
+	.key_withdraw = "*9#",
+	.notify = true,
+	.history = SHIM_HISTORY_DEFAULT,
 };
 
 /* Copy an environment value into dst; over-long values are refused with a

@@ -11,6 +11,15 @@
 
 enum shim_policy { SHIM_POLICY_REQUIRE, SHIM_POLICY_OPPORTUNISTIC };
 
+/* ZRTPSHIM_PROMPTS: what the earpiece hears (shim/prompt.c). */
+enum shim_prompts {
+	SHIM_PROMPTS_OFF,          /* nothing */
+	SHIM_PROMPTS_CUES,         /* the state and warnings, no code */
+	SHIM_PROMPTS_CODE,         /* the state, warnings and the SAS */
+};
+
+#define SHIM_KEYSEQ_MAX 8          /* DTMF keys of one keypad sequence */
+
 struct shim_config {
 	enum shim_policy policy;
 	char dir[4096];            /* state: cache, status (common/statedir.h) */
@@ -21,7 +30,23 @@ struct shim_config {
 	uint32_t altered_ms;       /* ZRTPSHIM_ALTERED_MS: after SECURE, this
 				    * long with packets from the peer and none
 				    * authenticating is the "altered" event */
+	enum shim_prompts prompts; /* ZRTPSHIM_PROMPTS: off|cues|code */
+	bool prompt_always_code;   /* ZRTPSHIM_PROMPT_ALWAYS_CODE: speak the
+				    * code to a verified peer too */
+	char prompts_dir[4096];    /* ZRTPSHIM_PROMPTS_DIR ("" = installed) */
+	/* ZRTPSHIM_KEY_REPEAT, _CONFIRM, _WITHDRAW: DTMF sequences (0-9 * #
+	 * A-D) the user keys to hear the code again, to confirm it, and to
+	 * withdraw a confirmation */
+	char key_repeat[SHIM_KEYSEQ_MAX + 1];
+	char key_confirm[SHIM_KEYSEQ_MAX + 1];
+	char key_withdraw[SHIM_KEYSEQ_MAX + 1];
+	bool notify;               /* ZRTPSHIM_NOTIFY: desktop notifications */
+	uint32_t history;          /* ZRTPSHIM_HISTORY: ended streams kept in
+				    * the status file */
 };
+
+#define SHIM_HISTORY_DEFAULT 32u
+#define SHIM_HISTORY_MAX 1000u
 
 #define SHIM_ALTERED_MS_DEFAULT 3000u
 #define SHIM_ALTERED_MS_MIN 100u
