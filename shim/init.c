@@ -27,6 +27,7 @@
 #include "shim/registry.h"
 #include "shim/settings.h"
 #include "shim/status.h"
+#include "shim/timer.h"
 
 /* 0: not started; 1: running on some thread; SHIM_INIT_DONE. Hooks test
  * it inline (hooks.h) before calling shim_init. */
@@ -44,6 +45,7 @@ static void init_atfork_child(void)
 {
 	shim_registry_atfork_child();
 	shim_media_atfork_child();
+	shim_status_atfork_child();
 }
 
 void shim_init(void)
@@ -71,6 +73,7 @@ void shim_init(void)
 	shim_settings_load();
 	shim_registry_init(&registry_ops);
 	(void)shim_events_add_listener(shim_status_on_event);
+	(void)shim_timer_add_work(shim_status_timer_run);
 	(void)pthread_atfork(shim_registry_atfork_prepare,
 			     shim_registry_atfork_parent, init_atfork_child);
 	shim_log(SHIM_LOG_DEBUG, "loaded: policy %s, state dir \"%s\"",

@@ -121,6 +121,45 @@ static void config_altered_ms(void)
 	shim_config.altered_ms = (uint32_t)x;
 }
 
+/* ZRTPSHIM_NOTIFY=on|off: desktop notifications (notify.c). */
+static void config_notify(void)
+{
+	const char *v = secure_getenv("ZRTPSHIM_NOTIFY");
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (strcmp(v, "on") == 0)
+		shim_config.notify = true;
+	else if (strcmp(v, "off") == 0)
+		shim_config.notify = false;
+	else
+		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_NOTIFY=%.32s%s is not on|off: "
+			 "using on", v, strlen(v) > 32 ? "..." : "");
+}
+
+/* ZRTPSHIM_HISTORY: ended streams the status file keeps, a whole number
+ * in [0, SHIM_HISTORY_MAX]; anything else is refused like
+ * ZRTPSHIM_ALTERED_MS. */
+static void config_history(void)
+{
+	const char *v = secure_getenv("ZRTPSHIM_HISTORY");
+	uint64_t x = 0;
+	size_t i;
+
+	if (v == NULL || *v == '\0')
+		return;
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && x <= SHIM_HISTORY_MAX; i++)
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	if (v[i] != '\0' || x > SHIM_HISTORY_MAX) {
+		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_HISTORY=%.32s%s is not a "
+			 "number of streams from 0 to %u: using %u", v,
+			 strlen(v) > 32 ? "..." : "", SHIM_HISTORY_MAX,
+			 SHIM_HISTORY_DEFAULT);
+		return;
+	}
+	shim_config.history = (uint32_t)x;
+}
+
 /* common/statedir.h's rule, the one `zrtpshim status` and `cache` use. */
 static void config_dir(void)
 {
@@ -159,6 +198,8 @@ void shim_settings_load(void)
 	config_tls();
 	config_dir();
 	config_altered_ms();
+	config_notify();
+	config_history();
 	config_string("ZRTPSHIM_KEYLOG", shim_config.keylog,
 		      sizeof(shim_config.keylog));
 	config_string("ZRTPSHIM_ALGOS", shim_config.algos,

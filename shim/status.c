@@ -1,18 +1,26 @@
 /*
  * The status file (status.h), $ZRTPSHIM_DIR/status/<pid>.json, that
- * `zrtpshim status` reads.
+ * `zrtpshim status` reads: the live streams ("streams") and a bounded
+ * history of ended ones ("history", at most shim_config.history entries,
+ * oldest first, the oldest dropped first).
  *
  * It is rewritten whole and atomically (temporary file, rename) on every
- * event (shim_status_on_event, events.c's listener) and by
+ * event (shim_status_on_event, events.c's listener), by
  * shim_status_refresh, which sipglue calls after each SIP message with no
- * stream lock held: only there may we ask the media layer for counters
- * (shim_media_stats_get takes the stream locks). So phases and SAS are
- * current at every event, and packet counters are as of the last SIP
- * message (a call's last refresh happens just before its streams end,
- * which gives its final counters).
+ * stream lock held, and by the timer thread's work
+ * (shim_status_timer_run): at most once a second while any stream is
+ * live, so the counters are current during a call, not only as of the
+ * last SIP message. Only with no stream lock held may we ask the media
+ * layer for counters (shim_media_stats_get takes the stream locks), which
+ * is why the packet path never refreshes: it only runs the event
+ * listener, which records the event with the counters of the last
+ * refresh. A call's last SIP refresh happens just before its streams end,
+ * which gives its final counters; the first refresh that no longer finds
+ * a stream the media layer once reported moves it to the history.
  *
- * status_mu guards the table and the file; it is a leaf lock, taken with
- * a stream lock held (on events) or with none (refresh).
+ * status_mu guards the tables and the file; it is a leaf lock, taken with
+ * a stream lock held (on events) or with none (refresh, timer). The
+ * refresh takes the media layer's locks before status_mu, never inside.
  */
 #include "config.h"
 
@@ -37,7 +45,8 @@
 #include "zrtp/zrtp.h"
 
 #define ST_MAX_STREAMS 64
-#define ST_FILE_CAP (ST_MAX_STREAMS * 2048 + 1024)
+#define ST_REFRESH_MS 1000u       /* the timer's refresh while streams live */
+#define ST_BUF_START (64u * 1024u)
 
 struct st_stream {
 	bool used;
@@ -56,6 +65,7 @@ struct st_stream {
 	int zrtp_state;
 	unsigned n_events;
 	time_t last_time;
+	time_t ended;              /* history: when it moved there */
 	struct shim_media_stats st;
 };
 
@@ -63,6 +73,19 @@ static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct st_stream st_streams[ST_MAX_STREAMS];
 static uint64_t st_seq;
 static bool status_dir_ok, status_dir_tried;
+
+/* The history: a ring of hist_cap (shim_config.history) entries, made on
+ * the first stream that ends; hist_head is the oldest. */
+static struct st_stream *st_hist;
+static size_t hist_cap, hist_head, hist_n;
+static bool hist_tried;
+
+/* The file's text, kept between writes (no allocation per write once it
+ * is big enough). */
+static char *st_buf;
+static size_t st_buf_cap;
+
+static void history_add_locked(struct st_stream *s);
 
 /* --- the stream table (status_mu held) ------------------------------------- */
 
@@ -88,6 +111,8 @@ static struct st_stream *stream_find_locked(const char *name, bool create)
 	if (!create)
 		return NULL;
 	struct st_stream *s = free_s ? free_s : oldest;
+	if (!free_s)
+		history_add_locked(s);   /* a full table: the stalest ends here */
 	memset(s, 0, sizeof *s);
 	s->used = true;
 	s->live = true;
@@ -95,6 +120,67 @@ static struct st_stream *stream_find_locked(const char *name, bool create)
 	snprintf(s->name, sizeof s->name, "%s", name);
 	snprintf(s->phase, sizeof s->phase, "negotiating");
 	return s;
+}
+
+/* The newest history entry named name, or NULL. */
+static struct st_stream *history_find_locked(const char *name)
+{
+	for (size_t k = hist_n; k-- > 0;) {
+		struct st_stream *h = &st_hist[(hist_head + k) % hist_cap];
+		if (strcmp(h->name, name) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* The entry an event about stream name updates: the live one; else an
+ * ended one in the history (a late event, after the call's end moved it
+ * there); else a new live one. */
+static struct st_stream *stream_for_event_locked(const char *name)
+{
+	struct st_stream *s = stream_find_locked(name, false);
+	if (!s)
+		s = history_find_locked(name);
+	return s ? s : stream_find_locked(name, true);
+}
+
+/*
+ * Move a live entry to the history (and free its slot). Its phase says
+ * how it ended: "failed" and "unprotected" stay, anything else was a call
+ * that ended. With ZRTPSHIM_HISTORY=0 (or no memory) it is dropped.
+ */
+static void history_add_locked(struct st_stream *s)
+{
+	if (!hist_tried) {
+		hist_tried = true;
+		hist_cap = shim_config.history;
+		if (hist_cap) {
+			st_hist = calloc(hist_cap, sizeof *st_hist);
+			if (!st_hist) {
+				hist_cap = 0;
+				shim_log(SHIM_LOG_WARN, "status: no memory for "
+					 "a history of %u streams: ended streams "
+					 "are dropped", shim_config.history);
+			}
+		}
+	}
+	if (strcmp(s->phase, "failed") != 0 &&
+	    strcmp(s->phase, "unprotected") != 0)
+		snprintf(s->phase, sizeof s->phase, "ended");
+	if (hist_cap) {
+		struct st_stream *h;
+		if (hist_n < hist_cap) {
+			h = &st_hist[(hist_head + hist_n) % hist_cap];
+			hist_n++;
+		} else {   /* full: the oldest goes */
+			h = &st_hist[hist_head];
+			hist_head = (hist_head + 1) % hist_cap;
+		}
+		*h = *s;
+		h->live = false;
+		h->ended = time(NULL);
+	}
+	memset(s, 0, sizeof *s);
 }
 
 /* --- the status file -------------------------------------------------------- */
@@ -105,20 +191,37 @@ struct sbuf {
 	bool full;
 };
 
+/* Appends; the buffer grows (doubling) when the text does not fit. A
+ * failed allocation marks it full: that write is skipped. */
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
-	if (b->full)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->full = true;
-		return;
+	for (;;) {
+		if (b->full)
+			return;
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->full = true;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap * 2;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->full = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
 	}
-	b->len += (size_t)n;
 }
 
 /* A JSON string (RFC 8259 §7): Call-IDs may hold quotes and backslashes. */
@@ -158,85 +261,100 @@ static bool status_dir(char *path, size_t cap)
 	return status_dir_ok;
 }
 
+/* One stream's object, on a line of its own (tools/status.c reads the
+ * file line by line). */
+static void sb_stream(struct sbuf *b, const struct st_stream *s, bool first)
+{
+	sb_printf(b, "%s\n {\"name\":", first ? "" : ",");
+	sb_json_str(b, s->name);
+	sb_printf(b, ",\"phase\":");
+	sb_json_str(b, s->phase);
+	sb_printf(b, ",\"zrtp_state\":");
+	if (s->zrtp_state >= 0)
+		sb_json_str(b, zrtp_state_str((enum zrtp_state)s->zrtp_state));
+	else
+		sb_printf(b, "null");
+	sb_printf(b, ",\"sas\":");
+	sb_json_str(b, s->sas);
+	sb_printf(b, ",\"verified\":%s,\"continuity\":%s,\"peer_zid\":",
+		  s->verified ? "true" : "false",
+		  s->continuity ? "true" : "false");
+	sb_json_str(b, s->peer_zid);
+	sb_printf(b, ",\"last_event\":");
+	sb_json_str(b, s->last_event);
+	sb_printf(b, ",\"reason\":");
+	sb_json_str(b, s->reason);
+	sb_printf(b, ",\"altered\":%s", s->altered ? "true" : "false");
+	sb_printf(b, ",\"unprotected\":");
+	if (s->unprotected[0])
+		sb_json_str(b, s->unprotected);
+	else
+		sb_printf(b, "null");
+	sb_printf(b, ",\"events\":%u,\"last_event_time\":%lld",
+		  s->n_events, (long long)s->last_time);
+	if (s->ended)
+		sb_printf(b, ",\"ended\":%lld", (long long)s->ended);
+	const struct shim_media_stats *t = &s->st;
+	sb_printf(b, ",\"counters\":{\"tx_srtp\":%llu,\"tx_held\":%llu,"
+		  "\"tx_clear\":%llu,\"tx_dropped\":%llu,\"tx_err\":%llu,"
+		  "\"rx_srtp\":%llu,\"rx_zrtp\":%llu,\"rx_zrtp_bad\":%llu,"
+		  "\"rx_auth_fail\":%llu,\"rx_replay\":%llu,"
+		  "\"rx_early\":%llu,\"rx_clear\":%llu,"
+		  "\"rx_not_reading\":%llu,\"rx_zrtp_peeked\":%llu,"
+		  "\"rx_err\":%llu}}",
+		  (unsigned long long)t->tx_srtp,
+		  (unsigned long long)t->tx_held,
+		  (unsigned long long)t->tx_clear,
+		  (unsigned long long)t->tx_dropped,
+		  (unsigned long long)t->tx_err,
+		  (unsigned long long)t->rx_srtp,
+		  (unsigned long long)t->rx_zrtp,
+		  (unsigned long long)t->rx_zrtp_bad,
+		  (unsigned long long)t->rx_auth_fail,
+		  (unsigned long long)t->rx_replay,
+		  (unsigned long long)t->rx_early,
+		  (unsigned long long)t->rx_clear,
+		  (unsigned long long)t->rx_not_reading,
+		  (unsigned long long)t->rx_zrtp_peeked,
+		  (unsigned long long)t->rx_err);
+}
+
 /* status_mu held. */
 static void status_write_locked(void)
 {
 	char dir[4200], tmp[4300], final[4300];
 	if (!status_dir(dir, sizeof dir))
 		return;
-	char *mem = malloc(ST_FILE_CAP);
-	if (!mem)
-		return;
-	struct sbuf b = { mem, 0, ST_FILE_CAP, false };
+	if (!st_buf) {
+		st_buf = malloc(ST_BUF_START);
+		if (!st_buf)
+			return;
+		st_buf_cap = ST_BUF_START;
+	}
+	struct sbuf b = { st_buf, 0, st_buf_cap, false };
 	pid_t pid = getpid();
 	sb_printf(&b, "{\"pid\":%d,\"updated\":%lld,\"policy\":\"%s\","
-		  "\"keylog\":%s,\"streams\":[", (int)pid,
+		  "\"keylog\":%s,\"history_max\":%u,\"streams\":[", (int)pid,
 		  (long long)time(NULL),
 		  shim_config.policy == SHIM_POLICY_OPPORTUNISTIC ?
 		  "opportunistic" : "require",
-		  shim_config.keylog[0] ? "true" : "false");
+		  shim_config.keylog[0] ? "true" : "false",
+		  shim_config.history);
 	bool first = true;
 	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-		const struct st_stream *s = &st_streams[i];
-		if (!s->used)
+		if (!st_streams[i].used)
 			continue;
-		sb_printf(&b, "%s\n {\"name\":", first ? "" : ",");
+		sb_stream(&b, &st_streams[i], first);
 		first = false;
-		sb_json_str(&b, s->name);
-		sb_printf(&b, ",\"phase\":");
-		sb_json_str(&b, s->phase);
-		sb_printf(&b, ",\"zrtp_state\":");
-		if (s->zrtp_state >= 0)
-			sb_json_str(&b, zrtp_state_str((enum zrtp_state)s->zrtp_state));
-		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"sas\":");
-		sb_json_str(&b, s->sas);
-		sb_printf(&b, ",\"verified\":%s,\"continuity\":%s,\"peer_zid\":",
-			  s->verified ? "true" : "false",
-			  s->continuity ? "true" : "false");
-		sb_json_str(&b, s->peer_zid);
-		sb_printf(&b, ",\"last_event\":");
-		sb_json_str(&b, s->last_event);
-		sb_printf(&b, ",\"reason\":");
-		sb_json_str(&b, s->reason);
-		sb_printf(&b, ",\"altered\":%s", s->altered ? "true" : "false");
-		sb_printf(&b, ",\"unprotected\":");
-		if (s->unprotected[0])
-			sb_json_str(&b, s->unprotected);
-		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"events\":%u,\"last_event_time\":%lld",
-			  s->n_events, (long long)s->last_time);
-		const struct shim_media_stats *t = &s->st;
-		sb_printf(&b, ",\"counters\":{\"tx_srtp\":%llu,\"tx_held\":%llu,"
-			  "\"tx_clear\":%llu,\"tx_dropped\":%llu,\"tx_err\":%llu,"
-			  "\"rx_srtp\":%llu,\"rx_zrtp\":%llu,\"rx_zrtp_bad\":%llu,"
-			  "\"rx_auth_fail\":%llu,\"rx_replay\":%llu,"
-			  "\"rx_early\":%llu,\"rx_clear\":%llu,"
-			  "\"rx_not_reading\":%llu,\"rx_zrtp_peeked\":%llu,"
-			  "\"rx_err\":%llu}}",
-			  (unsigned long long)t->tx_srtp,
-			  (unsigned long long)t->tx_held,
-			  (unsigned long long)t->tx_clear,
-			  (unsigned long long)t->tx_dropped,
-			  (unsigned long long)t->tx_err,
-			  (unsigned long long)t->rx_srtp,
-			  (unsigned long long)t->rx_zrtp,
-			  (unsigned long long)t->rx_zrtp_bad,
-			  (unsigned long long)t->rx_auth_fail,
-			  (unsigned long long)t->rx_replay,
-			  (unsigned long long)t->rx_early,
-			  (unsigned long long)t->rx_clear,
-			  (unsigned long long)t->rx_not_reading,
-			  (unsigned long long)t->rx_zrtp_peeked,
-			  (unsigned long long)t->rx_err);
 	}
+	sb_printf(&b, "\n],\"history\":[");
+	for (size_t k = 0; k < hist_n; k++)
+		sb_stream(&b, &st_hist[(hist_head + k) % hist_cap], k == 0);
 	sb_printf(&b, "\n]}\n");
-	if (b.full) {
-		free(mem);
+	st_buf = b.p;      /* it may have grown */
+	st_buf_cap = b.cap;
+	if (b.full)
 		return;
-	}
 	snprintf(tmp, sizeof tmp, "%s/.%d.json.tmp", dir, (int)pid);
 	snprintf(final, sizeof final, "%s/%d.json", dir, (int)pid);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
@@ -247,7 +365,6 @@ static void status_write_locked(void)
 		if (!ok || rename(tmp, final) != 0)
 			unlink(tmp);
 	}
-	free(mem);
 }
 
 /* --- status.h ---------------------------------------------------------------- */
@@ -259,9 +376,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 
 	if (n->kind != SHIM_EVENT_ZRTP) {
 		pthread_mutex_lock(&status_mu);
-		struct st_stream *s = stream_find_locked(n->stream, true);
+		struct st_stream *s = stream_for_event_locked(n->stream);
 		s->seq = ++st_seq;
-		s->live = true;
 		s->n_events++;
 		s->last_time = time(NULL);
 		s->altered = n->kind == SHIM_EVENT_ALTERED;
@@ -273,9 +389,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 		return;
 	}
 	pthread_mutex_lock(&status_mu);
-	struct st_stream *s = stream_find_locked(n->stream, true);
+	struct st_stream *s = stream_for_event_locked(n->stream);
 	s->seq = ++st_seq;
-	s->live = true;
 	s->n_events++;
 	s->last_time = time(NULL);
 	if (n->peer_zid[0])
@@ -336,7 +451,8 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 	errno = saved;
 }
 
-void shim_status_refresh(void)
+/* The refresh; returns how many streams the media layer has live. */
+static size_t status_refresh(void)
 {
 	int saved = errno;
 	struct shim_media_stats *snap = malloc(ST_MAX_STREAMS * sizeof *snap);
@@ -367,18 +483,54 @@ void shim_status_refresh(void)
 				snprintf(s->sas, sizeof s->sas, "%s",
 					 snap[i].sas);
 		}
-		/* Streams the media layer has let go of have ended. */
+		/* Streams the media layer has let go of have ended. One it
+		 * never reported (an event raced the snapshot, a line only
+		 * noted unprotected) stays until the table needs its slot. */
 		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
 			struct st_stream *s = &st_streams[i];
-			if (s->used && !s->live &&
-			    strcmp(s->phase, "failed") != 0 &&
-			    strcmp(s->phase, "unprotected") != 0)
-				snprintf(s->phase, sizeof s->phase, "ended");
+			if (s->used && !s->live && s->have_counters)
+				history_add_locked(s);
 		}
 	}
 	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
 	free(snap);
 	errno = saved;
+	return n;
 }
 
+void shim_status_refresh(void)
+{
+	(void)status_refresh();
+}
+
+/* Timer thread only. */
+static uint64_t timer_next_ms;
+static bool timer_was_live;
+
+/*
+ * Once a second while the media layer has a stream, and once more a
+ * second after the last one went (so a history move the SIP path did not
+ * write is written). Idle, it waits for the next kick: the media layer
+ * kicks when a stream starts.
+ */
+uint64_t shim_status_timer_run(uint64_t now)
+{
+	if (now < timer_next_ms)
+		return timer_next_ms;
+	size_t n = status_refresh();
+	if (n == 0 && !timer_was_live) {
+		timer_next_ms = 0;
+		return UINT64_MAX;
+	}
+	timer_was_live = n > 0;
+	timer_next_ms = now + ST_REFRESH_MS;
+	return timer_next_ms;
+}
+
+void shim_status_atfork_child(void)
+{
+	pthread_mutex_init(&status_mu, NULL);
+	timer_next_ms = 0;
+	timer_was_live = false;
+}

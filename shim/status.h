@@ -1,12 +1,13 @@
 /*
  * The status file (status.c), $ZRTPSHIM_DIR/status/<pid>.json, that
- * `zrtpshim status` reads: every stream's phase, SAS, last event and
- * counters. It reads the media layer's counters and listens to events.
+ * `zrtpshim status` reads: every live stream's phase, SAS, last event and
+ * counters, and a bounded history of ended streams (ZRTPSHIM_HISTORY). It reads the media layer's counters and listens to events.
  */
 #ifndef SHIM_STATUS_H
 #define SHIM_STATUS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct shim_event_note;
 
@@ -27,6 +28,18 @@ void shim_status_refresh(void);
  */
 void shim_status_note_unprotected(const char *stream_name, bool whole,
 				  const char *why);
+
+/*
+ * The timer thread's work (init.c adds it, timer.h): refresh as above at
+ * most once a second while any stream is live, so `status --json`
+ * counters grow during a call. Returns its next deadline (UINT64_MAX when
+ * idle until the next kick). Timer thread only; takes no lock the timer
+ * holds.
+ */
+uint64_t shim_status_timer_run(uint64_t now);
+
+/* In a forked child: status.c's lock re-made, the timer's pacing reset. */
+void shim_status_atfork_child(void);
 
 /* The events' listener (init.c wires it): record the event and rewrite
  * the file with the counters of the last refresh. Runs with a stream lock

@@ -1,9 +1,11 @@
 /*
  * The shim's one thread (timer.h). It sleeps on a condition variable (on
- * CLOCK_MONOTONIC) until the deadline its work function returned or until
- * shim_timer_kick signals a nearer one, then runs the work again (the
- * media layer's: tick the engines due, read media fds the client never
- * reads).
+ * CLOCK_MONOTONIC) until the earliest deadline its work functions returned
+ * or until shim_timer_kick signals a nearer one, then runs every work
+ * again: the media layer's (tick the engines due, read media fds the
+ * client never reads) and the status file's (its counters, once a second
+ * while a stream is live). A work added with shim_timer_add_work does not
+ * start the thread; it runs once something kicks.
  *
  * It is created lazily by the first kick, with every signal blocked (a
  * client's signal handlers must never run on it), and again in a forked
@@ -34,7 +36,21 @@ static bool cv_ready;
 static bool running;
 static bool kicked;
 static pid_t running_pid;
-static shim_timer_work_fn *work_fn;   /* timer_mu */
+static shim_timer_work_fn *work_fns[SHIM_TIMER_MAX_WORK];   /* timer_mu */
+
+/* timer_mu held. */
+static int work_add_locked(shim_timer_work_fn *work)
+{
+	for (int i = 0; i < SHIM_TIMER_MAX_WORK; i++) {
+		if (work_fns[i] == work)
+			return 0;
+		if (!work_fns[i]) {
+			work_fns[i] = work;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
 
 /* timer_mu held. */
 static void cv_init_locked(void)
@@ -52,10 +68,16 @@ static void *timer_main(void *arg)
 	shim_in_shim = 1;
 	for (;;) {
 		uint64_t now = shim_clock_ms();
+		shim_timer_work_fn *work[SHIM_TIMER_MAX_WORK];
 		pthread_mutex_lock(&timer_mu);
-		shim_timer_work_fn *work = work_fn;
+		memcpy(work, work_fns, sizeof work);
 		pthread_mutex_unlock(&timer_mu);
-		uint64_t next = work ? work(now) : UINT64_MAX;
+		uint64_t next = UINT64_MAX;
+		for (int i = 0; i < SHIM_TIMER_MAX_WORK && work[i]; i++) {
+			uint64_t d = work[i](now);
+			if (d < next)
+				next = d;
+		}
 
 		pthread_mutex_lock(&timer_mu);
 		while (!kicked) {
@@ -83,7 +105,7 @@ void shim_timer_kick(shim_timer_work_fn *work)
 {
 	int saved = errno;
 	pthread_mutex_lock(&timer_mu);
-	work_fn = work;
+	(void)work_add_locked(work);
 	if (!cv_ready)
 		cv_init_locked();
 	if (!running || running_pid != getpid()) {
@@ -110,6 +132,14 @@ void shim_timer_kick(shim_timer_work_fn *work)
 	pthread_cond_signal(&timer_cv);
 	pthread_mutex_unlock(&timer_mu);
 	errno = saved;
+}
+
+int shim_timer_add_work(shim_timer_work_fn *work)
+{
+	pthread_mutex_lock(&timer_mu);
+	int r = work_add_locked(work);
+	pthread_mutex_unlock(&timer_mu);
+	return r;
 }
 
 void shim_timer_atfork_child(void)

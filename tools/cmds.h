@@ -10,7 +10,8 @@
  * executable, 2 usage or no libzrtpshim.so; otherwise it becomes CMD. */
 int zrtpshim_cmd_run(int argc, char **argv);
 
-/* zrtpshim status [--json] [--all] [--dir D]: 0, or 2 on usage errors. */
+/* zrtpshim status [--json] [--all] [--dir D] [--watch [--interval MS]
+ * [--count N]]: 0, or 2 on usage errors. */
 int zrtpshim_cmd_status(int argc, char **argv);
 
 /* zrtpshim cache list | verify ZID... | unverify ZID... | forget ZID...:

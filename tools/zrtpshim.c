@@ -19,7 +19,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: zrtpshim verify CAPTURE [--keylog FILE] [--audio-dir DIR] [--json]\n"
 		"       zrtpshim run [--policy require|opportunistic] [--] CMD ARGS...\n"
-		"       zrtpshim status [--json] [--all]\n"
+		"       zrtpshim status [--json] [--all] [--watch [--interval MS] [--count N]]\n"
 		"       zrtpshim cache list | verify ZID|--sas SAS | unverify ZID | forget ZID\n"
 		"       zrtpshim --help\n"
 		"\n"

@@ -82,7 +82,7 @@ done
 if python3 - "$W/state/zrtpshim/status" "$(sed -n 's/^zrtpshim\[\([0-9]*\)\].*event: secure.*/\1/p' "$W/uac3.log" | tail -1)" <<'EOF'
 import json, sys
 d = json.load(open('%s/%s.json' % (sys.argv[1], sys.argv[2])))
-s = [x for x in d['streams'] if x['sas']]
+s = [x for x in d['streams'] + d.get('history', []) if x['sas']]
 print('  status of pid %s: %s' % (sys.argv[2], ', '.join('%s %s sas=%s verified=%s continuity=%s' % (x['name'], x['phase'], x['sas'], x['verified'], x['continuity']) for x in s)))
 sys.exit(0 if s and s[-1]['verified'] and s[-1]['continuity'] else 1)
 EOF

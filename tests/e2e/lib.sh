@@ -180,7 +180,7 @@ for f in sorted(glob.glob(sys.argv[1] + '/*.json')):
     except Exception as e:
         print('unreadable %s: %s' % (f, e), file=sys.stderr)
         continue
-    for s in d.get('streams', []):
+    for s in d.get('streams', []) + d.get('history', []):
         c = s.get('counters', {})
         sent = sum(c.get(k, 0) for k in ('tx_srtp', 'tx_held', 'tx_clear', 'tx_dropped'))
         print(d['pid'], s['name'], sent, c.get('tx_srtp', 0), s.get('phase'))

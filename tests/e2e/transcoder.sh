@@ -82,7 +82,7 @@ python3 - "$W/state/zrtpshim/status" >"$W/status.txt" 2>&1 <<'EOF'
 import glob, json, sys
 for f in sorted(glob.glob(sys.argv[1] + '/*.json')):
     d = json.load(open(f))
-    for s in d['streams']:
+    for s in d['streams'] + d.get('history', []):
         c = s['counters']
         print(d['pid'], s['name'], s['phase'], s.get('altered'), s['last_event'],
               c['tx_clear'], c['rx_srtp'], c['rx_auth_fail'])

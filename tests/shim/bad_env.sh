@@ -13,13 +13,13 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
 # 1. A plain command under the shim with every value wrong.
 out=$(LD_PRELOAD="$pre" ZRTPSHIM_POLICY=maybe ZRTPSHIM_LOG=loud \
 	ZRTPSHIM_ALGOS='ka=NOPE;;=' ZRTPSHIM_ON_EVENT="$long" \
-	ZRTPSHIM_TLS=maybe ZRTPSHIM_ALTERED_MS=soon \
+	ZRTPSHIM_TLS=maybe ZRTPSHIM_ALTERED_MS=soon ZRTPSHIM_HISTORY=many ZRTPSHIM_NOTIFY=maybe \
 	ZRTPSHIM_DIR="$work/state" sh -c 'echo output intact' 2>"$work/err1")
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = "output intact" ] ||
 	{ echo "FAIL: the command broke (rc $rc, output '$out')"; fail=1; }
 for w in "ZRTPSHIM_POLICY=maybe" "ZRTPSHIM_LOG=loud" "ZRTPSHIM_ON_EVENT is longer" \
-	"ZRTPSHIM_TLS=maybe" "ZRTPSHIM_ALTERED_MS=soon"; do
+	"ZRTPSHIM_TLS=maybe" "ZRTPSHIM_ALTERED_MS=soon" "ZRTPSHIM_HISTORY=many" "ZRTPSHIM_NOTIFY=maybe"; do
 	grep -q "$w" "$work/err1" && echo "ok: warned: $w" ||
 		{ echo "FAIL: no warning for $w"; fail=1; }
 done
