@@ -22,6 +22,7 @@
 #include "shim/io.h"
 #include "shim/log.h"
 #include "shim/media.h"
+#include "shim/notify.h"
 #include "shim/real.h"
 #include "shim/events.h"
 #include "shim/registry.h"
@@ -46,6 +47,7 @@ static void init_atfork_child(void)
 	shim_registry_atfork_child();
 	shim_media_atfork_child();
 	shim_status_atfork_child();
+	shim_notify_atfork_child();
 }
 
 void shim_init(void)
@@ -74,6 +76,8 @@ void shim_init(void)
 	shim_registry_init(&registry_ops);
 	(void)shim_events_add_listener(shim_status_on_event);
 	(void)shim_timer_add_work(shim_status_timer_run);
+	shim_notify_init();
+	(void)shim_events_add_listener(shim_notify_on_event);
 	(void)pthread_atfork(shim_registry_atfork_prepare,
 			     shim_registry_atfork_parent, init_atfork_child);
 	shim_log(SHIM_LOG_DEBUG, "loaded: policy %s, state dir \"%s\"",
