@@ -11,7 +11,9 @@
 #      a shimmed sipp UAS) with ZRTPSHIM_HISTORY=10: the UAC's status file
 #      holds no live stream and exactly 10 in its history, the last 10
 #      calls in order (call numbers 91..100: the oldest were dropped), and
-#      the file stays small (< 32 KiB).
+#      the file stays small (< 32 KiB). Neither side has a session bus
+#      (one has no address, the other one where nothing listens): each
+#      log has at most one notification line over its ~100 secure events.
 # Ports: SIP 42081/42083 (+1 TLS) and 42510/42511, ctrl 42453/42454 and
 # sipp -cp 42900/42901, RTP 42220-42229, 42320-42329, 42610-42611,
 # 42710-42711.
@@ -92,12 +94,12 @@ tone t.wav 440 1
 sox t.wav -t raw -e u-law -r 8000 -c 1 audio.ulaw
 MA=42610 MB=42710
 t0=$(date +%s)
-ZRTPSHIM_HISTORY=10 bg shimmed uas timeout -k 5 90 sipp -sf "$E2E_SRC/examples/sipp/uas.xml" \
+ZRTPSHIM_HISTORY=10 DBUS_SESSION_BUS_ADDRESS="unix:path=$W/nobus" bg shimmed uas timeout -k 5 90 sipp -sf "$E2E_SRC/examples/sipp/uas.xml" \
 	-i 127.0.0.1 -p 42510 -bind_local -mi 127.0.0.1 -mp $MA -cp 42900 \
 	-m 100 -nostdin -trace_err -error_file "$W/uas.err" >"$W/uas.out" 2>&1
 UAS=$BGPID
 sleep 0.5
-ZRTPSHIM_HISTORY=10 shimmed uac timeout -k 5 90 sipp 127.0.0.1:42510 \
+ZRTPSHIM_HISTORY=10 DBUS_SESSION_BUS_ADDRESS= shimmed uac timeout -k 5 90 sipp 127.0.0.1:42510 \
 	-sf "$E2E_SRC/tests/e2e/uac_short.xml" -d 400 -r 20 \
 	-i 127.0.0.1 -p 42511 -bind_local -mi 127.0.0.1 -mp $MB -cp 42901 \
 	-m 100 -l 1 -nostdin -trace_err -error_file "$W/uac.err" >"$W/uac.out" 2>&1 ||
@@ -134,6 +136,17 @@ if [ "$sz" -gt 0 ] && [ "$sz" -lt 32768 ]; then
 else
 	fail "100 calls: the status file is $sz bytes (want 1..32767)"
 fi
+# No session bus for either (the UAS's address names no socket, the UAC
+# has none): 100 secure events each, one notification line at most.
+for side in uac uas; do
+	ns=$(grep -c 'event: secure' "$W/$side.log")
+	nl=$(grep -c 'notify' "$W/$side.log")
+	if [ "$ns" -ge 50 ] && [ "$nl" -le 1 ]; then
+		pass "100 calls, no bus: $side has $ns secure events and $nl notification line(s) in its log"
+	else
+		fail "100 calls, no bus: $side has $ns secure events and $nl notification lines (want >= 50 and <= 1)"
+	fi
+done
 zs_status --all >"$W/human.txt" 2>&1
 if grep -q "history: 10 ended streams" "$W/human.txt"; then
 	pass "zrtpshim status shows the history ($(grep -c '^    stream' "$W/human.txt") ended streams listed)"
