@@ -6,9 +6,11 @@
 #   call 1: baresip <-> baresip under the shim with DBUS_SESSION_BUS_ADDRESS
 #     set: the monitor shows a Notify from each side whose summary carries
 #     the SAS that side's shim logged; the server answered them (so the
-#     shim logged no "notify:" failure line). If the shim logs the peer's
-#     name on its secure line (peer-name="..."), the Notify body carries
-#     that name; otherwise that check is skipped with a note.
+#     shim logged no "notify:" failure line). Where the shim knows the
+#     peer's name (it logs peer-name="..." on its secure line, or the
+#     Notify body starts "Peer: "), the body carries the peer's SIP
+#     identity (and the logged name); where it knows none yet, the body
+#     names the peer's ZID and the name check is skipped.
 #   call 2: the same with ZRTPSHIM_NOTIFY=off: no Notify at all.
 #   call 3: alice with no DBUS_SESSION_BUS_ADDRESS, bob with one where no
 #     bus listens: the call is secure on both sides and each log has at
@@ -64,6 +66,9 @@ done
 call() {
 	baresip_dir alice$1 alice $SA 42451 42200 "$W/alice.wav"
 	baresip_dir bob$1 bob $SB 42452 42300 "$W/bob.wav"
+	# display names in From/To, for the names work to find
+	sed -i 's/^</"Alice Example" </' "$W/alice$1/accounts"
+	sed -i 's/^</"Bob Example" </' "$W/bob$1/accounts"
 	bg env $3 LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
 		ZRTPSHIM_LOG_FILE="$W/bob$1.log" XDG_STATE_HOME="$W/state" \
 		timeout -k 5 20 baresip -f "$W/bob$1" -t 12 >"$W/bob$1.out" 2>&1
@@ -129,22 +134,26 @@ for side in alice bob; do
 	else
 		fail "call 1: $side's shim did not log a sent Notify: $(grep 'notify:' "$W/${side}1.log" | head -3)"
 	fi
-	# The peer's name, when the shim knows it (the names work logs it on
-	# the secure line as peer-name="...").
+	# The peer's name, when the shim knows it: the names work logs it on
+	# the secure line as peer-name="...", and the Notify body then starts
+	# "Peer: " instead of naming the ZID.
+	if [ $side = alice ]; then peer=bob; else peer=alice; fi
 	pn=$(sed -n 's/.*event: secure .*peer-name="\([^"]*\)".*/\1/p' "$W/${side}1.log" | tail -1)
-	body=$(awk -F '\t' -v s="Secure call, code: $SAS" 'index($2, s) == 1 { print $3 }' "$W/notify1.txt")
-	if [ -z "$pn" ]; then
-		note "call 1: $side's shim logged no peer name: the Notify names the peer by ZID (body: $(echo "$body" | head -1)); name check skipped"
-		zid=$(zid_of "$W/${side}1.log")
-		if [ -n "$zid" ] && echo "$body" | grep -q "Peer ZID $zid"; then
-			pass "call 1: $side's Notify names the peer by its ZID $zid"
+	zid=$(zid_of "$W/${side}1.log")
+	sender=$(awk -F '\t' -v z="$zid" -v s="Secure call, code: $SAS" \
+		'index($2, s) == 1 && index($3, "Peer ZID " z) { print $1 }' "$W/notify1.txt" | head -1)
+	named=$(awk -F '\t' -v s="Secure call, code: $SAS" -v p="$peer@127.0.0.1" \
+		'index($2, s) == 1 && index($3, "Peer: ") == 1 && index($3, p) { print $1 }' "$W/notify1.txt" | head -1)
+	if [ -n "$pn" ] || [ -n "$named" ]; then
+		if [ -n "$named" ] && { [ -z "$pn" ] || grep -F "$pn" "$W/notify1.txt" | grep -q "^$named	"; }; then
+			pass "call 1: $side's Notify names the peer ($peer@127.0.0.1${pn:+, logged as \"$pn\"})"
 		else
-			fail "call 1: no Notify body names $side's peer ZID '$zid'"
+			fail "call 1: $side's shim knows the peer's name (${pn:-?}) but no Notify body carries $peer@127.0.0.1 and it"
 		fi
-	elif echo "$body" | grep -qF "$pn"; then
-		pass "call 1: $side's Notify body carries the peer's name \"$pn\""
+	elif [ -n "$zid" ] && [ -n "$sender" ]; then
+		pass "call 1: $side's Notify names the peer by its ZID $zid (the shim knows no name yet: name check skipped)"
 	else
-		fail "call 1: $side's shim logged peer name \"$pn\" but no Notify body carries it"
+		fail "call 1: no Notify body of $side names the peer, by name or by its ZID '$zid'"
 	fi
 done
 n1=$(wc -l <"$W/notify1.txt")
