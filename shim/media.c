@@ -489,6 +489,11 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 	if (r == 0) {
 		if (d->peer_signals_zrtp)
 			s->peer_signals_zrtp = true;
+		s->audio = d->audio;
+		if (d->local_codecs.n)
+			s->codecs_local = d->local_codecs;
+		if (d->have_peer && d->peer_codecs.n)
+			s->codecs_peer = d->peer_codecs;
 		if (d->have_peer && shim_addr_usable(&d->peer_rtp)) {
 			/* A re-INVITE may move the peer: follow it (but not
 			 * to the c=0.0.0.0 / port 0 of a hold or a refusal). */

@@ -104,6 +104,10 @@ struct shim_media {
 	uint64_t fail_since[2], fail_last[2];
 	uint64_t altered_fail_base;      /* rx_auth_fail + rx_err then */
 	uint64_t altered_at;             /* when the episode began */
+	/* The line's codecs (shim_media_describe), for prompts and the
+	 * keypad: is it m=audio, and our and the peer's payload types. */
+	bool audio;
+	struct shim_codec_map codecs_local, codecs_peer;
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
