@@ -15,6 +15,7 @@
 
 #include <srtp2/srtp.h>
 
+#include "shim/clips.h"
 #include "shim/media.h"
 
 #define MEDIA_MAX_CALLS 64
@@ -164,6 +165,11 @@ uint64_t media_altered_check_locked(struct shim_media *s, uint64_t now);
 
 /* media_path.c: in a forked child, forget a send in progress. */
 void media_path_atfork_child(void);
+
+/* prompt.c: call->mu held. Speak kind into what s delivers to the client
+ * from its next RTP packet on (a prompt already playing is replaced);
+ * obeys ZRTPSHIM_PROMPTS. */
+void media_prompt_request_locked(struct shim_media *s, enum prompt_kind kind);
 
 /* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
  * datagram's copy already went to the engine from behind the head of
