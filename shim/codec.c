@@ -13,6 +13,7 @@
 
 #include <opus.h>
 #include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
 #include <spandsp/g711.h>
 
 #include "shim/codec.h"

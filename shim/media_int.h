@@ -49,6 +49,23 @@ struct peek_slot {
 
 struct shim_call;
 
+/* A spoken prompt being played into a stream (prompt.c); call->mu, but
+ * for `requested`, which the event listener sets without the lock. */
+struct prompt_player {
+	_Atomic int requested;           /* kind + 1 asked for, 0 none */
+	_Atomic uint64_t requested_ms;
+	bool active;
+	enum prompt_kind kind;
+	uint64_t started_ms;
+	unsigned n_seq, seq_i, part;     /* where in seq[seq_i].part[part] */
+	size_t off;
+	struct clip_seq seq[2];          /* the phrase, then the code */
+	struct shim_codec_state cs;
+	int16_t *pcm;                    /* SHIM_CODEC_PCM_MAX samples * 2,
+					  * while a prompt plays */
+	bool codec_logged;
+};
+
 struct shim_media {
 	int refs;                        /* media_mu */
 	struct shim_call *call;          /* holds a reference to it */
@@ -109,6 +126,7 @@ struct shim_media {
 	 * keypad: is it m=audio, and our and the peer's payload types. */
 	bool audio;
 	struct shim_codec_map codecs_local, codecs_peer;
+	struct prompt_player prompt;     /* prompt.c */
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
@@ -130,6 +148,9 @@ extern struct shim_call *media_calls[MEDIA_MAX_CALLS];
 /* The stream on f with a reference taken, or NULL. */
 struct shim_media *media_get(struct shim_fd *f);
 void media_stream_put(struct shim_media *s);
+/* The live stream named "call-id/m-index", with a reference, or NULL.
+ * Takes media_mu only: may be called with a stream lock held. */
+struct shim_media *media_find_name(const char *name);
 /* call->mu held: learn the peer from an address (RTP), RTCP at +1 unless
  * muxed. */
 void media_stream_learn_peer(struct shim_media *s, const struct sockaddr *sa,
@@ -170,6 +191,18 @@ void media_path_atfork_child(void);
  * from its next RTP packet on (a prompt already playing is replaced);
  * obeys ZRTPSHIM_PROMPTS. */
 void media_prompt_request_locked(struct shim_media *s, enum prompt_kind kind);
+/* call->mu held. An RTP packet (buf, *len bytes in a shim buffer of
+ * SHIM_PKT_MAX) about to be delivered to the client: mix the prompt in,
+ * if one plays (peer: the packet carries the peer's audio, to be kept
+ * under the prompt; false: a packet that is not delivered otherwise, the
+ * prompt alone replaces its payload). True if the packet is to be
+ * delivered with the prompt. */
+bool media_prompt_mix_locked(struct shim_media *s, uint8_t *buf, size_t *len,
+			     bool peer);
+/* call->mu held: the stream ends; free what the player holds. */
+void media_prompt_end_locked(struct shim_media *s);
+/* Load the clips and the codec libraries (once; no stream lock held). */
+void media_prompt_prepare(void);
 
 /* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
  * datagram's copy already went to the engine from behind the head of

@@ -121,6 +121,38 @@ static void config_altered_ms(void)
 	shim_config.altered_ms = (uint32_t)x;
 }
 
+/* ZRTPSHIM_PROMPTS=off|cues|code and ZRTPSHIM_PROMPT_ALWAYS_CODE=yes|no */
+static void config_prompts(void)
+{
+	static const char *const words[] = {
+		[SHIM_PROMPTS_OFF] = "off", [SHIM_PROMPTS_CUES] = "cues",
+		[SHIM_PROMPTS_CODE] = "code",
+	};
+	const char *v = secure_getenv("ZRTPSHIM_PROMPTS");
+	if (v != NULL && *v != '\0') {
+		int i;
+		for (i = 0; i < 3 && strcmp(v, words[i]) != 0; i++)
+			;
+		if (i < 3)
+			shim_config.prompts = (enum shim_prompts)i;
+		else
+			shim_log(SHIM_LOG_WARN, "ZRTPSHIM_PROMPTS=%.32s%s is not "
+				 "off|cues|code: using code", v,
+				 strlen(v) > 32 ? "..." : "");
+	}
+	v = secure_getenv("ZRTPSHIM_PROMPT_ALWAYS_CODE");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "yes") == 0)
+			shim_config.prompt_always_code = true;
+		else if (strcmp(v, "no") == 0)
+			shim_config.prompt_always_code = false;
+		else
+			shim_log(SHIM_LOG_WARN, "ZRTPSHIM_PROMPT_ALWAYS_CODE="
+				 "%.32s%s is not yes|no: using no", v,
+				 strlen(v) > 32 ? "..." : "");
+	}
+}
+
 /* common/statedir.h's rule, the one `zrtpshim status` and `cache` use. */
 static void config_dir(void)
 {
@@ -165,6 +197,9 @@ void shim_settings_load(void)
 		      sizeof(shim_config.algos));
 	config_string("ZRTPSHIM_ON_EVENT", shim_config.on_event,
 		      sizeof(shim_config.on_event));
+	config_prompts();
+	config_string("ZRTPSHIM_PROMPTS_DIR", shim_config.prompts_dir,
+		      sizeof(shim_config.prompts_dir));
 	if (shim_config.keylog[0] != '\0')
 		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_KEYLOG is set: SRTP keys "
 			 "are written to %s; anyone who reads it can decrypt "
