@@ -107,7 +107,7 @@ n=$(grep -c "setting .* from env" "$work/e.log")
 [ "$n" -eq 17 ] && ok "17 settings from the environment" || bad "$n from the environment, not 17"
 
 # 3. Sections by program name ("sh"): a glob that matches, one that does
-# not, [*]; a later matching line wins; a bad value, a malformed line, an
+# not, [*], lines after a broken header (for no one); a later matching line wins; a bad value, a malformed line, an
 # unknown key, each with its line; the rest of the file still applies.
 cat >"$cfg" <<'CFG'
 prompts = off
@@ -127,13 +127,14 @@ tls = 1
 this is not a setting
 frobnicate = 3
 [broken
+prompts = cues
 [*]
 history = 6
 log = debug
 CFG
 shimmed "$work/s.err" XDG_CONFIG_HOME="$work/xdg"
 expect "$work/s.err" key_confirm '*5#' "config $cfg:7"
-expect "$work/s.err" history 6 "config $cfg:19"
+expect "$work/s.err" history 6 "config $cfg:20"
 expect "$work/s.err" policy require default
 expect "$work/s.err" prompts off "config $cfg:1"
 expect "$work/s.err" notify on default
