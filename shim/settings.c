@@ -398,9 +398,10 @@ void shim_settings_load(void)
 		else
 			snprintf(from, sizeof from, "%s",
 				 origins[i].from == FROM_ENV ? "env" : "default");
-		shim_log(SHIM_LOG_DEBUG, "setting %s (%s) = \"%s\" from %s",
-			 settings[i].key, settings[i].env,
-			 setting_text(&settings[i], cur, sizeof cur), from);
+		shim_log(SHIM_LOG_DEBUG, "setting %s (%s) = \"%s\" from %s, "
+			 "default \"%s\"", settings[i].key, settings[i].env,
+			 setting_text(&settings[i], cur, sizeof cur), from,
+			 settings[i].def);
 	}
 }
 
