@@ -20,6 +20,7 @@
 
 #include "common/conffile.h"
 #include "common/statedir.h"
+#include "zrtp/crypto.h"
 #include "shim/log.h"
 #include "shim/settings.h"
 
@@ -36,6 +37,7 @@ enum setting_type {
 	SETTING_UINT,    /* a decimal number in [min, max]; into a uint32_t */
 	SETTING_STRING,  /* any text shorter than cap */
 	SETTING_KEYS,    /* 1..SHIM_KEYSEQ_MAX DTMF keys: 0-9 * # A-D */
+	SETTING_ALGOS,   /* a STRING that zrtp_algo_prefs_parse takes */
 };
 
 struct setting {
@@ -69,7 +71,7 @@ static const struct setting settings[] = {
 	  &shim_config.altered_ms, 0, "3000" },
 	{ "ZRTPSHIM_KEYLOG", "keylog", SETTING_STRING, NULL, 0, 0,
 	  FIELD(keylog), "" },
-	{ "ZRTPSHIM_ALGOS", "algos", SETTING_STRING, NULL, 0, 0,
+	{ "ZRTPSHIM_ALGOS", "algos", SETTING_ALGOS, NULL, 0, 0,
 	  FIELD(algos), "" },
 	{ "ZRTPSHIM_ON_EVENT", "on_event", SETTING_STRING, NULL, 0, 0,
 	  FIELD(on_event), "" },
@@ -159,6 +161,7 @@ static const char *setting_text(const struct setting *s, char *buf,
 		return buf;
 	case SETTING_STRING:
 	case SETTING_KEYS:
+	case SETTING_ALGOS:
 		return (const char *)s->dst;
 	}
 	return "?";
@@ -205,6 +208,24 @@ static bool setting_set(const struct setting *s, const char *v, size_t n,
 		*(uint32_t *)s->dst = (uint32_t)x;
 		return true;
 	}
+	case SETTING_ALGOS:
+		/* Checked here so that the warning names its line; the engine
+		 * parses it again for each stream (shim/media_engine.c). */
+		if (n > 0 && n < s->cap) {
+			struct zrtp_algo_prefs prefs;
+			char list[sizeof shim_config.algos];
+			memcpy(list, v, n);
+			list[n] = '\0';
+			if (zrtp_algo_prefs_parse(&prefs, list) < 0) {
+				if (warn)
+					shim_log(SHIM_LOG_WARN, "%s \"%s\" is not "
+						 "valid: using %s", nowhere, list,
+						 *(char *)s->dst ? (char *)s->dst :
+						 "the defaults");
+				return false;
+			}
+		}
+		/* fall through */
 	case SETTING_STRING:
 		if (n >= s->cap) {
 			if (warn)

@@ -124,6 +124,7 @@ altered_ms = 99
 key_repeat = *1x#
 prompt_always_code = sure
 tls = 1
+algos = ka=NOPE
 this is not a setting
 frobnicate = 3
 [broken
@@ -134,7 +135,7 @@ log = debug
 CFG
 shimmed "$work/s.err" XDG_CONFIG_HOME="$work/xdg"
 expect "$work/s.err" key_confirm '*5#' "config $cfg:7"
-expect "$work/s.err" history 6 "config $cfg:20"
+expect "$work/s.err" history 6 "config $cfg:21"
 expect "$work/s.err" policy require default
 expect "$work/s.err" prompts off "config $cfg:1"
 expect "$work/s.err" notify on default
@@ -142,6 +143,7 @@ expect "$work/s.err" altered_ms 3000 default
 expect "$work/s.err" key_repeat '*0#' default
 expect "$work/s.err" prompt_always_code no default
 expect "$work/s.err" tls on default
+expect "$work/s.err" algos "" default
 for w in "config $cfg:8: prompts = loud is not one of off|cues|code: using off" \
 	"config $cfg:9: notify = maybe is not one of off|on: using on" \
 	"config $cfg:10: history = 1001 is not a number of ended streams from 0 to 1000: using 5" \
@@ -149,13 +151,14 @@ for w in "config $cfg:8: prompts = loud is not one of off|cues|code: using off" 
 	"config $cfg:12: key_repeat = *1x# is not 1 to 8 keys of 0-9 * # A-D: using *0#" \
 	"config $cfg:13: prompt_always_code = sure is not one of no|yes: using no" \
 	"config $cfg:14: tls = 1 is not one of off|on: using on" \
-	"config $cfg:15: \"this is not a setting\" is not \"key = value\"" \
-	"config $cfg:16: unknown setting \"frobnicate\": ignored" \
-	"config $cfg:17: \"[broken\" is not"; do
+	"config $cfg:15: algos \"ka=NOPE\" is not valid: using the defaults" \
+	"config $cfg:16: \"this is not a setting\" is not \"key = value\"" \
+	"config $cfg:17: unknown setting \"frobnicate\": ignored" \
+	"config $cfg:18: \"[broken\" is not"; do
 	grep -qF "WARN $w" "$work/s.err" && ok "warned: $w" || bad "no warning: $w"
 done
 n=$(grep -c WARN "$work/s.err")
-[ "$n" -eq 10 ] && ok "10 warnings, no more" || { bad "$n warnings, not 10"; grep WARN "$work/s.err"; }
+[ "$n" -eq 11 ] && ok "11 warnings, no more" || { bad "$n warnings, not 11"; grep WARN "$work/s.err"; }
 # The same file for another program name: [s?] does not apply, [nomatch*]
 # does when the name matches it.
 cp "$(command -v sh)" "$work/nomatchsh"

@@ -27,7 +27,7 @@ while read -r key var def; do
 		on && /^\.(TP|SS|SH)/ { exit }
 		on { print }' "$page")
 	if [ -z "$entry" ]; then
-		echo "FAIL: zrtpshim.7 has no entry \".B $key\\fR, \\fB$var\""
+		printf 'FAIL: zrtpshim.7 has no entry ".B %s\\fR, \\fB%s"\n' "$key" "$var"
 		fail=1
 	elif [ -n "$def" ] &&
 		! printf '%s\n' "$entry" | grep -qF "default \\fB$def\\fR"; then
