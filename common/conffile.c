@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,11 @@ int conffile_path(char *buf, size_t cap)
 	if (cap == 0)
 		return -ENAMETOOLONG;
 	buf[0] = '\0';
+	/* A set-user-ID client: the user's file must not choose the files
+	 * it writes (log_file, keylog) with its privileges, as the user's
+	 * environment may not (secure_getenv). */
+	if (getauxval(AT_SECURE))
+		return 0;
 	if (v != NULL && *v != '\0')
 		return strcmp(v, "none") == 0 ? 0 : join(buf, cap, v, "");
 	/* XDG Base Directory: relative values are invalid, ignored. */

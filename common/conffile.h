@@ -6,7 +6,8 @@
  *
  *   ZRTPSHIM_CONFIG=PATH, else $XDG_CONFIG_HOME/zrtpshim/config, else
  *   $HOME/.config/zrtpshim/config, else <home directory in the password
- *   database>/.config/zrtpshim/config; ZRTPSHIM_CONFIG=none: no file.
+ *   database>/.config/zrtpshim/config; ZRTPSHIM_CONFIG=none: no file. None either in a
+ *   set-user-ID (AT_SECURE) process, whose environment is not read.
  *
  * Syntax, one item a line: "key = value"; "# comment" (only where the
  * line starts with '#', after blanks: values such as "*1#" keep theirs);

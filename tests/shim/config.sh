@@ -170,6 +170,15 @@ grep -q 'for program "nomatchsh"' "$work/n.err" && ok "program name nomatchsh" |
 grep -q "prompts = loud" "$work/n.err" && bad "a bad value in a section for another program was checked" ||
 	ok "values of another program's section are not checked"
 
+# An over-long value is refused with its line; CRLF line ends are read.
+long=$(head -c 5000 /dev/zero | tr '\0' x)
+printf 'log = debug\r\non_event = %s\r\nhistory = 12\r\n' "$long" >"$work/crlf"
+shimmed "$work/l.err" ZRTPSHIM_CONFIG="$work/crlf"
+grep -q "WARN config $work/crlf:2: on_event is longer than 4095 bytes: ignored" "$work/l.err" &&
+	ok "over-long value named with its line" || bad "no warning for the over-long value"
+expect "$work/l.err" history 12 "config $work/crlf:3"
+expect "$work/l.err" on_event "" default
+
 # 4. A missing file: no warning, nothing at all at the default level.
 shimmed "$work/m.err" ZRTPSHIM_CONFIG="$work/absent"
 [ ! -s "$work/m.err" ] && ok "missing file: silent" || { bad "missing file: output:"; cat "$work/m.err"; }
