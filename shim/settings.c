@@ -108,15 +108,18 @@ _Static_assert(sizeof(enum shim_prompts) == sizeof(int), "enum size");
 
 static const char *config_path_shown;  /* the file, for the warnings */
 
-/* The index of word w (n bytes) in "a|b|c", or -1. */
-static int word_index(const char *words, const char *w, size_t n)
+/* The index of word w (n bytes) in "a|b|c", or -1. Exact case, as these
+ * were read before the table existed; only log's words take any case. */
+static int word_index(const char *words, const char *w, size_t n,
+		      bool anycase)
 {
 	int i = 0;
 
 	for (const char *p = words;; i++) {
 		const char *bar = strchr(p, '|');
 		size_t len = bar ? (size_t)(bar - p) : strlen(p);
-		if (len == n && strncasecmp(p, w, n) == 0)
+		if (len == n && (anycase ? strncasecmp(p, w, n)
+					 : strncmp(p, w, n)) == 0)
 			return i;
 		if (!bar)
 			return -1;
@@ -183,7 +186,7 @@ static bool setting_set(const struct setting *s, const char *v, size_t n,
 	switch (s->type) {
 	case SETTING_WORDS:
 	case SETTING_SWITCH:
-		i = word_index(s->words, v, n);
+		i = word_index(s->words, v, n, s->dst == (void *)&log_level);
 		if (i < 0)
 			break;
 		if (s->type == SETTING_WORDS)
