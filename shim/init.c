@@ -22,6 +22,7 @@
 #include "shim/io.h"
 #include "shim/log.h"
 #include "shim/media.h"
+#include "shim/prompt.h"
 #include "shim/real.h"
 #include "shim/events.h"
 #include "shim/registry.h"
@@ -71,6 +72,7 @@ void shim_init(void)
 	shim_settings_load();
 	shim_registry_init(&registry_ops);
 	(void)shim_events_add_listener(shim_status_on_event);
+	(void)shim_events_add_listener(prompt_on_event);
 	(void)pthread_atfork(shim_registry_atfork_prepare,
 			     shim_registry_atfork_parent, init_atfork_child);
 	shim_log(SHIM_LOG_DEBUG, "loaded: policy %s, state dir \"%s\"",

@@ -169,6 +169,10 @@ static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
 			 "media %s: the peer does not speak ZRTP: media of this "
 			 "call flows IN CLEAR (policy opportunistic)", s->name);
 		s->clear_logged = true;
+		shim_events_emit_shim(SHIM_EVENT_CLEAR, s->name, "clear", "",
+				      "", "the peer does not speak ZRTP: this "
+				      "call is not encrypted (policy "
+				      "opportunistic)");
 		return;
 	}
 	s->phase = PH_FAILED;
@@ -343,6 +347,7 @@ void media_stream_end_locked(struct shim_media *s)
 	for (int i = 0; i < 2; i++)
 		sodium_memzero(&s->peek[i], sizeof s->peek[i]);
 	sodium_memzero(s->out, sizeof s->out);
+	media_prompt_end_locked(s);
 	s->phase = PH_ENDED;
 }
 
