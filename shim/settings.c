@@ -405,10 +405,20 @@ void shim_settings_load(void)
 	else if (r < 0)
 		shim_log(SHIM_LOG_WARN, "state directory path too long: "
 			 "no state directory (no cache, no status)");
-	if (shim_config.keylog[0] != '\0')
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_KEYLOG is set: SRTP keys "
-			 "are written to %s; anyone who reads it can decrypt "
-			 "these calls", shim_config.keylog);
+	if (shim_config.keylog[0] != '\0') {
+		size_t k = 0;
+		while (settings[k].dst != (void *)shim_config.keylog)
+			k++;
+		if (origins[k].from == FROM_FILE)
+			shim_log(SHIM_LOG_WARN, "config %s:%u: keylog is set: "
+				 "SRTP keys are written to %s; anyone who reads "
+				 "it can decrypt these calls", path,
+				 origins[k].line, shim_config.keylog);
+		else
+			shim_log(SHIM_LOG_WARN, "ZRTPSHIM_KEYLOG is set: SRTP "
+				 "keys are written to %s; anyone who reads it "
+				 "can decrypt these calls", shim_config.keylog);
+	}
 
 	shim_log(SHIM_LOG_DEBUG, "config: %s%s for program \"%s\"",
 		 pr == 1 ? path : "none",

@@ -81,6 +81,8 @@ for kv in "log=debug" "log_file=$work/f.log" "policy=opportunistic" \
 	k=${kv%%=*}; v=${kv#*=}
 	expect "$work/f.log" "$k" "$v" "config $cfg:$(line "$k")"
 done
+grep -qF "WARN config $cfg:$(line keylog): keylog is set: SRTP keys are written to $work/keys-file" "$work/f.log" &&
+	ok "the keylog warning names the file's line" || bad "no keylog warning naming the line"
 n=$(grep -c "setting .* from config $cfg:" "$work/f.log")
 [ "$n" -eq 17 ] && ok "17 settings from the file" || bad "$n settings from the file, not 17"
 grep -q 'state dir "'"$work/state-file"'"' "$work/f.log" &&
