@@ -134,6 +134,8 @@ prompts = cues
 [*]
 history = 6
 log = debug
+# history = 99
+   # an indented comment
 CFG
 shimmed "$work/s.err" XDG_CONFIG_HOME="$work/xdg"
 expect "$work/s.err" key_confirm '*5#' "config $cfg:7"
