@@ -28,7 +28,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 # $2 (stderr, unless a log file is set).
 shimmed() { # OUTFILE [VAR=VALUE...]
 	out=$1; shift
-	env "$@" LD_PRELOAD="$pre" sh -c 'echo output intact' >"$out.stdout" 2>"$out"
+	timeout -k 2 20 env "$@" LD_PRELOAD="$pre" sh -c 'echo output intact' >"$out.stdout" 2>"$out"
 	[ "$(cat "$out.stdout")" = "output intact" ] || bad "the command broke ($out)"
 }
 
@@ -194,7 +194,8 @@ grep -q "config: $work/absent (absent)" "$work/m2.err" && ok "missing file: show
 mkdir "$work/adir"
 printf 'policy = opportunistic\n\000\n' >"$work/binary"
 head -c 70000 /dev/zero | tr '\0' '#' >"$work/large"
-for f in adir binary large; do
+mkfifo "$work/fifo"   # must not hang the client's start
+for f in adir binary large fifo; do
 	shimmed "$work/u-$f.err" ZRTPSHIM_CONFIG="$work/$f" ZRTPSHIM_LOG=debug ZRTPSHIM_HISTORY=3
 	n=$(grep -c WARN "$work/u-$f.err")
 	grep -q "WARN config $work/$f: .*: not read" "$work/u-$f.err" && [ "$n" -eq 1 ] &&
