@@ -162,7 +162,8 @@ static void status_usage(FILE *f)
 		"Shows every process running under the shim: its streams, their\n"
 		"state and SAS, and packet counters. --all adds processes that have\n"
 		"exited (their last state). --dir: the state directory (default\n"
-		"$ZRTPSHIM_DIR, $XDG_STATE_HOME/zrtpshim, ~/.local/state/zrtpshim).\n");
+		"$ZRTPSHIM_DIR, dir in the config file, $XDG_STATE_HOME/zrtpshim,\n"
+		"~/.local/state/zrtpshim; zrtpshim(7)).\n");
 }
 
 int zrtpshim_cmd_status(int argc, char **argv)
