@@ -378,6 +378,13 @@ static const struct profile profiles[] = {
 	{ "AES_CM_256_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32, 46 },
 };
 
+static int pr_tag_len(const struct profile *pr)
+{
+	srtp_crypto_policy_t p;
+	pr->set(&p);
+	return p.auth_tag_len;
+}
+
 /* One session of implementation w; RTCP gets the profile's cipher and
  * HMAC-SHA1-80 (RFC 3711 5.2: the SRTCP tag is 80 bits; libsrtp2's _32
  * policy setters are for RTP). */
@@ -427,6 +434,9 @@ START_TEST(rtp_both_ways)
 	srtp_t rx_s = session(STOCK, pr, key, ssrc);
 	uint16_t seq = 65530;
 	uint32_t ssrc_be = htonl(ssrc);
+	/* the packet of sequence 2 (ROC 1), plain and protected */
+	uint8_t wrapped_plain[32], wrapped[32 + SRTP_MAX_TRAILER_LEN];
+	int wrapped_len = 0;
 	for (int len = 12; len <= MAXP; len++, seq++) {
 		uint8_t plain[MAXP], a[MAXP + SRTP_MAX_TRAILER_LEN],
 			b[MAXP + SRTP_MAX_TRAILER_LEN];
@@ -444,6 +454,11 @@ START_TEST(rtp_both_ways)
 		ck_assert_msg(memcmp(a, b, (size_t)la) == 0,
 			      "%s: len %d seq %u: ours and stock differ",
 			      pr->name, len, seq);
+		if (seq == 2) {
+			memcpy(wrapped_plain, plain, (size_t)len);
+			memcpy(wrapped, a, (size_t)la);
+			wrapped_len = la;
+		}
 		uint8_t a2[sizeof a], b2[sizeof b];
 		memcpy(a2, a, (size_t)la);
 		memcpy(b2, b, (size_t)lb);
@@ -460,6 +475,15 @@ START_TEST(rtp_both_ways)
 		ck_assert_int_eq(srtp_unprotect(rx_o, b2, &ub),
 				 srtp_err_status_replay_fail);
 	}
+	/* the rollover counter moved: a fresh session (ROC 0) protects
+	 * sequence 2 differently */
+	ck_assert_int_gt(wrapped_len, 0);
+	srtp_t fresh = session(STOCK, pr, key, ssrc);
+	int fl = wrapped_len - pr_tag_len(pr);
+	ck_assert_int_eq(srtp_protect(fresh, wrapped_plain, &fl), 0);
+	ck_assert_int_eq(fl, wrapped_len);
+	ck_assert(memcmp(wrapped_plain, wrapped, (size_t)fl) != 0);
+	srtp_dealloc(fresh);
 	/* a flipped bit in the tag: refused by both */
 	uint8_t plain[172], a[172 + SRTP_MAX_TRAILER_LEN], b[sizeof a];
 	memset(plain, 0, sizeof plain);
