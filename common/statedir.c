@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/conffile.h"
 #include "common/statedir.h"
 
 static int join(char *buf, size_t cap, const char *base, const char *tail)
@@ -21,24 +22,18 @@ static int join(char *buf, size_t cap, const char *base, const char *tail)
 	return 0;
 }
 
-int statedir_path(char *buf, size_t cap, bool *dir_ignored)
+int statedir_from(char *buf, size_t cap, const char *dir)
 {
-	const char *v = secure_getenv("ZRTPSHIM_DIR");
+	const char *v;
 	char pwbuf[1024];
 	struct passwd pw, *pwp = NULL;
 	int r;
 
-	if (dir_ignored)
-		*dir_ignored = false;
 	if (cap == 0)
 		return -ENAMETOOLONG;
 	buf[0] = '\0';
-	if (v != NULL && *v != '\0') {
-		if (strnlen(v, cap) < cap)
-			return join(buf, cap, v, "");
-		if (dir_ignored)
-			*dir_ignored = true;
-	}
+	if (dir != NULL && *dir != '\0')
+		return join(buf, cap, dir, "");
 	v = secure_getenv("XDG_STATE_HOME");
 	if (v != NULL && v[0] == '/')
 		r = join(buf, cap, v, "/zrtpshim");
@@ -52,6 +47,29 @@ int statedir_path(char *buf, size_t cap, bool *dir_ignored)
 	if (r < 0)
 		buf[0] = '\0';
 	return r;
+}
+
+int statedir_path(char *buf, size_t cap, bool *dir_ignored)
+{
+	const char *v = secure_getenv("ZRTPSHIM_DIR");
+	char file_dir[4096];
+
+	if (dir_ignored)
+		*dir_ignored = false;
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	if (v != NULL && *v != '\0') {
+		if (strnlen(v, cap) < cap)
+			return statedir_from(buf, cap, v);
+		if (dir_ignored)
+			*dir_ignored = true;
+	}
+	/* The shim reads its file the same way (shim/settings.c); the
+	 * command is no client, so only the lines before any section. */
+	if (conffile_lookup("dir", NULL, file_dir, sizeof file_dir) == 1 &&
+	    strlen(file_dir) < cap)
+		return statedir_from(buf, cap, file_dir);
+	return statedir_from(buf, cap, NULL);
 }
 
 int statedir_cache_path(char *buf, size_t cap, const char *dir, int slot)

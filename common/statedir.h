@@ -4,7 +4,9 @@
  * use, so `zrtpshim status` and `zrtpshim cache` look where the shim
  * wrote.
  *
- *   $ZRTPSHIM_DIR, else $XDG_STATE_HOME/zrtpshim, else
+ *   $ZRTPSHIM_DIR, else `dir` in the config file (common/conffile.h;
+ *   the shim: the lines for its program; the command: the lines before
+ *   any section), else $XDG_STATE_HOME/zrtpshim, else
  *   $HOME/.local/state/zrtpshim, else <home directory of the user in the
  *   password database>/.local/state/zrtpshim.
  *
@@ -25,6 +27,11 @@
  * *dir_ignored set, for the caller to warn about; dir_ignored may be NULL.
  */
 int statedir_path(char *buf, size_t cap, bool *dir_ignored);
+
+/* The rule from its second step on, given the ZRTPSHIM_DIR / `dir`
+ * setting already chosen (NULL or "" for none): the shim's settings have
+ * read the environment and the file themselves. Same returns. */
+int statedir_from(char *buf, size_t cap, const char *dir);
 
 /*
  * Cache slots: each process under the shim takes one (an flock on the

@@ -199,6 +199,12 @@ static int parse_m(const char *v, size_t len, struct sdp_media *m)
 		m->n_ports = (uint16_t)n;
 	}
 	m->profile = proto_profile(proto);
+	/* the formats: payload type numbers on RTP profiles (RFC 8866
+	 * §5.14); anything else there is not ours to read */
+	struct sip_slice f;
+	while (sdp_tok_next(&t, &f))
+		if (m->n_fmt < SDP_MAX_FMT && parse_uint(f.p, f.len, 127, &n))
+			m->fmt[m->n_fmt++] = (uint8_t)n;
 	m->protectable = m->port != 0 && (m->profile == SDP_PROFILE_AVP ||
 					  m->profile == SDP_PROFILE_SAVP ||
 					  m->profile == SDP_PROFILE_DTLS);
@@ -268,6 +274,67 @@ static bool parse_dir(const char *name, size_t len, enum sdp_dir *dir)
 	return true;
 }
 
+/* a=rtpmap:<pt> <enc>/<rate>[/<channels>]: 0, or -EINVAL (ignored by the
+ * caller). */
+static int parse_rtpmap(const char *v, size_t len, struct sdp_rtpmap *r)
+{
+	struct sdp_tok t = { v, len, 0 };
+	struct sip_slice pt, enc;
+	uint32_t n;
+
+	if (!sdp_tok_next(&t, &pt) || !parse_uint(pt.p, pt.len, 127, &n) ||
+	    !sdp_tok_next(&t, &enc))
+		return -EINVAL;
+	r->pt = (uint8_t)n;
+	const char *s1 = memchr(enc.p, '/', enc.len);
+	if (!s1 || s1 == enc.p)
+		return -EINVAL;
+	r->enc.p = enc.p;
+	r->enc.len = (size_t)(s1 - enc.p);
+	const char *rest = s1 + 1;
+	size_t rlen = enc.len - r->enc.len - 1;
+	const char *s2 = memchr(rest, '/', rlen);
+	size_t ratelen = s2 ? (size_t)(s2 - rest) : rlen;
+	if (!parse_uint(rest, ratelen, 1000000, &n) || n == 0)
+		return -EINVAL;
+	r->rate = n;
+	r->channels = 1;
+	if (s2) {
+		size_t off = ratelen + 1;
+		if (!parse_uint(rest + off, rlen - off, 255, &n) || n == 0)
+			return -EINVAL;
+		r->channels = (uint8_t)n;
+	}
+	return 0;
+}
+
+bool sdp_media_codec(const struct sdp_media *m, uint8_t pt,
+		     struct sdp_rtpmap *out)
+{
+	static const struct { uint8_t pt; const char *enc; uint32_t rate; }
+	statics[] = {
+		{ 0, "PCMU", 8000 }, { 3, "GSM", 8000 }, { 8, "PCMA", 8000 },
+		/* RFC 3551 §4.5.2: G722's RTP clock is 8000 though it samples
+		 * at 16 kHz */
+		{ 9, "G722", 8000 }, { 18, "G729", 8000 },
+	};
+	for (size_t i = 0; i < m->n_rtpmap; i++)
+		if (m->rtpmap[i].pt == pt) {
+			*out = m->rtpmap[i];
+			return true;
+		}
+	for (size_t i = 0; i < sizeof statics / sizeof statics[0]; i++)
+		if (statics[i].pt == pt) {
+			out->pt = pt;
+			out->enc.p = statics[i].enc;
+			out->enc.len = strlen(statics[i].enc);
+			out->rate = statics[i].rate;
+			out->channels = 1;
+			return true;
+		}
+	return false;
+}
+
 /* An a= line; m is NULL at session level. */
 static int parse_attr(const char *v, size_t len, const struct sdp_line *l,
 		      struct sdp_view *out, struct sdp_media *m, bool *dir_set)
@@ -298,6 +365,12 @@ static int parse_attr(const char *v, size_t len, const struct sdp_line *l,
 	}
 	if (slice_eq(v, nlen, "rtcp-mux")) {
 		m->rtcp_mux = true;
+		return 0;
+	}
+	if (slice_eq(v, nlen, "rtpmap") && colon) {
+		struct sdp_rtpmap r;
+		if (m->n_rtpmap < SDP_MAX_FMT && parse_rtpmap(val, vlen, &r) == 0)
+			m->rtpmap[m->n_rtpmap++] = r;
 		return 0;
 	}
 	if (slice_eq(v, nlen, "candidate") && colon) {

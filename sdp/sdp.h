@@ -120,6 +120,16 @@ enum sdp_profile {
 				* (RFC 7850), ... */
 };
 
+/* a=rtpmap:<pt> <encoding>/<clock rate>[/<channels>] (RFC 8866 §6.6) */
+struct sdp_rtpmap {
+	uint8_t pt;
+	struct sip_slice enc;      /* as written: PCMU, opus, telephone-event */
+	uint32_t rate;
+	uint8_t channels;          /* 1 when not given */
+};
+
+#define SDP_MAX_FMT 16
+
 struct sdp_media {
 	struct sip_slice type;     /* audio, video, ... */
 	uint16_t port;             /* 0: rejected / disabled stream */
@@ -141,7 +151,22 @@ struct sdp_media {
 	struct sip_slice zrtp_hash;     /* 64 hex digits */
 	size_t start, end;         /* byte range of this m= section in the body */
 	size_t zrtp_line_start, zrtp_line_end;  /* a=zrtp-hash line incl. EOL */
+	/* On RTP profiles: the payload types of the m= line in its order (the
+	 * first SDP_MAX_FMT numeric ones) and the a=rtpmap lines read (an
+	 * rtpmap that does not parse is ignored, like an unknown attribute) */
+	uint8_t fmt[SDP_MAX_FMT];
+	size_t n_fmt;
+	struct sdp_rtpmap rtpmap[SDP_MAX_FMT];
+	size_t n_rtpmap;
 };
+
+/*
+ * The encoding of payload type pt on m: its a=rtpmap, else the static
+ * assignment of RFC 3551 §6 for the audio types a softphone may use
+ * (0 PCMU, 3 GSM, 8 PCMA, 9 G722, 18 G729). false if neither.
+ */
+bool sdp_media_codec(const struct sdp_media *m, uint8_t pt,
+		     struct sdp_rtpmap *out);
 
 struct sdp_view {
 	struct sip_slice session_addr;

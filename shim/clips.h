@@ -21,6 +21,7 @@
 enum prompt_kind {
 	PROMPT_SECURE,          /* "secure call, code:" + SAS */
 	PROMPT_SECURE_VERIFIED, /* "secure, verified" (a verified peer) */
+	PROMPT_SECURE_CUE,      /* "secure call" (ZRTPSHIM_PROMPTS=cues) */
 	PROMPT_CODE,            /* "code:" + SAS (the keypad's repeat) */
 	PROMPT_VERIFIED,        /* "verified" (the user just confirmed) */
 	PROMPT_UNVERIFIED,      /* "confirmation withdrawn" */

@@ -23,6 +23,7 @@
 #include "shim/log.h"
 #include "shim/media.h"
 #include "shim/notify.h"
+#include "shim/prompt.h"
 #include "shim/real.h"
 #include "shim/events.h"
 #include "shim/registry.h"
@@ -75,6 +76,7 @@ void shim_init(void)
 	shim_settings_load();
 	shim_registry_init(&registry_ops);
 	(void)shim_events_add_listener(shim_status_on_event);
+	(void)shim_events_add_listener(prompt_on_event);
 	(void)shim_timer_add_work(shim_status_timer_run);
 	shim_notify_init();
 	(void)shim_events_add_listener(shim_notify_on_event);

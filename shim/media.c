@@ -134,6 +134,24 @@ static struct shim_call *call_find(const char *id, size_t len)
 	return NULL;
 }
 
+struct shim_media *media_find_name(const char *name)
+{
+	const char *slash = name ? strrchr(name, '/') : NULL;
+	if (!slash || !slash[1])
+		return NULL;
+	char *end;
+	unsigned long m = strtoul(slash + 1, &end, 10);
+	if (*end || m >= MEDIA_MAX_LINES)
+		return NULL;
+	pthread_mutex_lock(&media_mu);
+	struct shim_call *c = call_find(name, (size_t)(slash - name));
+	struct shim_media *s = c ? c->lines[m] : NULL;
+	if (s)
+		s->refs++;
+	pthread_mutex_unlock(&media_mu);
+	return s;
+}
+
 static bool call_has_fds(const struct shim_call *c)
 {
 	for (int j = 0; j < MEDIA_MAX_LINES; j++)
@@ -450,6 +468,8 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 	media_init();
 	if (!d || !d->call_id)
 		return -EINVAL;
+	if (d->audio)
+		media_prompt_prepare();
 	struct shim_media *s = stream_obtain(d->call_id, d->call_id_len,
 					     d->m_index, false, &evicted);
 	if (evicted)
@@ -489,6 +509,11 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 	if (r == 0) {
 		if (d->peer_signals_zrtp)
 			s->peer_signals_zrtp = true;
+		s->audio = d->audio;
+		if (d->local_codecs.n)
+			s->codecs_local = d->local_codecs;
+		if (d->have_peer && d->peer_codecs.n)
+			s->codecs_peer = d->peer_codecs;
 		if (d->have_peer && shim_addr_usable(&d->peer_rtp)) {
 			/* A re-INVITE may move the peer: follow it (but not
 			 * to the c=0.0.0.0 / port 0 of a hold or a refusal). */

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "shim/codec.h"
+
 struct shim_fd;
 
 enum shim_verdict {
@@ -82,6 +84,10 @@ struct shim_media_desc {
 	bool have_peer_hash;
 	char peer_hash[65];            /* the peer's a=zrtp-hash hex */
 	bool peer_signals_zrtp;        /* the peer's SDP had a=zrtp-hash */
+	bool audio;                    /* m=audio */
+	/* payload types of our SDP (what we receive) and, with have_peer,
+	 * of the peer's (what it receives) */
+	struct shim_codec_map local_codecs, peer_codecs;
 };
 
 /*

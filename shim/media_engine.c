@@ -29,6 +29,7 @@
 #include "shim/media_int.h"
 #include "shim/real.h"
 #include "shim/settings.h"
+#include "shim/srtp_evp.h"
 #include "zrtp/zrtp.h"
 
 /* --- one-time setup ------------------------------------------------------- */
@@ -50,6 +51,12 @@ static void media_init_once(void)
 	if (!srtp_ok)
 		shim_log(SHIM_LOG_ERROR, "media: srtp_init failed (%d): no "
 			 "media will flow", (int)e);
+	/* AES-ICM and HMAC-SHA1 on libcrypto instead of Debian's NSS build
+	 * (srtp_evp.h); a type libsrtp2 refuses stays its own, which is
+	 * slower but byte-for-byte the same. */
+	if (srtp_ok && (e = srtp_evp_install()) != srtp_err_status_ok)
+		shim_log(SHIM_LOG_WARN, "media: SRTP stays partly on libsrtp2's "
+			 "own AES/HMAC (%d)", (int)e);
 	pthread_atfork(NULL, NULL, media_atfork_handler);
 }
 
@@ -169,6 +176,10 @@ static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
 			 "media %s: the peer does not speak ZRTP: media of this "
 			 "call flows IN CLEAR (policy opportunistic)", s->name);
 		s->clear_logged = true;
+		shim_events_emit_shim(SHIM_EVENT_CLEAR, s->name, "clear", "",
+				      "", "the peer does not speak ZRTP: this "
+				      "call is not encrypted (policy "
+				      "opportunistic)");
 		return;
 	}
 	s->phase = PH_FAILED;
@@ -343,6 +354,7 @@ void media_stream_end_locked(struct shim_media *s)
 	for (int i = 0; i < 2; i++)
 		sodium_memzero(&s->peek[i], sizeof s->peek[i]);
 	sodium_memzero(s->out, sizeof s->out);
+	media_prompt_end_locked(s);
 	s->phase = PH_ENDED;
 }
 

@@ -15,6 +15,7 @@
 
 #include <srtp2/srtp.h>
 
+#include "shim/clips.h"
 #include "shim/media.h"
 
 #define MEDIA_MAX_CALLS 64
@@ -47,6 +48,23 @@ struct peek_slot {
 };
 
 struct shim_call;
+
+/* A spoken prompt being played into a stream (prompt.c); call->mu, but
+ * for `requested`, which the event listener sets without the lock. */
+struct prompt_player {
+	_Atomic int requested;           /* kind + 1 asked for, 0 none */
+	_Atomic uint64_t requested_ms;
+	bool active;
+	enum prompt_kind kind;
+	uint64_t started_ms;
+	unsigned n_seq, seq_i, part;     /* where in seq[seq_i].part[part] */
+	size_t off;
+	struct clip_seq seq[2];          /* the phrase, then the code */
+	struct shim_codec_state cs;
+	int16_t *pcm;                    /* SHIM_CODEC_PCM_MAX samples * 2,
+					  * while a prompt plays */
+	bool codec_logged;
+};
 
 struct shim_media {
 	int refs;                        /* media_mu */
@@ -104,6 +122,11 @@ struct shim_media {
 	uint64_t fail_since[2], fail_last[2];
 	uint64_t altered_fail_base;      /* rx_auth_fail + rx_err then */
 	uint64_t altered_at;             /* when the episode began */
+	/* The line's codecs (shim_media_describe), for prompts and the
+	 * keypad: is it m=audio, and our and the peer's payload types. */
+	bool audio;
+	struct shim_codec_map codecs_local, codecs_peer;
+	struct prompt_player prompt;     /* prompt.c */
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
@@ -125,6 +148,9 @@ extern struct shim_call *media_calls[MEDIA_MAX_CALLS];
 /* The stream on f with a reference taken, or NULL. */
 struct shim_media *media_get(struct shim_fd *f);
 void media_stream_put(struct shim_media *s);
+/* The live stream named "call-id/m-index", with a reference, or NULL.
+ * Takes media_mu only: may be called with a stream lock held. */
+struct shim_media *media_find_name(const char *name);
 /* call->mu held: learn the peer from an address (RTP), RTCP at +1 unless
  * muxed. */
 void media_stream_learn_peer(struct shim_media *s, const struct sockaddr *sa,
@@ -160,6 +186,23 @@ uint64_t media_altered_check_locked(struct shim_media *s, uint64_t now);
 
 /* media_path.c: in a forked child, forget a send in progress. */
 void media_path_atfork_child(void);
+
+/* prompt.c: call->mu held. Speak kind into what s delivers to the client
+ * from its next RTP packet on (a prompt already playing is replaced);
+ * obeys ZRTPSHIM_PROMPTS. */
+void media_prompt_request_locked(struct shim_media *s, enum prompt_kind kind);
+/* call->mu held. An RTP packet (buf, *len bytes in a shim buffer of
+ * SHIM_PKT_MAX) about to be delivered to the client: mix the prompt in,
+ * if one plays (peer: the packet carries the peer's audio, to be kept
+ * under the prompt; false: a packet that is not delivered otherwise, the
+ * prompt alone replaces its payload). True if the packet is to be
+ * delivered with the prompt. */
+bool media_prompt_mix_locked(struct shim_media *s, uint8_t *buf, size_t *len,
+			     bool peer);
+/* call->mu held: the stream ends; free what the player holds. */
+void media_prompt_end_locked(struct shim_media *s);
+/* Load the clips and the codec libraries (once; no stream lock held). */
+void media_prompt_prepare(void);
 
 /* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
  * datagram's copy already went to the engine from behind the head of

@@ -365,10 +365,18 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 
 	if (s->phase == PH_CLEAR) {
 		s->st.rx_clear++;
+		/* a warning spoken over the peer's clear audio */
+		if (!rtcp && media_prompt_mix_locked(s, buf, new_len, true))
+			return SHIM_REPLACE;
 		return SHIM_PASS;
 	}
 	if (s->phase == PH_ENDED || s->phase == PH_FAILED || !s->rx) {
 		s->st.rx_early++;
+		/* Nothing of it is delivered; but the user hears why the call
+		 * is silent, in a packet that carries the prompt alone. */
+		if (!rtcp && s->phase != PH_ENDED &&
+		    media_prompt_mix_locked(s, buf, new_len, false))
+			return SHIM_REPLACE;
 		log_rate(s, &s->last_log_early,
 			 s->phase == PH_FAILED || s->phase == PH_ENDED
 				 ? "RTP on a stream that is not secure"
@@ -415,6 +423,8 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 		*kick = true;
 	}
 	*new_len = (size_t)n;
+	if (!rtcp)
+		media_prompt_mix_locked(s, buf, new_len, true);
 	return SHIM_REPLACE;
 }
 

@@ -1,7 +1,11 @@
 /*
- * The settings (settings.h), all from the environment. Every value is
- * checked: unknown words and over-long values are logged as warnings and
- * replaced by the default, never fatal. Read once by shim_init.
+ * The settings (settings.h): one table, read from the config file
+ * (common/conffile.h) and then from the environment, which overrides it,
+ * by the same code. Every value is checked: a bad one (an unknown word,
+ * a number out of range, an over-long string) is logged as a warning
+ * naming where it came from (the variable, or the file and line) and
+ * skipped: the value held before it stays (the default, or what the file
+ * said). Never fatal. Read once by shim_init, before any hook works.
  */
 #include "config.h"
 
@@ -14,202 +18,425 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "common/conffile.h"
 #include "common/statedir.h"
+#include "zrtp/crypto.h"
 #include "shim/log.h"
 #include "shim/settings.h"
 
-struct shim_config shim_config = {
-	.policy = SHIM_POLICY_REQUIRE,
-	.tls = true,
-	.altered_ms = SHIM_ALTERED_MS_DEFAULT,
-	.prompts = SHIM_PROMPTS_CODE,
-	.key_repeat = "*0#",
-	.key_confirm = "*1#",
-	.key_withdraw = "*9#",
-	.notify = true,
-	.history = SHIM_HISTORY_DEFAULT,
+/* The defaults are the table's; shim_settings_load applies them first. */
+struct shim_config shim_config;
+
+static int log_level;                 /* enum shim_log_level */
+static char log_file[4096];
+static char dir_setting[sizeof shim_config.dir];
+
+enum setting_type {
+	SETTING_WORDS,   /* one of words ("a|b|c"); the index into an int */
+	SETTING_SWITCH,  /* two words, false first ("off|on"); into a bool */
+	SETTING_UINT,    /* a decimal number in [min, max]; into a uint32_t */
+	SETTING_STRING,  /* any text shorter than cap */
+	SETTING_KEYS,    /* 1..SHIM_KEYSEQ_MAX DTMF keys: 0-9 * # A-D */
+	SETTING_ALGOS,   /* a STRING that zrtp_algo_prefs_parse takes */
 };
 
-/* Copy an environment value into dst; over-long values are refused with a
- * warning (the field keeps its default). Returns true if copied. */
-static bool config_copy(const char *name, const char *val, char *dst,
-			size_t cap)
-{
-	size_t len = strnlen(val, cap);
+struct setting {
+	const char *env;        /* the variable */
+	const char *key;        /* the config file's key */
+	enum setting_type type;
+	const char *words;      /* WORDS, SWITCH: the values, '|'-separated;
+				 * UINT: what the number counts */
+	uint32_t min, max;      /* UINT */
+	void *dst;              /* where it goes */
+	size_t cap;             /* STRING, KEYS: dst's size */
+	const char *def;        /* the default, as it would be written */
+};
 
-	if (len >= cap) {
-		shim_log(SHIM_LOG_WARN, "%s is longer than %zu bytes: ignored",
-			 name, cap - 1);
-		return false;
+#define FIELD(f) &shim_config.f, sizeof shim_config.f
+/* The man page zrtpshim(7) lists every row (tests/shim/man_settings.sh
+ * checks it from the debug lines this table prints). */
+static const struct setting settings[] = {
+	{ "ZRTPSHIM_LOG", "log", SETTING_WORDS, "error|warn|info|debug",
+	  0, 0, &log_level, 0, "info" },
+	{ "ZRTPSHIM_LOG_FILE", "log_file", SETTING_STRING, NULL, 0, 0,
+	  log_file, sizeof log_file, "" },
+	{ "ZRTPSHIM_POLICY", "policy", SETTING_WORDS, "require|opportunistic",
+	  0, 0, &shim_config.policy, 0, "require" },
+	{ "ZRTPSHIM_TLS", "tls", SETTING_SWITCH, "off|on", 0, 0,
+	  &shim_config.tls, 0, "on" },
+	{ "ZRTPSHIM_DIR", "dir", SETTING_STRING, NULL, 0, 0,
+	  dir_setting, sizeof dir_setting, "" },
+	{ "ZRTPSHIM_ALTERED_MS", "altered_ms", SETTING_UINT,
+	  "number of milliseconds", SHIM_ALTERED_MS_MIN, SHIM_ALTERED_MS_MAX,
+	  &shim_config.altered_ms, 0, "3000" },
+	{ "ZRTPSHIM_KEYLOG", "keylog", SETTING_STRING, NULL, 0, 0,
+	  FIELD(keylog), "" },
+	{ "ZRTPSHIM_ALGOS", "algos", SETTING_ALGOS, NULL, 0, 0,
+	  FIELD(algos), "" },
+	{ "ZRTPSHIM_ON_EVENT", "on_event", SETTING_STRING, NULL, 0, 0,
+	  FIELD(on_event), "" },
+	{ "ZRTPSHIM_PROMPTS", "prompts", SETTING_WORDS, "off|cues|code",
+	  0, 0, &shim_config.prompts, 0, "code" },
+	{ "ZRTPSHIM_PROMPT_ALWAYS_CODE", "prompt_always_code", SETTING_SWITCH,
+	  "no|yes", 0, 0, &shim_config.prompt_always_code, 0, "no" },
+	{ "ZRTPSHIM_PROMPTS_DIR", "prompts_dir", SETTING_STRING, NULL, 0, 0,
+	  FIELD(prompts_dir), "" },
+	{ "ZRTPSHIM_KEY_REPEAT", "key_repeat", SETTING_KEYS, NULL, 0, 0,
+	  FIELD(key_repeat), "*0#" },
+	{ "ZRTPSHIM_KEY_CONFIRM", "key_confirm", SETTING_KEYS, NULL, 0, 0,
+	  FIELD(key_confirm), "*1#" },
+	{ "ZRTPSHIM_KEY_WITHDRAW", "key_withdraw", SETTING_KEYS, NULL, 0, 0,
+	  FIELD(key_withdraw), "*9#" },
+	{ "ZRTPSHIM_NOTIFY", "notify", SETTING_SWITCH, "off|on", 0, 0,
+	  &shim_config.notify, 0, "on" },
+	{ "ZRTPSHIM_HISTORY", "history", SETTING_UINT,
+	  "number of ended streams", 0, SHIM_HISTORY_MAX,
+	  &shim_config.history, 0, "32" },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* Where each setting's value came from, for the debug lines. */
+enum origin { FROM_DEFAULT, FROM_FILE, FROM_ENV };
+static struct {
+	enum origin from;
+	unsigned line;
+} origins[NSETTINGS];
+
+/* The enum fields are stored through int: check they are int-sized. */
+_Static_assert(sizeof(enum shim_policy) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum shim_prompts) == sizeof(int), "enum size");
+
+static const char *config_path_shown;  /* the file, for the warnings */
+
+/* The index of word w (n bytes) in "a|b|c", or -1. Exact case, as these
+ * were read before the table existed; only log's words take any case. */
+static int word_index(const char *words, const char *w, size_t n,
+		      bool anycase)
+{
+	int i = 0;
+
+	for (const char *p = words;; i++) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && (anycase ? strncasecmp(p, w, n)
+					 : strncmp(p, w, n)) == 0)
+			return i;
+		if (!bar)
+			return -1;
+		p = bar + 1;
 	}
-	memcpy(dst, val, len + 1);
-	return true;
 }
 
-static enum shim_log_level config_log_level(void)
+/* Word i of "a|b|c" into buf. */
+static const char *word_at(const char *words, int i, char *buf, size_t cap)
 {
-	static const char *const names[] = {
-		[SHIM_LOG_ERROR] = "error", [SHIM_LOG_WARN] = "warn",
-		[SHIM_LOG_INFO] = "info", [SHIM_LOG_DEBUG] = "debug",
-	};
-	const char *v = secure_getenv("ZRTPSHIM_LOG");
+	const char *p = words;
 
-	if (v == NULL || *v == '\0')
-		return SHIM_LOG_INFO;
-	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-		if (strcasecmp(v, names[i]) == 0)
-			return (enum shim_log_level)i;
-	shim_log(SHIM_LOG_WARN, "ZRTPSHIM_LOG=%.32s%s is not one of "
-		 "error|warn|info|debug: using info", v,
-		 strlen(v) > 32 ? "..." : "");
-	return SHIM_LOG_INFO;
+	for (; i > 0 && p; i--) {
+		p = strchr(p, '|');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p)
+		return "?";
+	size_t len = strcspn(p, "|");
+	snprintf(buf, cap, "%.*s", (int)len, p);
+	return buf;
 }
 
-/* ZRTPSHIM_TLS=off: the TLS record hooks pass everything to the library
- * unread (media is then protected as unannounced, from its first packet). */
-static void config_tls(void)
+static bool dtmf_key(char c)
 {
-	const char *v = secure_getenv("ZRTPSHIM_TLS");
-
-	if (v == NULL || *v == '\0')
-		return;
-	if (strcmp(v, "on") == 0)
-		shim_config.tls = true;
-	else if (strcmp(v, "off") == 0)
-		shim_config.tls = false;
-	else
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_TLS=%.32s%s is not on|off: "
-			 "using on", v, strlen(v) > 32 ? "..." : "");
+	return (c >= '0' && c <= '9') || c == '*' || c == '#' ||
+	       (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd');
 }
 
-static void config_policy(void)
+/* The current value of s as text. */
+static const char *setting_text(const struct setting *s, char *buf,
+				size_t cap)
 {
-	const char *v = secure_getenv("ZRTPSHIM_POLICY");
-
-	if (v == NULL || *v == '\0')
-		return;
-	if (strcmp(v, "require") == 0)
-		shim_config.policy = SHIM_POLICY_REQUIRE;
-	else if (strcmp(v, "opportunistic") == 0)
-		shim_config.policy = SHIM_POLICY_OPPORTUNISTIC;
-	else
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_POLICY=%.32s%s is not "
-			 "require|opportunistic: using require", v,
-			 strlen(v) > 32 ? "..." : "");
+	switch (s->type) {
+	case SETTING_WORDS:
+		return word_at(s->words, *(const int *)s->dst, buf, cap);
+	case SETTING_SWITCH:
+		return word_at(s->words, *(const bool *)s->dst ? 1 : 0, buf,
+			       cap);
+	case SETTING_UINT:
+		snprintf(buf, cap, "%u", *(const uint32_t *)s->dst);
+		return buf;
+	case SETTING_STRING:
+	case SETTING_KEYS:
+	case SETTING_ALGOS:
+		return (const char *)s->dst;
+	}
+	return "?";
 }
 
-/* A whole number of milliseconds in [SHIM_ALTERED_MS_MIN,
- * SHIM_ALTERED_MS_MAX]; anything else (a sign, a unit, blanks, out of
- * range) is refused with a warning and the default stays. */
-static void config_altered_ms(void)
+/*
+ * Set s from v (n bytes, not NUL-terminated). where names the source
+ * for a warning ("ZRTPSHIM_PROMPTS=loud", "config F:12: prompts = loud")
+ * and nowhere is its short form for a too-long value (the value itself
+ * is not repeated). Returns true if set; on false the value held stays
+ * and, if warn, a warning says so.
+ */
+static bool setting_set(const struct setting *s, const char *v, size_t n,
+			const char *where, const char *nowhere, bool warn)
 {
-	const char *v = secure_getenv("ZRTPSHIM_ALTERED_MS");
-	uint64_t x = 0;
-	size_t i;
+	char cur[64];
+	int i;
 
-	if (v == NULL || *v == '\0')
-		return;
-	for (i = 0; v[i] >= '0' && v[i] <= '9' && x <= SHIM_ALTERED_MS_MAX; i++)
-		x = x * 10 + (uint64_t)(v[i] - '0');
-	if (v[i] != '\0' || x < SHIM_ALTERED_MS_MIN || x > SHIM_ALTERED_MS_MAX) {
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_ALTERED_MS=%.32s%s is not a "
-			 "number of milliseconds from %u to %u: using %u", v,
-			 strlen(v) > 32 ? "..." : "", SHIM_ALTERED_MS_MIN,
-			 SHIM_ALTERED_MS_MAX, SHIM_ALTERED_MS_DEFAULT);
+	switch (s->type) {
+	case SETTING_WORDS:
+	case SETTING_SWITCH:
+		i = word_index(s->words, v, n, s->dst == (void *)&log_level);
+		if (i < 0)
+			break;
+		if (s->type == SETTING_WORDS)
+			*(int *)s->dst = i;
+		else
+			*(bool *)s->dst = i == 1;
+		return true;
+	case SETTING_UINT: {
+		uint64_t x = 0;
+		size_t k;
+		for (k = 0; k < n && v[k] >= '0' && v[k] <= '9' && x <= s->max;
+		     k++)
+			x = x * 10 + (uint64_t)(v[k] - '0');
+		if (k == 0 || k != n || x < s->min || x > s->max) {
+			if (warn)
+				shim_log(SHIM_LOG_WARN, "%s is not a %s from "
+					 "%u to %u: using %s", where, s->words,
+					 s->min, s->max,
+					 setting_text(s, cur, sizeof cur));
+			return false;
+		}
+		*(uint32_t *)s->dst = (uint32_t)x;
+		return true;
+	}
+	case SETTING_ALGOS:
+		/* Checked here so that the warning names its line; the engine
+		 * parses it again for each stream (shim/media_engine.c). */
+		if (n > 0 && n < s->cap) {
+			struct zrtp_algo_prefs prefs;
+			char list[sizeof shim_config.algos];
+			memcpy(list, v, n);
+			list[n] = '\0';
+			if (zrtp_algo_prefs_parse(&prefs, list) < 0) {
+				if (warn)
+					shim_log(SHIM_LOG_WARN, "%s \"%s\" is not "
+						 "valid: using %s", nowhere, list,
+						 *(char *)s->dst ? (char *)s->dst :
+						 "the defaults");
+				return false;
+			}
+		}
+		/* fall through */
+	case SETTING_STRING:
+		if (n >= s->cap) {
+			if (warn)
+				shim_log(SHIM_LOG_WARN, "%s is longer than %zu "
+					 "bytes: ignored", nowhere, s->cap - 1);
+			return false;
+		}
+		memcpy(s->dst, v, n);
+		((char *)s->dst)[n] = '\0';
+		return true;
+	case SETTING_KEYS: {
+		bool ok = n >= 1 && n < s->cap;
+		for (size_t k = 0; ok && k < n; k++)
+			ok = dtmf_key(v[k]);
+		if (!ok) {
+			if (warn)
+				shim_log(SHIM_LOG_WARN, "%s is not 1 to %d keys "
+					 "of 0-9 * # A-D: using %s", where,
+					 SHIM_KEYSEQ_MAX,
+					 setting_text(s, cur, sizeof cur));
+			return false;
+		}
+		for (size_t k = 0; k < n; k++)
+			((char *)s->dst)[k] = (v[k] >= 'a' && v[k] <= 'd') ?
+				(char)(v[k] - 'a' + 'A') : v[k];
+		((char *)s->dst)[n] = '\0';
+		return true;
+	}
+	}
+	if (warn)
+		shim_log(SHIM_LOG_WARN, "%s is not one of %s: using %s", where,
+			 s->words, setting_text(s, cur, sizeof cur));
+	return false;
+}
+
+static void settings_defaults(void)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		(void)setting_set(&settings[i], settings[i].def,
+				  strlen(settings[i].def), "", "", false);
+		origins[i].from = FROM_DEFAULT;
+	}
+}
+
+static const struct setting *setting_by_key(const char *k, size_t n)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strlen(settings[i].key) == n &&
+		    strncasecmp(settings[i].key, k, n) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+/* The value shown in a warning: at most 32 bytes, then "...". */
+#define SHOWN(v, n) (int)((n) > 32 ? 32 : (n)), (v), (n) > 32 ? "..." : ""
+
+struct file_pass {
+	bool only_log;   /* the first pass: log and log_file, silently */
+};
+
+static void file_item(void *ctx, enum conffile_item item, unsigned line,
+		      const char *key, size_t klen, const char *val,
+		      size_t vlen)
+{
+	const struct file_pass *pass = ctx;
+	const struct setting *s;
+	char where[4096 + 128], nowhere[4096 + 96];
+
+	if (item == CONFFILE_MALFORMED) {
+		if (!pass->only_log)
+			shim_log(SHIM_LOG_WARN, "config %s:%u: \"%.*s%s\" is "
+				 "not \"key = value\", \"[program]\" nor a "
+				 "\"#\" comment: ignored", config_path_shown,
+				 line, SHOWN(key, klen));
 		return;
 	}
-	shim_config.altered_ms = (uint32_t)x;
-}
-
-/* ZRTPSHIM_NOTIFY=on|off: desktop notifications (notify.c). */
-static void config_notify(void)
-{
-	const char *v = secure_getenv("ZRTPSHIM_NOTIFY");
-
-	if (v == NULL || *v == '\0')
-		return;
-	if (strcmp(v, "on") == 0)
-		shim_config.notify = true;
-	else if (strcmp(v, "off") == 0)
-		shim_config.notify = false;
-	else
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_NOTIFY=%.32s%s is not on|off: "
-			 "using on", v, strlen(v) > 32 ? "..." : "");
-}
-
-/* ZRTPSHIM_HISTORY: ended streams the status file keeps, a whole number
- * in [0, SHIM_HISTORY_MAX]; anything else is refused like
- * ZRTPSHIM_ALTERED_MS. */
-static void config_history(void)
-{
-	const char *v = secure_getenv("ZRTPSHIM_HISTORY");
-	uint64_t x = 0;
-	size_t i;
-
-	if (v == NULL || *v == '\0')
-		return;
-	for (i = 0; v[i] >= '0' && v[i] <= '9' && x <= SHIM_HISTORY_MAX; i++)
-		x = x * 10 + (uint64_t)(v[i] - '0');
-	if (v[i] != '\0' || x > SHIM_HISTORY_MAX) {
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_HISTORY=%.32s%s is not a "
-			 "number of streams from 0 to %u: using %u", v,
-			 strlen(v) > 32 ? "..." : "", SHIM_HISTORY_MAX,
-			 SHIM_HISTORY_DEFAULT);
+	s = setting_by_key(key, klen);
+	if (s == NULL) {
+		if (!pass->only_log)
+			shim_log(SHIM_LOG_WARN, "config %s:%u: unknown setting "
+				 "\"%.*s%s\": ignored", config_path_shown, line,
+				 SHOWN(key, klen));
 		return;
 	}
-	shim_config.history = (uint32_t)x;
+	if (item != CONFFILE_SET)
+		return;
+	if (pass->only_log && s->dst != (void *)&log_level &&
+	    s->dst != (void *)log_file)
+		return;
+	snprintf(where, sizeof where, "config %s:%u: %s = %.*s%s",
+		 config_path_shown, line, s->key, SHOWN(val, vlen));
+	snprintf(nowhere, sizeof nowhere, "config %s:%u: %s",
+		 config_path_shown, line, s->key);
+	/* An empty value brings the default back. */
+	if (vlen == 0) {
+		val = s->def;
+		vlen = strlen(s->def);
+	}
+	if (setting_set(s, val, vlen, where, nowhere, !pass->only_log)) {
+		origins[s - settings].from = FROM_FILE;
+		origins[s - settings].line = line;
+	}
 }
 
-/* common/statedir.h's rule, the one `zrtpshim status` and `cache` use. */
-static void config_dir(void)
+/* The environment over the file: a variable set and not empty wins. */
+static void env_pass(bool only_log)
 {
-	bool ignored;
-	int r = statedir_path(shim_config.dir, sizeof shim_config.dir,
-			      &ignored);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		const char *v = secure_getenv(s->env);
+		char where[128];
+		size_t n;
 
-	if (ignored)
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_DIR is longer than %zu bytes: "
-			 "ignored", sizeof shim_config.dir - 1);
+		if (v == NULL || *v == '\0')
+			continue;
+		if (only_log && s->dst != (void *)&log_level &&
+		    s->dst != (void *)log_file)
+			continue;
+		n = strlen(v);
+		snprintf(where, sizeof where, "%s=%.*s%s", s->env, SHOWN(v, n));
+		if (setting_set(s, v, n, where, s->env, !only_log))
+			origins[i].from = FROM_ENV;
+	}
+}
+
+/* The file, read once; CONFFILE_MAX bytes at most (static: the shim
+ * starts before the client's allocator may be usable). */
+static char config_text[CONFFILE_MAX + 1];
+
+/* The log's own settings come first: the warnings about everything else,
+ * the file's included, must go where ZRTPSHIM_LOG_FILE / log_file say, at
+ * the level ZRTPSHIM_LOG / log say. So the file is read, a silent pass
+ * takes log and log_file from it and from the environment, the log is
+ * configured, and then a full pass over the file and the environment
+ * applies everything with warnings (log and log_file again, to the same
+ * values, now with their warnings). */
+void shim_settings_load(void)
+{
+	static char path[4096];
+	const char *prog = program_invocation_short_name;
+	const char *why = "";
+	size_t len = 0;
+	int pr, rr = -ENOENT;
+	struct file_pass silent = { true }, loud = { false };
+
+	pr = conffile_path(path, sizeof path);
+	config_path_shown = path;
+	if (pr == 1)
+		rr = conffile_read(path, config_text, sizeof config_text, &len,
+				   &why);
+
+	settings_defaults();
+	if (rr == 0)
+		conffile_walk(config_text, len, prog, file_item, &silent);
+	env_pass(true);
+	shim_log_configure((enum shim_log_level)log_level, log_file);
+
+	if (pr == -ENAMETOOLONG)
+		shim_log(SHIM_LOG_WARN, "config: the file's path is too long: "
+			 "not read");
+	else if (rr != 0 && rr != -ENOENT)
+		shim_log(SHIM_LOG_WARN, "config %s: %s: not read (defaults "
+			 "and environment only)", path, why);
+	settings_defaults();
+	if (rr == 0)
+		conffile_walk(config_text, len, prog, file_item, &loud);
+	env_pass(false);
+
+	int r = statedir_from(shim_config.dir, sizeof shim_config.dir,
+			      dir_setting);
 	if (r == -ENOENT)
 		shim_log(SHIM_LOG_WARN, "no ZRTPSHIM_DIR, XDG_STATE_HOME or "
 			 "HOME: no state directory (no cache, no status)");
 	else if (r < 0)
 		shim_log(SHIM_LOG_WARN, "state directory path too long: "
 			 "no state directory (no cache, no status)");
-}
+	if (shim_config.keylog[0] != '\0') {
+		size_t k = 0;
+		while (settings[k].dst != (void *)shim_config.keylog)
+			k++;
+		if (origins[k].from == FROM_FILE)
+			shim_log(SHIM_LOG_WARN, "config %s:%u: keylog is set: "
+				 "SRTP keys are written to %s; anyone who reads "
+				 "it can decrypt these calls", path,
+				 origins[k].line, shim_config.keylog);
+		else
+			shim_log(SHIM_LOG_WARN, "ZRTPSHIM_KEYLOG is set: SRTP "
+				 "keys are written to %s; anyone who reads it "
+				 "can decrypt these calls", shim_config.keylog);
+	}
 
-static void config_string(const char *name, char *dst, size_t cap)
-{
-	const char *v = secure_getenv(name);
-
-	if (v != NULL && *v != '\0')
-		(void)config_copy(name, v, dst, cap);
-}
-
-void shim_settings_load(void)
-{
-	static char log_file[4096];
-
-	/* The level first, then the file: the warnings below obey both. */
-	enum shim_log_level level = config_log_level();
-	config_string("ZRTPSHIM_LOG_FILE", log_file, sizeof log_file);
-	shim_log_configure(level, log_file);
-	config_policy();
-	config_tls();
-	config_dir();
-	config_altered_ms();
-	config_notify();
-	config_history();
-	config_string("ZRTPSHIM_KEYLOG", shim_config.keylog,
-		      sizeof(shim_config.keylog));
-	config_string("ZRTPSHIM_ALGOS", shim_config.algos,
-		      sizeof(shim_config.algos));
-	config_string("ZRTPSHIM_ON_EVENT", shim_config.on_event,
-		      sizeof(shim_config.on_event));
-	if (shim_config.keylog[0] != '\0')
-		shim_log(SHIM_LOG_WARN, "ZRTPSHIM_KEYLOG is set: SRTP keys "
-			 "are written to %s; anyone who reads it can decrypt "
-			 "these calls", shim_config.keylog);
+	shim_log(SHIM_LOG_DEBUG, "config: %s%s for program \"%s\"",
+		 pr == 1 ? path : "none",
+		 pr != 1 ? "" : rr == 0 ? "" : rr == -ENOENT ? " (absent)" :
+		 " (not read)", prog);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		char cur[64], from[4096 + 32];
+		if (origins[i].from == FROM_FILE)
+			snprintf(from, sizeof from, "config %s:%u", path,
+				 origins[i].line);
+		else
+			snprintf(from, sizeof from, "%s",
+				 origins[i].from == FROM_ENV ? "env" : "default");
+		shim_log(SHIM_LOG_DEBUG, "setting %s (%s) = \"%s\" from %s, "
+			 "default \"%s\"", settings[i].key, settings[i].env,
+			 setting_text(&settings[i], cur, sizeof cur), from,
+			 settings[i].def);
+	}
 }
 
 static pthread_once_t state_dir_once = PTHREAD_ONCE_INIT;

@@ -1,7 +1,9 @@
 /*
- * The settings (settings.c), read once from the environment by
- * shim_settings_load; bad values are logged and replaced by the default,
- * never fatal. Read-only after start-up.
+ * The settings (settings.c), read once by shim_settings_load from the
+ * config file (common/conffile.h) and the environment, which overrides
+ * it; bad values are logged (with the file's line) and skipped, so the
+ * default stays, never fatal. Read-only after start-up. zrtpshim(7)
+ * lists them all.
  */
 #ifndef SHIM_SETTINGS_H
 #define SHIM_SETTINGS_H

@@ -94,6 +94,9 @@ struct sipg_line {
 	char hash[65];
 	/* Told the status file this line is (partly) not protected. */
 	bool unprot_noted;
+	/* m=audio, and each side's payload types (a=rtpmap, RFC 3551) */
+	bool audio;
+	struct shim_codec_map local_codecs, peer_codecs;
 };
 
 struct sipg_call {
@@ -279,6 +282,24 @@ static int local_family(uint16_t port)
 	return fam;
 }
 
+/* The payload types of an m= line as the media layer knows codecs. */
+static void codecs_of(const struct sdp_media *m, struct shim_codec_map *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < m->n_fmt && out->n < SHIM_CODECS_MAX; i++) {
+		struct sdp_rtpmap r;
+		if (!sdp_media_codec(m, m->fmt[i], &r))
+			continue;
+		struct shim_codec_entry *e = &out->e[out->n++];
+		e->pt = r.pt;
+		e->codec = (uint8_t)shim_codec_by_name(r.enc.p, r.enc.len);
+		e->rate = r.rate;
+		e->channels = r.channels;
+		snprintf(e->name, sizeof e->name, "%.*s",
+			 (int)(r.enc.len < 15 ? r.enc.len : 15), r.enc.p);
+	}
+}
+
 static void learn_local(struct sipg_call *c, const struct sdp_view *v)
 {
 	c->n_lines = v->n_media < SIPG_MAX_LINES ? v->n_media : SIPG_MAX_LINES;
@@ -290,6 +311,8 @@ static void learn_local(struct sipg_call *c, const struct sdp_view *v)
 		l->local_rtp = m->port;
 		l->local_mux = m->rtcp_mux;
 		l->local_rtcp = m->rtcp_mux ? m->port : m->rtcp_port;
+		l->audio = m->type.len == 5 && memcmp(m->type.p, "audio", 5) == 0;
+		codecs_of(m, &l->local_codecs);
 	}
 }
 
@@ -303,6 +326,7 @@ static void learn_peer(struct sipg_call *c, const struct sdp_view *v)
 		struct sipg_line *l = &c->lines[i];
 		l->peer_protectable = m->protectable;
 		l->peer_mux = m->rtcp_mux;
+		codecs_of(m, &l->peer_codecs);
 		int fam = local_family(l->local_rtp);
 		struct sockaddr_storage rtp, rtcp;
 		if (sdp_addr(m->addr, m->port, fam, &rtp)) {
@@ -408,7 +432,10 @@ static void describe_lines(struct sipg_call *c, bool with_peer)
 		d.local_rtp_port = l->local_rtp;
 		d.local_rtcp_port = l->local_rtcp;
 		d.local_mux = l->local_mux;
+		d.audio = l->audio;
+		d.local_codecs = l->local_codecs;
 		if (with_peer && l->have_peer) {
+			d.peer_codecs = l->peer_codecs;
 			d.have_peer = true;
 			d.peer_rtp = l->peer_rtp;
 			d.peer_rtcp = l->peer_rtcp;

@@ -39,9 +39,9 @@ static void run_usage(FILE *f)
 		"  --policy require        no media ever leaves in clear (default)\n"
 		"  --policy opportunistic  media flows in clear, with a warning, when\n"
 		"                          the peer shows no sign of ZRTP\n"
-		"Environment: ZRTPSHIM_DIR, ZRTPSHIM_LOG, ZRTPSHIM_LOG_FILE,\n"
-		"ZRTPSHIM_KEYLOG, ZRTPSHIM_ALGOS, ZRTPSHIM_ON_EVENT (see README.md);\n"
-		"ZRTPSHIM_LIB overrides where libzrtpshim.so is found.\n");
+		"Settings: the config file (~/.config/zrtpshim/config, sections by\n"
+		"CMD's program name) and ZRTPSHIM_* variables, which override it;\n"
+		"see zrtpshim(7). ZRTPSHIM_LIB overrides where libzrtpshim.so is found.\n");
 }
 
 static bool readable(const char *p)

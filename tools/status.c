@@ -198,9 +198,10 @@ static void status_usage(FILE *f)
 		"Shows every process running under the shim: its live streams, their\n"
 		"state and SAS, packet counters, and its recently ended streams.\n"
 		"--all adds processes that have exited (their last state). --dir: the\n"
-		"state directory (default $ZRTPSHIM_DIR, $XDG_STATE_HOME/zrtpshim,\n"
-		"~/.local/state/zrtpshim). --watch: redraw every --interval ms\n"
-		"(default 1000) until interrupted, or --count times.\n");
+		"state directory (default $ZRTPSHIM_DIR, dir in the config file,\n"
+		"$XDG_STATE_HOME/zrtpshim, ~/.local/state/zrtpshim; zrtpshim(7)).\n"
+		"--watch: redraw every --interval ms (default 1000) until\n"
+		"interrupted, or --count times.\n");
 }
 
 /* A whole number in [lo, hi], or -1. */

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  --json           a JSON document instead of the summary\n"
 		"Exit: 0 every media stream ZRTP-secured and nothing in clear;\n"
 		"      1 otherwise (also for a partial capture); 2 unusable input.\n"
-		"See zrtpshim-verify(1).\n");
+		"See zrtpshim-verify(1); the settings and the config file:\n"
+		"zrtpshim(7).\n");
 }
 
 static int cmd_verify(int argc, char **argv)

@@ -85,10 +85,14 @@ stop_cap() {
 # settings except where the caller exported ZRTPSHIM_* itself. The state
 # directory is the default one under $XDG_STATE_HOME, shared by both
 # clients of a test exactly as two clients of one user would share it.
+# Spoken prompts are off unless the caller sets ZRTPSHIM_PROMPTS: these
+# tests judge what a client heard as a pure tone, and a prompt spoken
+# over it is what the prompts_*.sh tests judge.
 shimmed() {
 	_n=$1
 	shift
 	env LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=${ZRTPSHIM_LOG:-debug} \
+		ZRTPSHIM_PROMPTS=${ZRTPSHIM_PROMPTS:-off} \
 		ZRTPSHIM_LOG_FILE="$W/$_n.log" XDG_STATE_HOME="$W/state" \
 		ZRTPSHIM_KEYLOG="$W/keys.log" "$@"
 }

@@ -105,6 +105,7 @@ twinkle_start() {
 	# redirection would get /dev/null as stdin (POSIX sh).
 	if [ "$4" = 1 ]; then
 		env HOME="$W/$1" LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+			ZRTPSHIM_PROMPTS=${ZRTPSHIM_PROMPTS:-off} \
 			ZRTPSHIM_LOG_FILE="$W/$1.log" XDG_STATE_HOME="$W/state" \
 			ZRTPSHIM_KEYLOG="$W/keys.log" \
 			timeout -k 2 60 twinkle-console "$2.cfg" \

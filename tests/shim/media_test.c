@@ -90,7 +90,7 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 }
 
 static int n_secure_events, n_failed_events, n_keylog, n_rs1_match;
-static int n_altered, n_altered_end;
+static int n_altered, n_altered_end, n_shim_events;
 static uint64_t altered_at_ms, altered_end_ms;
 static char event_sas[32];
 static uint64_t now_ms(void);
@@ -107,6 +107,17 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 	if (log_verbose)
 		dprintf(2, "  [%c] altered=%d %s sas=%s %s\n", side_name,
 			altered, stream_name, sas, detail);
+}
+
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	n_shim_events++;
+	if (log_verbose)
+		dprintf(2, "  [%c] event %s %s %s\n", side_name, label,
+			stream_name, reason);
+	(void)kind, (void)sas, (void)peer_zid;
 }
 
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,

@@ -64,6 +64,58 @@ static const char sdp_baresip[] =
 	"a=label:1\r\n"
 	"a=ssrc:1929304592 cname:3f1b2c\r\n";
 
+/* RFC 8866 §5.14 (formats) and §6.6 (a=rtpmap); RFC 3551 §6 (static
+ * payload types); RFC 7587 §7 (opus/48000/2); RFC 4733 §7.1.1. */
+START_TEST(parse_rtpmap)
+{
+	static const char sdp[] =
+		"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+		"c=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 96 9 0 8 101 foo 200\r\n"
+		"a=rtpmap:96 opus/48000/2\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\n"
+		"a=rtpmap:9 G722/8000\r\n"
+		"a=rtpmap:97\r\n"                  /* no encoding: ignored */
+		"a=rtpmap:98 x/0\r\n"              /* zero rate: ignored */
+		"a=rtpmap:99 /8000\r\n"            /* no name: ignored */
+		"a=rtpmap:128 PCMU/8000\r\n"       /* pt > 127: ignored */
+		"a=rtpmap:100 L16/16000/0\r\n"     /* zero channels: ignored */
+		"m=video 4002 RTP/AVP 102\r\n"
+		"a=rtpmap:102 VP8/90000\r\n";
+	struct sdp_view v;
+	struct sdp_rtpmap r;
+	ck_assert_int_eq(parse_str(sdp, &v), 0);
+	const struct sdp_media *m = &v.media[0];
+	/* the numeric formats in order; "foo" and 200 are not payload types */
+	ck_assert_uint_eq(m->n_fmt, 5);
+	ck_assert_uint_eq(m->fmt[0], 96);
+	ck_assert_uint_eq(m->fmt[4], 101);
+	ck_assert_uint_eq(m->n_rtpmap, 3);
+	ck_assert(sdp_media_codec(m, 96, &r));
+	ck_slice(r.enc, "opus");
+	ck_assert_uint_eq(r.rate, 48000);
+	ck_assert_uint_eq(r.channels, 2);
+	ck_assert(sdp_media_codec(m, 101, &r));
+	ck_slice(r.enc, "telephone-event");
+	ck_assert_uint_eq(r.channels, 1);
+	/* static types without an rtpmap */
+	ck_assert(sdp_media_codec(m, 0, &r));
+	ck_slice(r.enc, "PCMU");
+	ck_assert_uint_eq(r.rate, 8000);
+	ck_assert(sdp_media_codec(m, 8, &r));
+	ck_slice(r.enc, "PCMA");
+	ck_assert(sdp_media_codec(m, 9, &r));
+	ck_slice(r.enc, "G722");
+	ck_assert(!sdp_media_codec(m, 97, &r));
+	ck_assert(!sdp_media_codec(m, 100, &r));
+	ck_assert(sdp_media_codec(&v.media[1], 102, &r));
+	ck_slice(r.enc, "VP8");
+	ck_assert_uint_eq(r.rate, 90000);
+	/* an rtpmap of another m= line does not leak into this one */
+	ck_assert(!sdp_media_codec(&v.media[1], 96, &r));
+}
+END_TEST
+
 START_TEST(parse_basic)
 {
 	struct sdp_view v;
@@ -1581,6 +1633,7 @@ Suite *sdp_suite(void)
 	Suite *s = suite_create("sdp");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, parse_basic);
+	tcase_add_test(tc, parse_rtpmap);
 	tcase_add_test(tc, parse_conn_override_ipv6);
 	tcase_add_test(tc, parse_no_conn);
 	tcase_add_test(tc, parse_rtcp);

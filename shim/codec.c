@@ -1,0 +1,289 @@
+/*
+ * Payload types and the codecs a prompt can be mixed into (codec.h).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <opus.h>
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
+
+#include "shim/codec.h"
+#include "shim/log.h"
+
+enum shim_codec shim_codec_by_name(const char *name, size_t len)
+{
+	static const struct { const char *name; enum shim_codec c; } names[] = {
+		{ "PCMU", SHIM_CODEC_PCMU }, { "PCMA", SHIM_CODEC_PCMA },
+		{ "G722", SHIM_CODEC_G722 }, { "opus", SHIM_CODEC_OPUS },
+		{ "telephone-event", SHIM_CODEC_TEL_EVENT },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i].name) == len &&
+		    strncasecmp(names[i].name, name, len) == 0)
+			return names[i].c;
+	return SHIM_CODEC_OTHER;
+}
+
+const struct shim_codec_entry *shim_codec_find(const struct shim_codec_map *m,
+					       uint8_t pt)
+{
+	for (unsigned i = 0; i < m->n && i < SHIM_CODECS_MAX; i++)
+		if (m->e[i].pt == pt)
+			return &m->e[i];
+	return NULL;
+}
+
+unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e)
+{
+	switch (e->codec) {
+	case SHIM_CODEC_PCMU:
+	case SHIM_CODEC_PCMA:
+		return 8000;
+	case SHIM_CODEC_G722:
+		return 16000;
+	case SHIM_CODEC_OPUS:
+		return 48000;
+	default:
+		return 0;
+	}
+}
+
+/* --- spandsp, loaded at run time ------------------------------------------ */
+
+static struct shim_spandsp spandsp;
+static _Atomic(const struct shim_spandsp *) spandsp_ready;
+static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
+
+/* libopus's functions we use (opus.h's prototypes). */
+static struct {
+	OpusDecoder *(*decoder_create)(opus_int32 fs, int channels, int *err);
+	int (*decode)(OpusDecoder *st, const unsigned char *data,
+		      opus_int32 len, opus_int16 *pcm, int frame_size,
+		      int decode_fec);
+	void (*decoder_destroy)(OpusDecoder *st);
+	OpusEncoder *(*encoder_create)(opus_int32 fs, int channels,
+				       int application, int *err);
+	opus_int32 (*encode)(OpusEncoder *st, const opus_int16 *pcm,
+			     int frame_size, unsigned char *data,
+			     opus_int32 max_data_bytes);
+	int (*encoder_ctl)(OpusEncoder *st, int request, ...);
+	void (*encoder_destroy)(OpusEncoder *st);
+} opus;
+static _Atomic bool opus_ready;
+
+static void opus_open(void)
+{
+	void *h = dlopen("libopus.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		shim_log(SHIM_LOG_WARN, "codec: cannot load libopus.so.0 (%s): "
+			 "no spoken prompts on Opus calls (Debian package "
+			 "libopus0)", dlerror());
+		return;
+	}
+	struct { const char *name; void **slot; } syms[] = {
+		{ "opus_decoder_create", (void **)&opus.decoder_create },
+		{ "opus_decode", (void **)&opus.decode },
+		{ "opus_decoder_destroy", (void **)&opus.decoder_destroy },
+		{ "opus_encoder_create", (void **)&opus.encoder_create },
+		{ "opus_encode", (void **)&opus.encode },
+		{ "opus_encoder_ctl", (void **)&opus.encoder_ctl },
+		{ "opus_encoder_destroy", (void **)&opus.encoder_destroy },
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			shim_log(SHIM_LOG_WARN, "codec: libopus.so.0 has no %s: "
+				 "no prompts on Opus calls", syms[i].name);
+			return;
+		}
+	}
+	atomic_store(&opus_ready, true);
+}
+
+static void spandsp_open(void)
+{
+	void *h = dlopen("libspandsp.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		shim_log(SHIM_LOG_WARN, "codec: cannot load libspandsp.so.2 "
+			 "(%s): no spoken prompts on G.722 calls and no in-band "
+			 "DTMF keys (Debian package libspandsp2)", dlerror());
+		return;
+	}
+	struct { const char *name; void **slot; } syms[] = {
+#define SYM(n) { #n, (void **)&spandsp.n }
+		SYM(g722_encode_init), SYM(g722_encode), SYM(g722_encode_free),
+		SYM(g722_decode_init), SYM(g722_decode), SYM(g722_decode_free),
+		SYM(dtmf_rx_init), SYM(dtmf_rx), SYM(dtmf_rx_get),
+		SYM(dtmf_rx_free),
+#undef SYM
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			shim_log(SHIM_LOG_WARN, "codec: libspandsp.so.2 has no "
+				 "%s: no G.722 prompts, no in-band DTMF keys",
+				 syms[i].name);
+			return;   /* the handle stays: nothing to undo safely */
+		}
+	}
+	atomic_store(&spandsp_ready, &spandsp);
+}
+
+static void libs_open(void)
+{
+	spandsp_open();
+	opus_open();
+}
+
+void shim_codec_libs_load(void)
+{
+	pthread_once(&libs_once, libs_open);
+}
+
+const struct shim_spandsp *shim_codec_spandsp(void)
+{
+	return atomic_load(&spandsp_ready);
+}
+
+/* --- decoders and encoders ------------------------------------------------ */
+
+/* The bitrate our Opus frames are encoded at: speech, wideband and up. */
+#define OPUS_PROMPT_BITRATE 32000
+
+void shim_codec_state_fini(struct shim_codec_state *st)
+{
+	const struct shim_spandsp *sp = shim_codec_spandsp();
+	switch (st->codec) {
+	case SHIM_CODEC_G722:
+		if (sp && st->dec)
+			sp->g722_decode_free(st->dec);
+		if (sp && st->enc)
+			sp->g722_encode_free(st->enc);
+		break;
+	case SHIM_CODEC_OPUS:
+		if (st->dec)
+			opus.decoder_destroy(st->dec);
+		if (st->enc)
+			opus.encoder_destroy(st->enc);
+		break;
+	default:
+		break;
+	}
+	memset(st, 0, sizeof *st);
+}
+
+int shim_codec_state_init(struct shim_codec_state *st,
+			  const struct shim_codec_entry *e)
+{
+	if (st->codec != SHIM_CODEC_OTHER && st->pt == e->pt &&
+	    st->codec == e->codec)
+		return 0;
+	shim_codec_state_fini(st);
+	unsigned rate = shim_codec_pcm_rate(e);
+	if (!rate)
+		return -ENOTSUP;
+	switch (e->codec) {
+	case SHIM_CODEC_G722: {
+		const struct shim_spandsp *sp = shim_codec_spandsp();
+		if (!sp)
+			return -ENOTSUP;
+		st->dec = sp->g722_decode_init(NULL, 64000, 0);
+		st->enc = sp->g722_encode_init(NULL, 64000, 0);
+		break;
+	}
+	case SHIM_CODEC_OPUS: {
+		int err;
+		if (!atomic_load(&opus_ready))
+			return -ENOTSUP;
+		st->dec = opus.decoder_create(48000, 1, &err);
+		st->enc = opus.encoder_create(48000, 1, OPUS_APPLICATION_VOIP,
+					      &err);
+		if (st->enc)
+			opus.encoder_ctl((OpusEncoder *)st->enc,
+					 OPUS_SET_BITRATE(OPUS_PROMPT_BITRATE));
+		break;
+	}
+	default:
+		break;
+	}
+	st->codec = e->codec;
+	st->pt = e->pt;
+	st->pcm_rate = rate;
+	if ((e->codec == SHIM_CODEC_G722 || e->codec == SHIM_CODEC_OPUS) &&
+	    (!st->dec || !st->enc)) {
+		shim_codec_state_fini(st);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int shim_codec_decode(struct shim_codec_state *st, const uint8_t *in,
+		      size_t len, int16_t *pcm, size_t cap)
+{
+	const struct shim_spandsp *sp;
+	switch (st->codec) {
+	case SHIM_CODEC_PCMU:
+	case SHIM_CODEC_PCMA:
+		if (len > cap)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			pcm[i] = st->codec == SHIM_CODEC_PCMU
+					 ? ulaw_to_linear(in[i])
+					 : alaw_to_linear(in[i]);
+		return (int)len;
+	case SHIM_CODEC_G722:
+		/* two samples per byte at 64 kbit/s (RFC 3551 §4.5.2) */
+		sp = shim_codec_spandsp();
+		if (!sp || len * 2 > cap || len > 4096)
+			return -1;
+		return sp->g722_decode(st->dec, pcm, in, (int)len);
+	case SHIM_CODEC_OPUS: {
+		if (len == 0 || len > 1500)
+			return -1;
+		int n = opus.decode(st->dec, in, (opus_int32)len, pcm,
+				    (int)(cap < SHIM_CODEC_PCM_MAX ? cap
+						: SHIM_CODEC_PCM_MAX), 0);
+		return n < 0 ? -1 : n;
+	}
+	default:
+		return -1;
+	}
+}
+
+int shim_codec_encode(struct shim_codec_state *st, const int16_t *pcm,
+		      size_t n, uint8_t *out, size_t cap)
+{
+	const struct shim_spandsp *sp;
+	switch (st->codec) {
+	case SHIM_CODEC_PCMU:
+	case SHIM_CODEC_PCMA:
+		if (n > cap)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			out[i] = st->codec == SHIM_CODEC_PCMU
+					 ? linear_to_ulaw(pcm[i])
+					 : linear_to_alaw(pcm[i]);
+		return (int)n;
+	case SHIM_CODEC_G722:
+		sp = shim_codec_spandsp();
+		if (!sp || n / 2 > cap || n > 8192)
+			return -1;
+		return sp->g722_encode(st->enc, out, pcm, (int)n);
+	case SHIM_CODEC_OPUS: {
+		int r = opus.encode(st->enc, pcm, (int)n, out,
+				    (opus_int32)(cap > 1275 ? 1275 : cap));
+		return r < 0 ? -1 : r;
+	}
+	default:
+		return -1;
+	}
+}

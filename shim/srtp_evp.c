@@ -1,0 +1,427 @@
+/*
+ * AES-ICM and HMAC-SHA1 for libsrtp2 on OpenSSL libcrypto (srtp_evp.h).
+ *
+ * The layouts are libsrtp2's public ones (srtp2/cipher.h, srtp2/auth.h):
+ * alloc makes the srtp_cipher_t / srtp_auth_t and its state in one block
+ * and dealloc frees both (libsrtp2 frees them only through dealloc).
+ *
+ * AES-ICM (RFC 3711 4.1.1): the counter block is (salt || 0x0000) XOR the
+ * IV libsrtp2 builds (SSRC and packet index; for the key derivation, the
+ * label), incremented by one per 16-byte block. OpenSSL's CTR mode
+ * increments all 128 bits, ICM only the low 16; they agree while a
+ * keystream stays below 2^16 blocks (1 MiB), which set_iv's budget
+ * enforces as libsrtp2's own ICM does (srtp_err_status_terminus). A
+ * packet costs one EVP_EncryptInit_ex with only the IV (no fetch, no
+ * allocation) and one EVP_EncryptUpdate in place.
+ *
+ * HMAC-SHA1 (RFC 2104): init hashes the key's inner and outer pad blocks
+ * once into two SHA_CTX; start copies the inner one into the working
+ * state, so a packet costs its own blocks plus one outer block. This uses
+ * libcrypto's SHA1_* functions (deprecated in OpenSSL 3 but present in
+ * every 3.x) because OpenSSL 3.0's EVP_MAC_init with no key and
+ * EVP_MD_CTX_copy_ex both duplicate a provider context, i.e. allocate,
+ * per packet.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "shim/srtp_evp.h"
+
+#define ICM_SALT_LEN 14
+#define SHA1_LEN 20
+#define SHA1_BLOCK 64
+
+static unsigned long key_setups;
+
+unsigned long srtp_evp_key_setups(void)
+{
+	return __atomic_load_n(&key_setups, __ATOMIC_RELAXED);
+}
+
+/* --- AES-ICM -------------------------------------------------------------- */
+
+struct icm_state {
+	EVP_CIPHER_CTX *ctx;
+	int key_size;                /* 16 or 32: the AES key before the salt */
+	uint8_t offset[16];          /* salt || 0x0000 */
+	size_t budget;               /* keystream octets left before the
+				      * 16-bit block counter would wrap */
+};
+
+struct icm_block {
+	srtp_cipher_t c;
+	struct icm_state s;
+};
+
+static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len,
+				   int tag_len)
+{
+	(void)tag_len;
+	const srtp_cipher_type_t *type;
+	int algorithm, key_size;
+	if (key_len == SRTP_AES_ICM_128_KEY_LEN_WSALT) {
+		type = &srtp_evp_aes_icm_128;
+		algorithm = SRTP_AES_ICM_128;
+		key_size = SRTP_AES_128_KEY_LEN;
+	} else if (key_len == SRTP_AES_ICM_256_KEY_LEN_WSALT) {
+		type = &srtp_evp_aes_icm_256;
+		algorithm = SRTP_AES_ICM_256;
+		key_size = SRTP_AES_256_KEY_LEN;
+	} else {
+		return srtp_err_status_bad_param;
+	}
+	struct icm_block *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return srtp_err_status_alloc_fail;
+	b->s.ctx = EVP_CIPHER_CTX_new();
+	if (b->s.ctx == NULL) {
+		free(b);
+		return srtp_err_status_alloc_fail;
+	}
+	b->s.key_size = key_size;
+	b->c.type = type;
+	b->c.state = &b->s;
+	b->c.key_len = key_len;
+	b->c.algorithm = algorithm;
+	*cp = &b->c;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t cp)
+{
+	if (cp == NULL)
+		return srtp_err_status_bad_param;
+	struct icm_block *b = (struct icm_block *)cp;
+	EVP_CIPHER_CTX_free(b->s.ctx);
+	OPENSSL_cleanse(b, sizeof *b);
+	free(b);
+	return srtp_err_status_ok;
+}
+
+/* key: the AES key (key_size octets) followed by the 14-octet salt. */
+static srtp_err_status_t icm_init(void *state, const uint8_t *key)
+{
+	struct icm_state *s = state;
+	const EVP_CIPHER *evp = s->key_size == SRTP_AES_256_KEY_LEN ?
+		EVP_aes_256_ctr() : EVP_aes_128_ctr();
+	memset(s->offset, 0, sizeof s->offset);
+	memcpy(s->offset, key + s->key_size, ICM_SALT_LEN);
+	s->budget = 0;
+	if (!EVP_EncryptInit_ex(s->ctx, evp, NULL, key, NULL))
+		return srtp_err_status_cipher_fail;
+	__atomic_fetch_add(&key_setups, 1, __ATOMIC_RELAXED);
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv,
+				    srtp_cipher_direction_t dir)
+{
+	(void)dir;
+	struct icm_state *s = state;
+	uint8_t counter[16];
+	for (int i = 0; i < 16; i++)
+		counter[i] = s->offset[i] ^ iv[i];
+	s->budget = (size_t)(0x10000 - ((unsigned)counter[14] << 8 |
+					counter[15])) * 16;
+	if (!EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, counter))
+		return srtp_err_status_cipher_fail;
+	return srtp_err_status_ok;
+}
+
+/* Encrypts and decrypts alike, in place, going on with the keystream of
+ * the last set_iv (libsrtp2 may take a keystream prefix first). */
+static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf,
+				     unsigned int *len)
+{
+	struct icm_state *s = state;
+	if (*len > s->budget || *len > INT_MAX)
+		return srtp_err_status_terminus;
+	int out = 0;
+	if (*len > 0 &&
+	    (!EVP_EncryptUpdate(s->ctx, buf, &out, buf, (int)*len) ||
+	     out != (int)*len))
+		return srtp_err_status_cipher_fail;
+	s->budget -= *len;
+	return srtp_err_status_ok;
+}
+
+/* Known answers for the self-test libsrtp2 runs at installation: RFC 3711
+ * B.2 (AES-128, the first three keystream blocks and the three around the
+ * counter's low byte wrapping) and RFC 6188 7.1 (AES-256), as keystream
+ * over a zero plaintext. The IV is zero: the counter is the salt. */
+static const uint8_t kat_zero[48];
+static const uint8_t kat_iv0[16];
+static uint8_t kat_iv_feff[16] = { [14] = 0xfe, [15] = 0xff };
+
+static const uint8_t rfc3711_b2_key[30] = {
+	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+	0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
+	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+	0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd,
+};
+static const uint8_t rfc3711_b2_ks0[48] = {
+	0xe0, 0x3e, 0xad, 0x09, 0x35, 0xc9, 0x5e, 0x80,
+	0xe1, 0x66, 0xb1, 0x6d, 0xd9, 0x2b, 0x4e, 0xb4,
+	0xd2, 0x35, 0x13, 0x16, 0x2b, 0x02, 0xd0, 0xf7,
+	0x2a, 0x43, 0xa2, 0xfe, 0x4a, 0x5f, 0x97, 0xab,
+	0x41, 0xe9, 0x5b, 0x3b, 0xb0, 0xa2, 0xe8, 0xdd,
+	0x47, 0x79, 0x01, 0xe4, 0xfc, 0xa8, 0x94, 0xc0,
+};
+static const uint8_t rfc3711_b2_ks_feff[48] = {
+	0xec, 0x8c, 0xdf, 0x73, 0x98, 0x60, 0x7c, 0xb0,
+	0xf2, 0xd2, 0x16, 0x75, 0xea, 0x9e, 0xa1, 0xe4,
+	0x36, 0x2b, 0x7c, 0x3c, 0x67, 0x73, 0x51, 0x63,
+	0x18, 0xa0, 0x77, 0xd7, 0xfc, 0x50, 0x73, 0xae,
+	0x6a, 0x2c, 0xc3, 0x78, 0x78, 0x89, 0x37, 0x4f,
+	0xbe, 0xb4, 0xc8, 0x1b, 0x17, 0xba, 0x6c, 0x44,
+};
+static const uint8_t rfc6188_71_key[46] = {
+	0x57, 0xf8, 0x2f, 0xe3, 0x61, 0x3f, 0xd1, 0x70,
+	0xa8, 0x5e, 0xc9, 0x3c, 0x40, 0xb1, 0xf0, 0x92,
+	0x2e, 0xc4, 0xcb, 0x0d, 0xc0, 0x25, 0xb5, 0x82,
+	0x72, 0x14, 0x7c, 0xc4, 0x38, 0x94, 0x4a, 0x98,
+	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+	0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd,
+};
+static const uint8_t rfc6188_71_ks0[48] = {
+	0x92, 0xbd, 0xd2, 0x8a, 0x93, 0xc3, 0xf5, 0x25,
+	0x11, 0xc6, 0x77, 0xd0, 0x8b, 0x55, 0x15, 0xa4,
+	0x9d, 0xa7, 0x1b, 0x23, 0x78, 0xa8, 0x54, 0xf6,
+	0x70, 0x50, 0x75, 0x6d, 0xed, 0x16, 0x5b, 0xac,
+	0x63, 0xc4, 0x86, 0x8b, 0x70, 0x96, 0xd8, 0x84,
+	0x21, 0xb5, 0x63, 0xb8, 0xc9, 0x4c, 0x9a, 0x31,
+};
+
+static const srtp_cipher_test_case_t icm128_kat1 = {
+	.key_length_octets = SRTP_AES_ICM_128_KEY_LEN_WSALT,
+	.key = rfc3711_b2_key,
+	.idx = kat_iv_feff,
+	.plaintext_length_octets = 48,
+	.plaintext = kat_zero,
+	.ciphertext_length_octets = 48,
+	.ciphertext = rfc3711_b2_ks_feff,
+};
+static const srtp_cipher_test_case_t icm128_kat0 = {
+	.key_length_octets = SRTP_AES_ICM_128_KEY_LEN_WSALT,
+	.key = rfc3711_b2_key,
+	.idx = (uint8_t *)kat_iv0,
+	.plaintext_length_octets = 48,
+	.plaintext = kat_zero,
+	.ciphertext_length_octets = 48,
+	.ciphertext = rfc3711_b2_ks0,
+	.next_test_case = &icm128_kat1,
+};
+static const srtp_cipher_test_case_t icm256_kat0 = {
+	.key_length_octets = SRTP_AES_ICM_256_KEY_LEN_WSALT,
+	.key = rfc6188_71_key,
+	.idx = (uint8_t *)kat_iv0,
+	.plaintext_length_octets = 48,
+	.plaintext = kat_zero,
+	.ciphertext_length_octets = 48,
+	.ciphertext = rfc6188_71_ks0,
+};
+
+const srtp_cipher_type_t srtp_evp_aes_icm_128 = {
+	.alloc = icm_alloc,
+	.dealloc = icm_dealloc,
+	.init = icm_init,
+	.encrypt = icm_encrypt,
+	.decrypt = icm_encrypt,
+	.set_iv = icm_set_iv,
+	.description = "AES-128 counter mode on OpenSSL EVP (zrtpshim)",
+	.test_data = &icm128_kat0,
+	.id = SRTP_AES_ICM_128,
+};
+
+const srtp_cipher_type_t srtp_evp_aes_icm_256 = {
+	.alloc = icm_alloc,
+	.dealloc = icm_dealloc,
+	.init = icm_init,
+	.encrypt = icm_encrypt,
+	.decrypt = icm_encrypt,
+	.set_iv = icm_set_iv,
+	.description = "AES-256 counter mode on OpenSSL EVP (zrtpshim)",
+	.test_data = &icm256_kat0,
+	.id = SRTP_AES_ICM_256,
+};
+
+/* --- HMAC-SHA1 ------------------------------------------------------------ */
+
+struct hmac_state {
+	SHA_CTX inner;               /* after the key's ipad block */
+	SHA_CTX outer;               /* after the key's opad block */
+	SHA_CTX work;
+};
+
+struct hmac_block {
+	srtp_auth_t a;
+	struct hmac_state s;
+};
+
+static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len,
+				    int out_len)
+{
+	/* As libsrtp2's own: keys and tags of at most one SHA-1 output. */
+	if (key_len < 0 || key_len > SHA1_LEN || out_len < 0 ||
+	    out_len > SHA1_LEN)
+		return srtp_err_status_bad_param;
+	struct hmac_block *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return srtp_err_status_alloc_fail;
+	b->a.type = &srtp_evp_hmac_sha1;
+	b->a.state = &b->s;
+	b->a.out_len = out_len;
+	b->a.key_len = key_len;
+	b->a.prefix_len = 0;
+	*ap = &b->a;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t ap)
+{
+	if (ap == NULL)
+		return srtp_err_status_bad_param;
+	struct hmac_block *b = (struct hmac_block *)ap;
+	OPENSSL_cleanse(b, sizeof *b);
+	free(b);
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_init(void *state, const uint8_t *key,
+				   int key_len)
+{
+	struct hmac_state *s = state;
+	uint8_t pad[SHA1_BLOCK];
+	if (key_len < 0 || key_len > SHA1_LEN)
+		return srtp_err_status_bad_param;
+	memset(pad, 0x36, sizeof pad);
+	for (int i = 0; i < key_len; i++)
+		pad[i] ^= key[i];
+	int ok = SHA1_Init(&s->inner) && SHA1_Update(&s->inner, pad, sizeof pad);
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	ok = ok && SHA1_Init(&s->outer) && SHA1_Update(&s->outer, pad, sizeof pad);
+	OPENSSL_cleanse(pad, sizeof pad);
+	s->work = s->inner;
+	return ok ? srtp_err_status_ok : srtp_err_status_auth_fail;
+}
+
+static srtp_err_status_t hmac_start(void *state)
+{
+	struct hmac_state *s = state;
+	s->work = s->inner;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_update(void *state, const uint8_t *buf,
+				     int len)
+{
+	struct hmac_state *s = state;
+	if (len < 0)
+		return srtp_err_status_bad_param;
+	if (!SHA1_Update(&s->work, buf, (size_t)len))
+		return srtp_err_status_auth_fail;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_compute(void *state, const uint8_t *buf,
+				      int len, int tag_len, uint8_t *tag)
+{
+	struct hmac_state *s = state;
+	uint8_t h[SHA1_LEN];
+	if (len < 0 || tag_len < 0 || tag_len > SHA1_LEN)
+		return srtp_err_status_bad_param;
+	int ok = SHA1_Update(&s->work, buf, (size_t)len) &&
+		 SHA1_Final(h, &s->work);
+	s->work = s->outer;
+	ok = ok && SHA1_Update(&s->work, h, sizeof h) && SHA1_Final(h, &s->work);
+	memcpy(tag, h, (size_t)tag_len);
+	OPENSSL_cleanse(h, sizeof h);
+	return ok ? srtp_err_status_ok : srtp_err_status_auth_fail;
+}
+
+/* RFC 2202 section 3, test cases 1 to 3 (4 to 7 have keys longer than the
+ * 20 octets libsrtp2's HMAC takes). */
+static const uint8_t rfc2202_k1[20] = {
+	0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+	0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+};
+static const uint8_t rfc2202_t1[20] = {
+	0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b,
+	0xc0, 0xb6, 0xfb, 0x37, 0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00,
+};
+static const uint8_t rfc2202_t2[20] = {
+	0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74,
+	0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79,
+};
+static const uint8_t rfc2202_k3[20] = {
+	0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+	0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+};
+static const uint8_t rfc2202_d3[50] = {
+	0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+	0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+	0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+	0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+	0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+};
+static const uint8_t rfc2202_t3[20] = {
+	0x12, 0x5d, 0x73, 0x42, 0xb9, 0xac, 0x11, 0xcd, 0x91, 0xa3,
+	0x9a, 0xf4, 0x8a, 0xa1, 0x7b, 0x4f, 0x63, 0xf1, 0x75, 0xd3,
+};
+
+static const srtp_auth_test_case_t hmac_kat3 = {
+	.key_length_octets = 20, .key = rfc2202_k3,
+	.data_length_octets = 50, .data = rfc2202_d3,
+	.tag_length_octets = 20, .tag = rfc2202_t3,
+};
+static const srtp_auth_test_case_t hmac_kat2 = {
+	.key_length_octets = 4, .key = (const uint8_t *)"Jefe",
+	.data_length_octets = 28,
+	.data = (const uint8_t *)"what do ya want for nothing?",
+	.tag_length_octets = 20, .tag = rfc2202_t2,
+	.next_test_case = &hmac_kat3,
+};
+static const srtp_auth_test_case_t hmac_kat1 = {
+	.key_length_octets = 20, .key = rfc2202_k1,
+	.data_length_octets = 8, .data = (const uint8_t *)"Hi There",
+	.tag_length_octets = 20, .tag = rfc2202_t1,
+	.next_test_case = &hmac_kat2,
+};
+
+const srtp_auth_type_t srtp_evp_hmac_sha1 = {
+	.alloc = hmac_alloc,
+	.dealloc = hmac_dealloc,
+	.init = hmac_init,
+	.compute = hmac_compute,
+	.update = hmac_update,
+	.start = hmac_start,
+	.description = "HMAC-SHA1 on OpenSSL libcrypto (zrtpshim)",
+	.test_data = &hmac_kat1,
+	.id = SRTP_HMAC_SHA1,
+};
+
+/* --- installation --------------------------------------------------------- */
+
+srtp_err_status_t srtp_evp_install(void)
+{
+	srtp_err_status_t first = srtp_err_status_ok, e;
+	e = srtp_replace_cipher_type(&srtp_evp_aes_icm_128, SRTP_AES_ICM_128);
+	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
+		first = e;
+	e = srtp_replace_cipher_type(&srtp_evp_aes_icm_256, SRTP_AES_ICM_256);
+	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
+		first = e;
+	e = srtp_replace_auth_type(&srtp_evp_hmac_sha1, SRTP_HMAC_SHA1);
+	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
+		first = e;
+	return first;
+}
