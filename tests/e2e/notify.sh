@@ -69,12 +69,12 @@ call() {
 	# display names in From/To, for the names work to find
 	sed -i 's/^</"Alice Example" </' "$W/alice$1/accounts"
 	sed -i 's/^</"Bob Example" </' "$W/bob$1/accounts"
-	bg env $3 LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+	bg env $3 LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug ZRTPSHIM_PROMPTS=off \
 		ZRTPSHIM_LOG_FILE="$W/bob$1.log" XDG_STATE_HOME="$W/state" \
 		timeout -k 5 20 baresip -f "$W/bob$1" -t 12 >"$W/bob$1.out" 2>&1
 	_bob=$BGPID
 	sleep 1
-	env $2 LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+	env $2 LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug ZRTPSHIM_PROMPTS=off \
 		ZRTPSHIM_LOG_FILE="$W/alice$1.log" XDG_STATE_HOME="$W/state" \
 		timeout -k 5 20 baresip -f "$W/alice$1" \
 		-e "/dial sip:bob@127.0.0.1:$SB" -t 8 >"$W/alice$1.out" 2>&1
@@ -174,8 +174,8 @@ fi
 call 3 "DBUS_SESSION_BUS_ADDRESS=" "DBUS_SESSION_BUS_ADDRESS=unix:path=$W/nobus"
 check_same_sas "$W/alice3.log" "$W/bob3.log"
 for side in alice bob; do
-	l=$(grep -c 'notify' "$W/${side}3.log")
-	grep 'notify' "$W/${side}3.log" | sed "s/^/  $side log: /"
+	l=$(grep -c ' notify: ' "$W/${side}3.log")
+	grep ' notify: ' "$W/${side}3.log" | sed "s/^/  $side log: /"
 	if [ "$l" -le 1 ] && grep -q "event: secure" "$W/${side}3.log"; then
 		pass "call 3 (no bus): $side secure, $l notification line(s) in its log"
 	else

@@ -140,7 +140,7 @@ fi
 # has none): 100 secure events each, one notification line at most.
 for side in uac uas; do
 	ns=$(grep -c 'event: secure' "$W/$side.log")
-	nl=$(grep -c 'notify' "$W/$side.log")
+	nl=$(grep -c ' notify: ' "$W/$side.log")
 	if [ "$ns" -ge 50 ] && [ "$nl" -le 1 ]; then
 		pass "100 calls, no bus: $side has $ns secure events and $nl notification line(s) in its log"
 	else
