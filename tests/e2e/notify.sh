@@ -15,6 +15,10 @@
 #   call 3: alice with no DBUS_SESSION_BUS_ADDRESS, bob with one where no
 #     bus listens: the call is secure on both sides and each log has at
 #     most one notification line.
+#   call 4: an alarm. alice (shimmed, require, the bus) calls a plain
+#     baresip bob: her shim fails the stream (no ZRTP peer) and the
+#     monitor shows her Notify "ZRTP alarm: Call not secured" with the
+#     reason her log gave, at critical urgency.
 # Ports: SIP 42071/42073 (+1 for baresip's TLS), ctrl 42451/42452, RTP
 # 42200-42209 and 42300-42309.
 . "$(dirname "$0")/lib.sh"
@@ -182,4 +186,29 @@ for side in alice bob; do
 		fail "call 3 (no bus): $side has $l notification lines (want <= 1) or is not secure"
 	fi
 done
+
+# --- call 4: an alarm ----------------------------------------------------------
+tone alice4.wav 440 7
+baresip_dir alice4 alice $SA 42451 42200 "$W/alice4.wav"
+baresip_dir bob4 bob $SB 42452 42300 "$W/bob.wav"
+bg timeout -k 5 20 baresip -f "$W/bob4" -t 12 >"$W/bob4.out" 2>&1
+_bob=$BGPID
+sleep 1
+env DBUS_SESSION_BUS_ADDRESS="$ADDR" LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+	ZRTPSHIM_PROMPTS=off ZRTPSHIM_LOG_FILE="$W/alice4.log" \
+	XDG_STATE_HOME="$W/state" timeout -k 5 20 baresip -f "$W/alice4" \
+	-e "/dial sip:bob@127.0.0.1:$SB" -t 10 >"$W/alice4.out" 2>&1
+wait $_bob
+sleep 1
+notifies >"$W/notify4.txt"
+reason=$(sed -n 's/.*event: failed .*reason="\([^"]*\)".*/\1/p' "$W/alice4.log" | head -1)
+note "alice's log: failed, reason \"$reason\""
+awk 'NR > n' n="$n2" "$W/notify4.txt" | sed 's/^/  monitor: Notify /'
+if [ -n "$reason" ] && awk -F '\t' -v r="$reason" 'NR > n && $2 == "ZRTP alarm: Call not secured" &&
+	index($3, r) == 1 { f = 1 } END { exit !f }' n="$n2" "$W/notify4.txt" &&
+	grep -A20 'member=Notify' "$W/monitor.out" | grep -q 'variant *byte 2'; then
+	pass "call 4: the failed call's alarm reached the bus (\"ZRTP alarm: Call not secured\", its reason, urgency critical)"
+else
+	fail "call 4: no Notify \"ZRTP alarm: Call not secured\" with the reason \"$reason\" and urgency 2"
+fi
 finish
