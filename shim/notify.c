@@ -32,6 +32,9 @@
  * from init.c's pthread_atfork handler). It waits for the reply (up to
  * NOTIFY_REPLY_MS) so a missing notification server is noticed.
  *
+ * A call's media lines (audio and video) share one SAS: its secure
+ * notification is sent for the first line only.
+ *
  * Failure is quiet and never touches the call: no address, libdbus
  * missing, the bus refusing us or no notification server all end in at
  * most one INFO line for the whole process, and the message is dropped.
@@ -60,6 +63,7 @@
 #include "zrtp/zrtp.h"
 
 #define NOTIFY_QUEUE 16
+#define NOTIFY_SEEN 8              /* calls whose secure Notify went out */
 #define NOTIFY_REPLY_MS 2000
 #define NOTIFY_ADDR_MAX 1024
 
@@ -129,6 +133,15 @@ static struct notify_msg queue[NOTIFY_QUEUE];
 static unsigned q_head, q_n;
 static bool running;
 static pid_t running_pid;
+
+/* A call's media lines share one ZRTP session and one SAS (the second
+ * and later go secure in Multistream mode): the user hears of it once.
+ * The last NOTIFY_SEEN calls told, by Call-ID and SAS (notify_mu). */
+static struct {
+	char call[128];
+	char sas[32];
+} seen[NOTIFY_SEEN];
+static unsigned seen_next;
 
 static char bus_addr[NOTIFY_ADDR_MAX];   /* "" = no session bus */
 static bool addr_too_long;
@@ -509,7 +522,26 @@ void shim_notify_on_event(const struct shim_event_note *n)
 			 "is not set)");
 		goto out;
 	}
+	/* "call-id/m-index": the call is what precedes the last '/'. */
+	const char *slash = n->stream ? strrchr(n->stream, '/') : NULL;
+	size_t cl = slash ? (size_t)(slash - n->stream) : 0;
+	bool secure = n->kind == SHIM_EVENT_ZRTP &&
+		      n->ev->type == ZRTP_EV_SECURE && cl > 0 &&
+		      cl < sizeof seen[0].call && n->sas;
 	pthread_mutex_lock(&notify_mu);
+	if (secure) {
+		for (unsigned i = 0; i < NOTIFY_SEEN; i++)
+			if (strlen(seen[i].call) == cl &&
+			    memcmp(seen[i].call, n->stream, cl) == 0 &&
+			    strcmp(seen[i].sas, n->sas) == 0) {
+				pthread_mutex_unlock(&notify_mu);
+				goto out;   /* another line of a call told */
+			}
+		memcpy(seen[seen_next].call, n->stream, cl);
+		seen[seen_next].call[cl] = '\0';
+		snprintf(seen[seen_next].sas, sizeof seen[0].sas, "%s", n->sas);
+		seen_next = (seen_next + 1) % NOTIFY_SEEN;
+	}
 	if (thread_start_locked() && q_n < NOTIFY_QUEUE) {
 		queue[(q_head + q_n) % NOTIFY_QUEUE] = m;
 		q_n++;
@@ -527,6 +559,8 @@ void shim_notify_atfork_child(void)
 	running = false;
 	running_pid = 0;
 	q_head = q_n = 0;
+	memset(seen, 0, sizeof seen);
+	seen_next = 0;
 	/* The parent's connection shares its socket with the parent: never
 	 * use or close it here (closing would write to the parent's stream);
 	 * it is forgotten, and the child connects anew. */

@@ -19,6 +19,8 @@
 #     baresip bob: her shim fails the stream (no ZRTP peer) and the
 #     monitor shows her Notify "ZRTP alarm: Call not secured" with the
 #     reason her log gave, at critical urgency.
+#   call 5: audio and video (baresip fakevideo + VP8): two secure streams
+#     on each side, one SAS, and one secure Notify per side, not two.
 # Ports: SIP 42071/42073 (+1 for baresip's TLS), ctrl 42451/42452, RTP
 # 42200-42209 and 42300-42309.
 . "$(dirname "$0")/lib.sh"
@@ -210,5 +212,40 @@ if [ -n "$reason" ] && awk -F '\t' -v r="$reason" 'NR > n && $2 == "ZRTP alarm: 
 	pass "call 4: the failed call's alarm reached the bus (\"ZRTP alarm: Call not secured\", its reason, urgency critical)"
 else
 	fail "call 4: no Notify \"ZRTP alarm: Call not secured\" with the reason \"$reason\" and urgency 2"
+fi
+n4=$(wc -l <"$W/notify4.txt")
+
+# --- call 5: two media lines, one notification ------------------------------
+if [ -f /usr/lib/baresip/modules/fakevideo.so ] && [ -f /usr/lib/baresip/modules/vp8.so ]; then
+	baresip_dir alice5 alice $SA 42451 42200 "$W/alice.wav"
+	baresip_dir bob5 bob $SB 42452 42300 "$W/bob.wav"
+	for d in alice5 bob5; do
+		printf 'module\t\t\tfakevideo.so\nmodule\t\t\tvp8.so\nvideo_source\t\tfakevideo,nil\n' >>"$W/$d/config"
+		sed -i 's/audio_codecs=PCMU/audio_codecs=PCMU;video_codecs=vp8/' "$W/$d/accounts"
+	done
+	bg env DBUS_SESSION_BUS_ADDRESS="$ADDR" LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+		ZRTPSHIM_PROMPTS=off ZRTPSHIM_LOG_FILE="$W/bob5.log" XDG_STATE_HOME="$W/state" \
+		timeout -k 5 20 baresip -f "$W/bob5" -t 12 >"$W/bob5.out" 2>&1
+	_bob=$BGPID
+	sleep 1
+	env DBUS_SESSION_BUS_ADDRESS="$ADDR" LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=debug \
+		ZRTPSHIM_PROMPTS=off ZRTPSHIM_LOG_FILE="$W/alice5.log" XDG_STATE_HOME="$W/state" \
+		timeout -k 5 20 baresip -f "$W/alice5" \
+		-e "/dial sip:bob@127.0.0.1:$SB" -t 8 >"$W/alice5.out" 2>&1
+	wait $_bob
+	sleep 1
+	notifies >"$W/notify5.txt"
+	SAS5=$(sas_of "$W/alice5.log")
+	sa=$(grep -c "event: secure" "$W/alice5.log")
+	sb=$(grep -c "event: secure" "$W/bob5.log")
+	ns=$(awk -F '\t' -v s="Secure call, code: $SAS5" 'NR > n && index($2, s) == 1' n="$n4" "$W/notify5.txt" | wc -l)
+	nd=$(awk -F '\t' -v s="Secure call, code: $SAS5" 'NR > n && index($2, s) == 1 { print $1 }' n="$n4" "$W/notify5.txt" | sort -u | wc -l)
+	if [ "$sa" -eq 2 ] && [ "$sb" -eq 2 ] && [ -n "$SAS5" ] && [ "$ns" -eq 2 ] && [ "$nd" -eq 2 ]; then
+		pass "call 5 (audio + video): 2 secure streams per side, one secure Notify per side (SAS $SAS5)"
+	else
+		fail "call 5 (audio + video): secure streams alice $sa bob $sb (want 2 each); $ns secure Notify from $nd sender(s) (want 2 from 2)"
+	fi
+else
+	note "call 5 skipped: baresip's fakevideo.so or vp8.so is not installed"
 fi
 finish
