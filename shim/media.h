@@ -82,6 +82,13 @@ struct shim_media_desc {
 	bool have_peer_hash;
 	char peer_hash[65];            /* the peer's a=zrtp-hash hex */
 	bool peer_signals_zrtp;        /* the peer's SDP had a=zrtp-hash */
+	/* Who the peer is by this call's signalling (sipglue: To of a call we
+	 * place, From of one we receive, P-Asserted-Identity when the peer's
+	 * side sent one): its normalised sip:/sips: URI and display name,
+	 * "" when unknown. Sized as zrtp/cache.h's ZRTP_CACHE_ID_MAX and
+	 * ZRTP_CACHE_NAME_MAX, plus the NUL. */
+	char peer_sip_id[128];
+	char peer_display[64];
 };
 
 /*
