@@ -74,6 +74,14 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 	(void)stream_name, (void)altered, (void)sas, (void)detail;
 }
 
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	(void)kind, (void)stream_name, (void)label, (void)sas, (void)peer_zid;
+	(void)reason;
+}
+
 void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
 		       uint16_t local_rtcp_port,
 		       const struct sockaddr_storage *peer_rtp,

@@ -121,6 +121,22 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	}
 }
 
+static int n_pin_alarms;
+static char pin_alarm_reason[512];
+
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	if (kind == SHIM_EVENT_PIN_ALARM) {
+		n_pin_alarms++;
+		snprintf(pin_alarm_reason, sizeof pin_alarm_reason, "%s", reason);
+	}
+	if (log_verbose)
+		dprintf(2, "  [%c] %s %s %s\n", side_name, label, stream_name,
+			reason);
+}
+
 void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
 		       uint16_t local_rtcp_port,
 		       const struct sockaddr_storage *peer_rtp,
