@@ -210,6 +210,7 @@ int shim_cache_peer_secure(const uint8_t zid[12], const char *sip_id,
 		return -ENOMEM;
 	}
 	struct zrtp_cache_entry e;
+	bool changed = false;
 	if (zrtp_cache_get(cache, zid, 0, &e) == -ENOENT) {
 		/* The engine stored no secret (yet): an entry for the names. */
 		memset(&e, 0, sizeof e);
@@ -219,21 +220,29 @@ int shim_cache_peer_secure(const uint8_t zid[12], const char *sip_id,
 			pthread_mutex_unlock(&cache_mu);
 			return -ENOMEM;
 		}
+		changed = true;
 	}
+	/* A name already stored (seen first, or set by hand with
+	 * `zrtpshim cache name`) stays. */
+	bool name_ok = name && zrtp_cache_name_valid(name) && !e.name[0];
+	changed |= strcmp(e.sip_id, sip_id) != 0 || name_ok;
 	sodium_memzero(&e, sizeof e);
-	if (zrtp_cache_set_names(cache, zid, sip_id,
-				 name && zrtp_cache_name_valid(name) ? name
-								     : NULL) < 0)
+	if (zrtp_cache_set_names(cache, zid, sip_id, name_ok ? name : NULL) < 0)
 		r = -EINVAL;
 	uint8_t old[12];
-	if (zrtp_cache_pin_find(cache, sip_id, old) == 0 &&
-	    memcmp(old, zid, 12) != 0) {
-		memcpy(pinned, old, 12);
-		r = 1;
+	if (zrtp_cache_pin_find(cache, sip_id, old) == 0) {
+		if (memcmp(old, zid, 12) != 0) {
+			memcpy(pinned, old, 12);
+			r = 1;
+		}
 	} else if (zrtp_cache_pin(cache, sip_id, zid) < 0) {
 		r = -ENOMEM;
+	} else {
+		changed = true;
 	}
-	cache_save_locked();
+	/* Each stream of a call comes here: write only what is new. */
+	if (changed)
+		cache_save_locked();
 	pthread_mutex_unlock(&cache_mu);
 	return r;
 }

@@ -25,7 +25,8 @@ int shim_cache_put(void *arg, const uint8_t zid[12],
  * pin_lookup: the ZID a SIP identity is pinned to: 0, or -ENOENT.
  * peer_secure: a stream with the peer zid became SECURE in a call whose
  * peer is sip_id / name (name may be "" or invalid: then not stored).
- * The entry of zid gets both (made if the engine stored none), and
+ * The entry of zid gets both (made if the engine stored none; a name it
+ * already has stays: seen first, or set by hand), and
  * sip_id is pinned to zid unless it is pinned to another ZID already:
  * then 1 and *pinned is that ZID (the pin stays: the user decides).
  * Else 0 (or -errno). The file is saved on a change.
