@@ -190,6 +190,20 @@ else
 fi
 check_same_sas "$W/alice4.log" "$W/bob4.log"
 
+# unpin by identity: bob's side drops alice's pin (an unknown identity is
+# an error).
+"$ZS" cache unpin sip:nobody@127.0.0.1 --dir "$W/bob-state" >"$W/unpin0.out" 2>&1
+rc0=$?
+"$ZS" cache unpin "$ALICE_ID" --dir "$W/bob-state" >"$W/unpin.out" 2>&1
+rc=$?
+if [ $rc0 -eq 1 ] && [ $rc -eq 0 ] &&
+   ! "$ZS" cache list --dir "$W/bob-state" | grep -qF "pin $ALICE_ID" &&
+   "$ZS" cache list --dir "$W/bob-state" | grep -qF "identity $ALICE_ID"; then
+	pass "cache unpin $ALICE_ID on bob's side: the pin is gone, the names stay ($(cat "$W/unpin.out"))"
+else
+	fail "cache unpin: exit $rc0 / $rc: $(cat "$W/unpin0.out" "$W/unpin.out")"
+fi
+
 # --- 5: forget the old ZID: a plain opportunistic call goes clear again --------
 if "$ZS" cache forget "$BOB_ZID" --dir "$W/alice-state" >"$W/forget.out" 2>&1; then
 	pass "cache forget $BOB_ZID: $(cat "$W/forget.out")"
