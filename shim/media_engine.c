@@ -170,6 +170,9 @@ static void log_secure(struct shim_media *s, const struct zrtp_event *ev)
  * staying secure: the users compare the SAS and decide
  * (`zrtpshim cache forget`/`unpin`).
  */
+/* peer_zid (hex): the ZID the peer showed, or for a peer without ZRTP the
+ * one its identity is pinned to, so the event names the peer as the cache
+ * knows it (events.c: the note's peer_name). */
 static void pin_alarm_locked(struct shim_media *s, const char *peer_zid,
 			     const char *reason)
 {
@@ -204,7 +207,7 @@ void media_pin_check_locked(struct shim_media *s,
 			 "but its SDP of this call has no a=zrtp-hash: it may "
 			 "not be who it claims; no media of this call goes out "
 			 "in clear", c->peer_id, zid);
-		pin_alarm_locked(s, NULL, reason);
+		pin_alarm_locked(s, zid, reason);
 	}
 }
 
@@ -248,7 +251,7 @@ static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
 			 "but no ZRTP Hello came in this call: it may not be "
 			 "who it claims; no media of this call goes out in "
 			 "clear", s->call->peer_id, zid);
-		pin_alarm_locked(s, NULL, reason);
+		pin_alarm_locked(s, zid, reason);
 	}
 	bool clear_ok = shim_config.policy == SHIM_POLICY_OPPORTUNISTIC &&
 			ev->reason == ZRTP_FAIL_NO_PEER &&

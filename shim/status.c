@@ -268,6 +268,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 		s->n_events++;
 		s->last_time = time(NULL);
 		s->altered = n->kind == SHIM_EVENT_ALTERED;
+		if (n->peer_name && n->peer_name[0])
+			snprintf(s->peer, sizeof s->peer, "%s", n->peer_name);
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
 		status_write_locked();
