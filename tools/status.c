@@ -127,8 +127,9 @@ static void print_human(const char *doc, long pid, bool alive)
 	     l = strstr(l + 1, "\n {\"name\":")) {
 		const char *s = l + 1;
 		char name[160] = "", phase[24] = "", sas[40] = "", zid[32] = "",
-		     ev[32] = "", reason[160] = "";
+		     ev[32] = "", reason[160] = "", peer[200] = "";
 		json_str(s, "name", name, sizeof name);
+		json_str(s, "peer", peer, sizeof peer);
 		json_str(s, "phase", phase, sizeof phase);
 		json_str(s, "sas", sas, sizeof sas);
 		json_str(s, "peer_zid", zid, sizeof zid);
@@ -139,6 +140,8 @@ static void print_human(const char *doc, long pid, bool alive)
 		       sas[0] ? sas : "-", json_bool(s, "verified") ? "yes" : "no",
 		       json_bool(s, "continuity") ? "yes" : "no",
 		       zid[0] ? zid : "-");
+		if (peer[0])
+			printf("    peer: %s\n", peer);
 		if (ev[0])
 			printf("    last event: %s%s%s\n", ev,
 			       reason[0] ? ": " : "", reason);
