@@ -69,6 +69,17 @@ int sip_msg_parse(const uint8_t *buf, size_t len, bool stream,
 const struct sip_header *sip_msg_header(const struct sip_msg *m,
 					const char *name);
 
+/*
+ * The party a From, To or P-Asserted-Identity value names (sdp/ident.c):
+ * uri gets the sip:/sips: URI normalised to scheme, user and host[:port]
+ * (scheme and host lower-case; password, parameters and headers
+ * dropped), name the display name unquoted ("" if none). 0, -EINVAL
+ * (malformed, or not a sip:/sips: URI; both buffers then ""), -ENOSPC
+ * (the URI does not fit uri_cap). A long name is cut to fit name_cap.
+ */
+int sip_identity_parse(struct sip_slice value, char *uri, size_t uri_cap,
+		       char *name, size_t name_cap);
+
 /* ------------------------------------------------------------------ */
 /* TCP framing                                                         */
 

@@ -173,6 +173,103 @@ int shim_cache_put(void *arg, const uint8_t zid[12],
 	return r;
 }
 
+/* cache_mu held. */
+static void cache_save_locked(void)
+{
+	if (!cache_persist)
+		return;
+	int s = zrtp_cache_save(cache, cache_path);
+	if (s < 0)
+		shim_log(SHIM_LOG_ERROR, "media: saving %s failed: %s",
+			 cache_path, strerror(-s));
+}
+
+int shim_cache_pin_lookup(const char *sip_id, uint8_t zid[12])
+{
+	int r = -ENOENT;
+	if (!sip_id || !sip_id[0])
+		return -ENOENT;
+	pthread_mutex_lock(&cache_mu);
+	cache_load_locked();
+	if (cache)
+		r = zrtp_cache_pin_find(cache, sip_id, zid);
+	pthread_mutex_unlock(&cache_mu);
+	return r;
+}
+
+int shim_cache_peer_secure(const uint8_t zid[12], const char *sip_id,
+			   const char *name, uint8_t pinned[12])
+{
+	int r = 0;
+	if (!zid || !sip_id || !zrtp_cache_id_valid(sip_id))
+		return -EINVAL;
+	pthread_mutex_lock(&cache_mu);
+	cache_load_locked();
+	if (!cache) {
+		pthread_mutex_unlock(&cache_mu);
+		return -ENOMEM;
+	}
+	struct zrtp_cache_entry e;
+	bool changed = false;
+	if (zrtp_cache_get(cache, zid, 0, &e) == -ENOENT) {
+		/* The engine stored no secret (yet): an entry for the names. */
+		memset(&e, 0, sizeof e);
+		memcpy(e.zid, zid, 12);
+		e.expiry = ZRTP_CACHE_NEVER;
+		if (zrtp_cache_put(cache, &e) < 0) {
+			pthread_mutex_unlock(&cache_mu);
+			return -ENOMEM;
+		}
+		changed = true;
+	}
+	/* A name already stored (seen first, or set by hand with
+	 * `zrtpshim cache name`) stays. */
+	bool name_ok = name && zrtp_cache_name_valid(name) && !e.name[0];
+	changed |= strcmp(e.sip_id, sip_id) != 0 || name_ok;
+	sodium_memzero(&e, sizeof e);
+	if (zrtp_cache_set_names(cache, zid, sip_id, name_ok ? name : NULL) < 0)
+		r = -EINVAL;
+	uint8_t old[12];
+	if (zrtp_cache_pin_find(cache, sip_id, old) == 0) {
+		if (memcmp(old, zid, 12) != 0) {
+			memcpy(pinned, old, 12);
+			r = 1;
+		}
+	} else if (zrtp_cache_pin(cache, sip_id, zid) < 0) {
+		r = -ENOMEM;
+	} else {
+		changed = true;
+	}
+	/* Each stream of a call comes here: write only what is new. */
+	if (changed)
+		cache_save_locked();
+	pthread_mutex_unlock(&cache_mu);
+	return r;
+}
+
+void shim_cache_peer_label(const char *zid_hex, char *out, size_t cap)
+{
+	uint8_t zid[12];
+	size_t got = 0;
+	if (!out || cap == 0)
+		return;
+	out[0] = '\0';
+	if (!zid_hex || strlen(zid_hex) != 24 ||
+	    sodium_hex2bin(zid, 12, zid_hex, 24, NULL, &got, NULL) != 0 ||
+	    got != 12)
+		return;
+	pthread_mutex_lock(&cache_mu);
+	struct zrtp_cache_entry e;
+	if (cache && zrtp_cache_get(cache, zid, 0, &e) == 0) {
+		if (e.name[0] && e.sip_id[0])
+			snprintf(out, cap, "%s <%s>", e.name, e.sip_id);
+		else
+			snprintf(out, cap, "%s", e.name[0] ? e.name : e.sip_id);
+		sodium_memzero(&e, sizeof e);
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
 void shim_cache_own_zid(uint8_t zid[12])
 {
 	pthread_mutex_lock(&cache_mu);

@@ -31,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "shim/cache.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/settings.h"
@@ -282,11 +283,18 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 		errno = saved;
 		return;   /* internal: no news for the user */
 	}
+	/* Who the peer is, as the cache knows its ZID (at SECURE the media
+	 * layer has just stored the names of this call). */
+	char peer_name[200] = "";
+	if (zid[0])
+		shim_cache_peer_label(zid, peer_name, sizeof peer_name);
 	if (ev->type == ZRTP_EV_SECURE)
 		shim_log(SHIM_LOG_INFO, "event: secure stream=%s sas=%s "
-			 "verified=%s continuity=%s peer-zid=%s", stream_name,
-			 sas, ev->verified ? "yes" : "no",
-			 ev->rs1_match ? "yes" : "no", zid[0] ? zid : "-");
+			 "verified=%s continuity=%s peer-zid=%s%s%s%s",
+			 stream_name, sas, ev->verified ? "yes" : "no",
+			 ev->rs1_match ? "yes" : "no", zid[0] ? zid : "-",
+			 peer_name[0] ? " peer=\"" : "", peer_name,
+			 peer_name[0] ? "\"" : "");
 	else if (ev->type == ZRTP_EV_PEER_HELLO)
 		shim_log(SHIM_LOG_DEBUG, "event: peer-hello stream=%s "
 			 "peer-zid=%s", stream_name, zid[0] ? zid : "-");
@@ -302,7 +310,7 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	struct shim_event_note note = {
 		.kind = SHIM_EVENT_ZRTP,
 		.stream = stream_name, .ev = ev, .sas = sas, .reason = reason,
-		.peer_zid = zid, .peer_name = "",
+		.peer_zid = zid, .peer_name = peer_name,
 		.label = ev->type == ZRTP_EV_PEER_HELLO ? "peer-hello"
 			 : name ? name : ev->type == ZRTP_EV_GOCLEAR_REFUSED
 			 ? "goclear-refused" : "sasrelay-ignored",
@@ -374,10 +382,13 @@ void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
 	shim_log(lvl, "event: %s stream=%s sas=%s peer-zid=%s reason=\"%s\"",
 		 label, stream_name, sas, peer_zid[0] ? peer_zid : "-", reason);
 
+	char peer_name[200] = "";
+	if (peer_zid[0])
+		shim_cache_peer_label(peer_zid, peer_name, sizeof peer_name);
 	struct shim_event_note note = {
 		.kind = kind, .stream = stream_name, .ev = NULL, .label = label,
 		.sas = sas, .reason = reason, .peer_zid = peer_zid,
-		.peer_name = "",
+		.peer_name = peer_name,
 	};
 	listeners_call(&note);
 	pthread_mutex_lock(&events_mu);

@@ -40,7 +40,11 @@ struct shim_event_note {
 	const char *reason;            /* one line for the user */
 	const char *peer_zid;          /* 24 hex digits, or "" */
 	const char *peer_name;         /* the peer's SIP identity and display
-					* name as the cache knows them, or "" */
+					* name as the cache knows them
+					* ("Name <sip:id>", "sip:id"), or "";
+					* looked up by peer_zid in the cache,
+					* so no emitter may hold the cache's
+					* lock (shim/cache.c) */
 };
 
 /*

@@ -542,6 +542,7 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 				shim_log(SHIM_LOG_WARN, "media %s: the peer's "
 					 "a=zrtp-hash is not usable", s->name);
 		}
+		media_pin_check_locked(s, d);
 		kick = media_stream_start_locked(s, shim_clock_ms());
 	}
 	pthread_mutex_unlock(s->mu);

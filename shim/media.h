@@ -88,6 +88,13 @@ struct shim_media_desc {
 	/* payload types of our SDP (what we receive) and, with have_peer,
 	 * of the peer's (what it receives) */
 	struct shim_codec_map local_codecs, peer_codecs;
+	/* Who the peer is by this call's signalling (sipglue: To of a call we
+	 * place, From of one we receive, P-Asserted-Identity when the peer's
+	 * side sent one): its normalised sip:/sips: URI and display name,
+	 * "" when unknown. Sized as zrtp/cache.h's ZRTP_CACHE_ID_MAX and
+	 * ZRTP_CACHE_NAME_MAX, plus the NUL. */
+	char peer_sip_id[128];
+	char peer_display[64];
 };
 
 /*

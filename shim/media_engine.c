@@ -163,12 +163,106 @@ static void log_secure(struct shim_media *s, const struct zrtp_event *ev)
 		 s->hash_set ? "matched" : "not (yet) known");
 }
 
+/* --- pins (DESIGN.md, "Pinning") ------------------------------------------ */
+
+/*
+ * A SIP identity that completed ZRTP is pinned to the peer's ZID in the
+ * cache (shim_cache_peer_secure, at SECURE). A later call with that
+ * identity is held to ZRTP whatever the policy: without it, whoever can
+ * answer for the identity (a forged From, a hijacked registration, a
+ * proxy that strips a=zrtp-hash) could talk the shim into clear media
+ * with opportunistic. The alarm is raised once per call, as early as the
+ * SDP shows it (no a=zrtp-hash) and at the latest when the Hello retries
+ * end; a ZID other than the pinned one is reported at SECURE, the call
+ * staying secure: the users compare the SAS and decide
+ * (`zrtpshim cache forget`/`unpin`).
+ */
+/* peer_zid (hex): the ZID the peer showed, or for a peer without ZRTP the
+ * one its identity is pinned to, so the event names the peer as the cache
+ * knows it (events.c: the note's peer_name). */
+static void pin_alarm_locked(struct shim_media *s, const char *peer_zid,
+			     const char *reason)
+{
+	if (s->call->pin_alarmed)
+		return;
+	s->call->pin_alarmed = true;
+	shim_events_emit_shim(SHIM_EVENT_PIN_ALARM, s->name, "pin-alarm",
+			      s->sas[0] ? s->sas : NULL, peer_zid, reason);
+}
+
+void media_pin_check_locked(struct shim_media *s,
+			    const struct shim_media_desc *d)
+{
+	struct shim_call *c = s->call;
+	if (d->peer_sip_id[0] && strcmp(c->peer_id, d->peer_sip_id) != 0) {
+		snprintf(c->peer_id, sizeof c->peer_id, "%s", d->peer_sip_id);
+		c->pinned = shim_cache_pin_lookup(c->peer_id, c->pin_zid) == 0;
+		if (c->pinned)
+			shim_log(SHIM_LOG_INFO, "media %s: %s is pinned to ZID "
+				 "%02x%02x%02x...: this call must be ZRTP",
+				 s->name, c->peer_id, c->pin_zid[0],
+				 c->pin_zid[1], c->pin_zid[2]);
+	}
+	if (d->peer_display[0])
+		snprintf(c->peer_name, sizeof c->peer_name, "%s",
+			 d->peer_display);
+	if (c->pinned && d->have_peer && !d->peer_signals_zrtp &&
+	    !s->peer_spoke_zrtp && s->phase != PH_SECURE) {
+		char zid[25], reason[400];
+		sodium_bin2hex(zid, sizeof zid, c->pin_zid, 12);
+		snprintf(reason, sizeof reason, "%s spoke ZRTP before (ZID %s) "
+			 "but its SDP of this call has no a=zrtp-hash: it may "
+			 "not be who it claims; no media of this call goes out "
+			 "in clear", c->peer_id, zid);
+		pin_alarm_locked(s, zid, reason);
+	}
+}
+
+/* At SECURE: store who the peer is with its ZID, pin the identity, and
+ * report a ZID other than the pinned one. */
+static void pin_secure_locked(struct shim_media *s, const uint8_t *peer_zid,
+			      bool *other, char other_reason[400])
+{
+	struct shim_call *c = s->call;
+	uint8_t old[12];
+	*other = false;
+	if (!peer_zid || !c->peer_id[0])
+		return;
+	int r = shim_cache_peer_secure(peer_zid, c->peer_id, c->peer_name, old);
+	if (r == 1) {
+		char nz[25], oz[25];
+		sodium_bin2hex(nz, sizeof nz, peer_zid, 12);
+		sodium_bin2hex(oz, sizeof oz, old, 12);
+		snprintf(other_reason, 400, "possible attack: %s answered with "
+			 "another ZRTP identity (ZID %s) than the one pinned "
+			 "(ZID %s): compare the SAS aloud before you talk",
+			 c->peer_id, nz, oz);
+		*other = true;
+	} else if (r == 0 && !c->pinned) {
+		shim_log(SHIM_LOG_INFO, "media %s: %s pinned to its ZID",
+			 s->name, c->peer_id);
+		c->pinned = true;
+		memcpy(c->pin_zid, peer_zid, 12);
+	}
+}
+
 static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
 {
 	if (s->phase == PH_SECURE || s->phase == PH_ENDED)
 		return;
+	if (s->call->pinned && ev->reason == ZRTP_FAIL_NO_PEER &&
+	    !s->peer_spoke_zrtp) {
+		char zid[25], reason[400];
+		sodium_bin2hex(zid, sizeof zid, s->call->pin_zid, 12);
+		snprintf(reason, sizeof reason, "%s spoke ZRTP before (ZID %s) "
+			 "but no ZRTP Hello came in this call: it may not be "
+			 "who it claims; no media of this call goes out in "
+			 "clear", s->call->peer_id, zid);
+		pin_alarm_locked(s, zid, reason);
+	}
 	bool clear_ok = shim_config.policy == SHIM_POLICY_OPPORTUNISTIC &&
 			ev->reason == ZRTP_FAIL_NO_PEER &&
+			!s->call->pinned &&
 			!s->peer_signals_zrtp && !s->peer_spoke_zrtp;
 	if (clear_ok) {
 		s->phase = PH_CLEAR;
@@ -186,7 +280,11 @@ static void on_failed(struct shim_media *s, const struct zrtp_event *ev)
 	if (!s->fail_logged) {
 		const char *why = ev->reason == ZRTP_FAIL_NO_PEER &&
 					  shim_config.policy == SHIM_POLICY_OPPORTUNISTIC
-				  ? " (the peer signalled ZRTP, so no fallback to clear)"
+				  ? (s->call->pinned
+				     ? " (the peer's identity is pinned, so no "
+				       "fallback to clear)"
+				     : " (the peer signalled ZRTP, so no fallback "
+				       "to clear)")
 				  : "";
 		shim_log(SHIM_LOG_ERROR,
 			 "media %s: ZRTP FAILED: %s%s (error 0x%x); no media "
@@ -202,6 +300,8 @@ static void cb_event(void *arg, const struct zrtp_event *ev)
 {
 	struct shim_media *s = arg;
 	const char *sas = "";
+	bool pin_other = false;
+	char pin_reason[400];
 
 	switch (ev->type) {
 	case ZRTP_EV_PEER_HELLO:
@@ -241,6 +341,7 @@ static void cb_event(void *arg, const struct zrtp_event *ev)
 		}
 		s->phase = PH_SECURE;
 		log_secure(s, ev);
+		pin_secure_locked(s, ev->peer_zid, &pin_other, pin_reason);
 		if (shim_config.keylog[0]) {
 			uint16_t lr, lc;
 			pthread_mutex_lock(&media_mu);
@@ -278,6 +379,11 @@ static void cb_event(void *arg, const struct zrtp_event *ev)
 		break;
 	}
 	shim_events_emit(s->name, ev, sas);
+	if (pin_other) {
+		char nz[25];
+		sodium_bin2hex(nz, sizeof nz, ev->peer_zid, 12);
+		pin_alarm_locked(s, nz, pin_reason);
+	}
 }
 
 static const struct zrtp_callbacks media_callbacks = {

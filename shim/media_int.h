@@ -140,6 +140,16 @@ struct shim_call {
 	struct zrtp_session *sess;       /* mu */
 	struct shim_media *lines[MEDIA_MAX_LINES];  /* media_mu */
 	bool in_table;                   /* media_mu */
+	/* Who the peer is (sipglue, shim_media_describe), mu: its SIP
+	 * identity and display name, "" until known; whether that identity
+	 * is pinned to a ZID in the cache (then this call never goes clear,
+	 * whatever the policy), and whether its pin alarm was raised (once
+	 * per call). */
+	char peer_id[128];
+	char peer_name[64];
+	bool pinned;
+	uint8_t pin_zid[12];
+	bool pin_alarmed;
 };
 
 /* media.c: the table and the references. */
@@ -168,6 +178,11 @@ int media_stream_engine_locked(struct shim_media *s);
 /* call->mu held: start discovery once the peer's address is known; true
  * if it started now (the caller kicks the timer). */
 bool media_stream_start_locked(struct shim_media *s, uint64_t now);
+/* call->mu held: the peer's identity from the SDP's call (d) is known: if
+ * it is pinned, the call may not go clear, and a peer SDP without
+ * a=zrtp-hash raises the pin alarm. */
+void media_pin_check_locked(struct shim_media *s,
+			    const struct shim_media_desc *d);
 /* call->mu held: wipe the keys and stop the engine; the phase is ENDED. */
 void media_stream_end_locked(struct shim_media *s);
 

@@ -40,6 +40,15 @@
  * never got an answer expire after SIPG_IDLE_MS, and when the table is full
  * the oldest such call is evicted (its media ended, loudly).
  *
+ * Each call also remembers who the peer is (learn_identity): every
+ * request names its sender in From and its recipient in To, and a
+ * response repeats its request's, so the peer is To in what we send as a
+ * request and in the responses we receive, and From in the requests we
+ * receive and the responses we send. A P-Asserted-Identity (RFC 3325) in
+ * a message from the peer's side, when it names a sip:/sips: URI, is
+ * preferred: a proxy of the peer's domain vouches for it. The identity
+ * reaches the media layer with each line (it keys the pins of the cache).
+ *
  * Locking: one mutex (sipg_mu) around the table, held while calling
  * shim_media_describe / shim_media_call_ended / shim_status_refresh. Lock
  * order: sipg_mu before any media lock and before status.c's; nothing in
@@ -121,6 +130,10 @@ struct sipg_call {
 	bool answered_valid;
 	size_t n_lines;
 	struct sipg_line lines[SIPG_MAX_LINES];
+	/* The peer's identity (learn_identity); "" until known. */
+	char peer_id[128];
+	char peer_name[64];
+	bool peer_id_asserted;          /* from P-Asserted-Identity */
 };
 
 static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -434,6 +447,8 @@ static void describe_lines(struct sipg_call *c, bool with_peer)
 		d.local_mux = l->local_mux;
 		d.audio = l->audio;
 		d.local_codecs = l->local_codecs;
+		memcpy(d.peer_sip_id, c->peer_id, sizeof d.peer_sip_id);
+		memcpy(d.peer_display, c->peer_name, sizeof d.peer_display);
 		if (with_peer && l->have_peer) {
 			d.peer_codecs = l->peer_codecs;
 			d.have_peer = true;
@@ -456,6 +471,44 @@ static void describe_lines(struct sipg_call *c, bool with_peer)
 				 (int)c->id_len, c->id, i, l->local_rtp,
 				 r < 0 ? strerror(-r) : "no Hello hash");
 		}
+	}
+}
+
+/* --- who the peer is ------------------------------------------------------- */
+
+/*
+ * sipg_mu held. The peer's identity from one message sent by `by` (see
+ * the top of this file). A header that does not parse, or names no
+ * sip:/sips: URI, is ignored: what was learned stays.
+ */
+static void learn_identity(struct sipg_call *c, const struct sip_msg *m,
+			   enum side by)
+{
+	char uri[sizeof c->peer_id], name[sizeof c->peer_name];
+
+	if (by == SIDE_PEER) {
+		for (size_t i = 0; i < m->n_headers && i < SIP_MAX_HEADERS; i++) {
+			const struct sip_header *h = &m->headers[i];
+			if (!slice_eq(h->name, "P-Asserted-Identity"))
+				continue;
+			if (sip_identity_parse(h->value, uri, sizeof uri, name,
+					       sizeof name) < 0)
+				continue;   /* e.g. a tel: URI: the next one */
+			memcpy(c->peer_id, uri, sizeof uri);
+			if (name[0])
+				memcpy(c->peer_name, name, sizeof name);
+			c->peer_id_asserted = true;
+			return;
+		}
+	}
+	if (c->peer_id_asserted)
+		return;
+	bool to = (m->kind == SIP_REQUEST) == (by == SIDE_LOCAL);
+	const struct sip_header *h = sip_msg_header(m, to ? "To" : "From");
+	if (h && sip_identity_parse(h->value, uri, sizeof uri, name,
+				    sizeof name) == 0) {
+		memcpy(c->peer_id, uri, sizeof uri);
+		memcpy(c->peer_name, name, sizeof name);
 	}
 }
 
@@ -645,6 +698,7 @@ static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
 	if (!c)
 		return NULL;
 	c->last_ms = now;
+	learn_identity(c, m, from);
 
 	struct sip_dialog_info info;
 	*role = classify(c, m, from, &info);

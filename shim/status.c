@@ -58,6 +58,7 @@ struct st_stream {
 	char sas[32];
 	char reason[256];
 	char peer_zid[25];
+	char peer[200];            /* the peer's name and SIP identity */
 	char unprotected[200];     /* "" or why (part of) it is not protected */
 	bool verified, continuity;
 	bool altered;              /* in an "altered" episode */
@@ -280,6 +281,8 @@ static void sb_stream(struct sbuf *b, const struct st_stream *s, bool first)
 		  s->verified ? "true" : "false",
 		  s->continuity ? "true" : "false");
 	sb_json_str(b, s->peer_zid);
+	sb_printf(b, ",\"peer\":");
+	sb_json_str(b, s->peer);
 	sb_printf(b, ",\"last_event\":");
 	sb_json_str(b, s->last_event);
 	sb_printf(b, ",\"reason\":");
@@ -381,6 +384,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 		s->n_events++;
 		s->last_time = time(NULL);
 		s->altered = n->kind == SHIM_EVENT_ALTERED;
+		if (n->peer_name && n->peer_name[0])
+			snprintf(s->peer, sizeof s->peer, "%s", n->peer_name);
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
 		status_write_locked();
@@ -395,6 +400,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 	s->last_time = time(NULL);
 	if (n->peer_zid[0])
 		snprintf(s->peer_zid, sizeof s->peer_zid, "%s", n->peer_zid);
+	if (n->peer_name && n->peer_name[0])
+		snprintf(s->peer, sizeof s->peer, "%s", n->peer_name);
 	switch (ev->type) {
 	case ZRTP_EV_SECURE:
 		snprintf(s->sas, sizeof s->sas, "%s", n->sas);

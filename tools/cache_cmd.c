@@ -6,7 +6,10 @@
  *   zrtpshim cache verify --sas SAS     ... the peers of streams with this SAS
  *                                       (from the status files)
  *   zrtpshim cache unverify ZID...      clear the flag
- *   zrtpshim cache forget ZID...        drop the peer (rs1, rs2, flag)
+ *   zrtpshim cache forget ZID...        drop the peer (rs1, rs2, flag,
+ *                                       names) and unpin its identities
+ *   zrtpshim cache name ZID NAME        set the peer's display name
+ *   zrtpshim cache unpin IDENTITY...    drop the pin of a SIP identity
  *   options: --dir DIR (state directory), --file F (one cache file only),
  *            --force (edit a cache a running client holds)
  *
@@ -22,6 +25,13 @@
  * in `zrtpshim status`). The flag persists in the cache file; in the next
  * call with rs1 continuity, both sides then report verified=yes (the
  * engine also requires the peer's V flag, §5.7: both sides must mark it).
+ *
+ * Names and pins: the shim stores, with each peer ZID, the SIP identity
+ * and display name of the call that completed ZRTP with it, and pins the
+ * identity to the ZID. A later call with that identity must then be ZRTP
+ * with that ZID, under either policy (pin-alarm otherwise). When a peer
+ * really changed its ZID (a new device, a lost cache), `unpin` its
+ * identity or `forget` its old ZID, after comparing the SAS.
  *
  * A running client keeps its cache in memory and rewrites the file from
  * memory after its next key agreement, which would undo an edit made
@@ -53,7 +63,7 @@
 #define MAX_ZIDS 32
 #define MAX_SLOTS STATEDIR_CACHE_SLOTS
 
-enum op { OP_LIST, OP_VERIFY, OP_UNVERIFY, OP_FORGET };
+enum op { OP_LIST, OP_VERIFY, OP_UNVERIFY, OP_FORGET, OP_NAME, OP_UNPIN };
 
 static void cache_usage(FILE *f)
 {
@@ -61,7 +71,9 @@ static void cache_usage(FILE *f)
 		"usage: zrtpshim cache list\n"
 		"       zrtpshim cache verify PEER-ZID... | --sas SAS\n"
 		"       zrtpshim cache unverify PEER-ZID...\n"
-		"       zrtpshim cache forget PEER-ZID...\n"
+		"       zrtpshim cache forget PEER-ZID...   (also unpins it)\n"
+		"       zrtpshim cache name PEER-ZID NAME\n"
+		"       zrtpshim cache unpin SIP-IDENTITY...\n"
 		"options: --dir DIR   state directory (default $ZRTPSHIM_DIR, dir in\n"
 		"                     the config file, $XDG_STATE_HOME/zrtpshim,\n"
 		"                     ~/.local/state/zrtpshim; zrtpshim(7))\n"
@@ -72,7 +84,13 @@ static void cache_usage(FILE *f)
 		"`zrtpshim cache verify PEER-ZID` (the ZID is in the log line\n"
 		"\"event: secure ... peer-zid=\" and in `zrtpshim status`), or\n"
 		"`zrtpshim cache verify --sas SAS`. Your peer does the same with yours.\n"
-		"The next call with the same peer then reports verified=yes.\n");
+		"The next call with the same peer then reports verified=yes.\n"
+		"A SIP identity that completed ZRTP is pinned to the peer's ZID\n"
+		"(`cache list` shows pins): a later call with it that is not ZRTP,\n"
+		"or is ZRTP with another ZID, raises a pin alarm and never goes\n"
+		"clear. If the peer really changed (new device, lost cache), compare\n"
+		"the SAS, then `zrtpshim cache unpin SIP-IDENTITY` (or forget its old\n"
+		"ZID).\n");
 }
 
 static bool parse_zid(const char *s, uint8_t zid[12])
@@ -174,6 +192,16 @@ static void list_one(const char *path, const struct zrtp_cache *c)
 		printf("  peer %s  verified %-3s  rs1 %-3s rs2 %-3s expires %s\n",
 		       h, e->verified ? "yes" : "no", e->has_rs1 ? "yes" : "no",
 		       e->has_rs2 ? "yes" : "no", exp);
+		if (e->sip_id[0] || e->name[0])
+			printf("       identity %s  name %s\n",
+			       e->sip_id[0] ? e->sip_id : "-",
+			       e->name[0] ? e->name : "-");
+	}
+	size_t np = zrtp_cache_pin_count(c);
+	for (size_t i = 0; i < np; i++) {
+		const struct zrtp_cache_pin *p = zrtp_cache_pin_at(c, i);
+		zid_hex(p->zid, h);
+		printf("  pin %s -> %s\n", p->sip_id, h);
 	}
 }
 
@@ -192,6 +220,10 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 		op = OP_UNVERIFY;
 	else if (strcmp(argv[0], "forget") == 0)
 		op = OP_FORGET;
+	else if (strcmp(argv[0], "name") == 0)
+		op = OP_NAME;
+	else if (strcmp(argv[0], "unpin") == 0)
+		op = OP_UNPIN;
 	else if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
 		cache_usage(stdout);
 		return 0;
@@ -206,6 +238,9 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 	bool force = false;
 	uint8_t zids[MAX_ZIDS][12];
 	size_t nz = 0;
+	const char *new_name = NULL;
+	const char *ids[MAX_ZIDS];
+	size_t nid = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--dir") == 0 && i + 1 < argc) {
@@ -217,7 +252,19 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 			sas = argv[++i];
 		} else if (strcmp(a, "--force") == 0) {
 			force = true;
-		} else if (op != OP_LIST && a[0] != '-' && nz < MAX_ZIDS) {
+		} else if (op == OP_UNPIN && a[0] != '-' && nid < MAX_ZIDS) {
+			ids[nid++] = a;
+		} else if (op == OP_NAME && nz == 1 && !new_name) {
+			if (!zrtp_cache_name_valid(a)) {
+				fprintf(stderr, "zrtpshim cache name: not a valid "
+					"display name (printable UTF-8 without "
+					"control characters, 1 to %d bytes)\n",
+					ZRTP_CACHE_NAME_MAX);
+				return 2;
+			}
+			new_name = a;
+		} else if (op != OP_LIST && op != OP_UNPIN && a[0] != '-' &&
+			   nz < MAX_ZIDS && !(op == OP_NAME && nz == 1)) {
 			if (!parse_zid(a, zids[nz])) {
 				fprintf(stderr, "zrtpshim cache: %s is not a ZID "
 					"(24 hex digits)\n", a);
@@ -244,9 +291,18 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (op != OP_LIST && nz == 0) {
+	if (op == OP_UNPIN && nid == 0) {
+		fprintf(stderr, "zrtpshim cache unpin: which SIP identity? (as "
+			"`zrtpshim cache list` shows it, e.g. sip:bob@example.org)\n");
+		return 2;
+	}
+	if (op != OP_LIST && op != OP_UNPIN && nz == 0) {
 		fprintf(stderr, "zrtpshim cache %s: which peer? give its ZID\n",
 			argv[0]);
+		return 2;
+	}
+	if (op == OP_NAME && !new_name) {
+		fprintf(stderr, "zrtpshim cache name: give the ZID and the name\n");
 		return 2;
 	}
 
@@ -287,6 +343,11 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 		}
 		bool changed = false;
 		bool here[MAX_ZIDS] = { 0 };
+		for (size_t k = 0; k < nid; k++)
+			if (zrtp_cache_unpin(c, ids[k]) == 0) {
+				found[k] = here[k] = true;
+				changed = true;
+			}
 		for (size_t k = 0; k < nz; k++) {
 			struct zrtp_cache_entry e;
 			bool have = false;
@@ -301,6 +362,9 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 			found[k] = here[k] = true;
 			if (op == OP_FORGET) {
 				changed |= zrtp_cache_remove(c, zids[k]) == 0;
+			} else if (op == OP_NAME) {
+				changed |= zrtp_cache_set_names(c, zids[k], NULL,
+								new_name) == 0;
 			} else {
 				e.verified = op == OP_VERIFY;
 				changed |= zrtp_cache_put(c, &e) == 0;
@@ -319,10 +383,17 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 					paths[p], strerror(-r));
 				rc = 1;
 			} else {
+				for (size_t k = 0; k < nid; k++)
+					if (here[k])
+						printf("%s: %s unpinned\n", paths[p],
+						       ids[k]);
 				for (size_t k = 0; k < nz; k++) {
 					char h[25];
 					zid_hex(zids[k], h);
-					if (here[k])
+					if (here[k] && op == OP_NAME)
+						printf("%s: peer %s named %s\n",
+						       paths[p], h, new_name);
+					else if (here[k])
 						printf("%s: peer %s %s\n", paths[p], h,
 						       op == OP_VERIFY ? "verified" :
 						       op == OP_UNVERIFY ? "not verified" :
@@ -332,6 +403,12 @@ int zrtpshim_cmd_cache(int argc, char **argv)
 		}
 		zrtp_cache_free(c);
 	}
+	for (size_t k = 0; k < nid; k++)
+		if (!found[k]) {
+			fprintf(stderr, "zrtpshim cache: %s is pinned in no "
+				"cache\n", ids[k]);
+			rc = 1;
+		}
 	for (size_t k = 0; k < nz && op != OP_LIST; k++)
 		if (!found[k]) {
 			char h[25];

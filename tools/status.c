@@ -126,8 +126,9 @@ static int print_streams(const char *from, const char *end, bool history)
 	     l = strstr(l + 1, "\n {\"name\":")) {
 		const char *s = l + 1;
 		char name[160] = "", phase[24] = "", sas[40] = "", zid[32] = "",
-		     ev[32] = "", reason[160] = "";
+		     ev[32] = "", reason[160] = "", peer[200] = "";
 		json_str(s, "name", name, sizeof name);
+		json_str(s, "peer", peer, sizeof peer);
 		json_str(s, "phase", phase, sizeof phase);
 		json_str(s, "sas", sas, sizeof sas);
 		json_str(s, "peer_zid", zid, sizeof zid);
@@ -149,6 +150,8 @@ static int print_streams(const char *from, const char *end, bool history)
 		       sas[0] ? sas : "-", json_bool(s, "verified") ? "yes" : "no",
 		       json_bool(s, "continuity") ? "yes" : "no",
 		       zid[0] ? zid : "-");
+		if (peer[0])
+			printf("%s  peer: %s\n", ind, peer);
 		if (ev[0])
 			printf("%s  last event: %s%s%s\n", ind, ev,
 			       reason[0] ? ": " : "", reason);

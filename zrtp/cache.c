@@ -3,14 +3,15 @@
  * (binary search for lookups; the file is written in the same order), and
  * its file format.
  *
- * File format, version 1. All integers big-endian.
+ * File format, version 2. All integers big-endian.
  *
  *   offset  size  field
  *        0     8  magic "ZSHCACHE"
- *        8     4  format version (1)
+ *        8     4  format version (2)
  *       12    12  our own ZID
  *       24     4  record count n
- *       28  88*n  records, strictly ascending by ZID (memcmp order):
+ *       28     4  pin count p
+ *       32 280*n  records, strictly ascending by ZID (memcmp order):
  *                   +0  12  peer ZID
  *                  +12   4  flags: bit 0 has_rs1, bit 1 has_rs2,
  *                           bit 2 verified; other bits must be zero
@@ -18,7 +19,16 @@
  *                  +48  32  rs2 (all zero unless has_rs2)
  *                  +80   8  expiry, seconds since the epoch;
  *                           0xffffffffffffffff = never
- *  28+88*n    32  SHA-256 of every byte before it
+ *                  +88 128  SIP identity, NUL-padded ("" = unknown)
+ *                 +216  64  display name, NUL-padded ("" = unknown)
+ *          140*p  pins, strictly ascending by identity (strcmp order):
+ *                   +0 128  SIP identity, NUL-padded, not empty
+ *                 +128  12  the ZID it is pinned to (a record's)
+ *            32   SHA-256 of every byte before it
+ *
+ * Version 1 (still loaded, never written): a 28-byte header without the
+ * pin count, 88-byte records (the first 88 bytes above), no pins; its
+ * peers load with no names.
  *
  * The file is canonical: one byte string per table, so load can refuse
  * anything save would not have written (duplicate or unsorted ZIDs,
@@ -53,9 +63,14 @@
 
 #define CACHE_MAGIC        "ZSHCACHE"
 #define CACHE_MAGIC_LEN    8
-#define CACHE_VERSION      1u
-#define CACHE_HDR_LEN      28
-#define CACHE_REC_LEN      88
+#define CACHE_VERSION      2u
+#define CACHE_HDR_LEN      32
+#define CACHE_REC_LEN      280
+#define CACHE_PIN_LEN      140
+#define CACHE_V1_HDR_LEN   28
+#define CACHE_V1_REC_LEN   88
+#define CACHE_ID_LEN       (ZRTP_CACHE_ID_MAX + 1)
+#define CACHE_NAME_LEN     (ZRTP_CACHE_NAME_MAX + 1)
 #define CACHE_SUM_LEN      crypto_hash_sha256_BYTES
 #define CACHE_FILE_MAX     (16u * 1024 * 1024)
 
@@ -64,14 +79,20 @@
 #define CACHE_F_VERIFIED   0x4u
 #define CACHE_F_ALL        (CACHE_F_RS1 | CACHE_F_RS2 | CACHE_F_VERIFIED)
 
-/* Most records a file within CACHE_FILE_MAX can hold. */
+/* Most records (or pins) a file within CACHE_FILE_MAX can hold. */
 #define CACHE_MAX_RECORDS \
 	((CACHE_FILE_MAX - CACHE_HDR_LEN - CACHE_SUM_LEN) / CACHE_REC_LEN)
+#define CACHE_MAX_PINS \
+	((CACHE_FILE_MAX - CACHE_HDR_LEN - CACHE_SUM_LEN) / CACHE_PIN_LEN)
+#define CACHE_V1_MAX_RECORDS \
+	((CACHE_FILE_MAX - CACHE_V1_HDR_LEN - CACHE_SUM_LEN) / CACHE_V1_REC_LEN)
 
 struct zrtp_cache {
 	uint8_t own_zid[12];
 	struct zrtp_cache_entry *e;   /* sorted by zid, no duplicates */
 	size_t n, cap;
+	struct zrtp_cache_pin *pin;   /* sorted by sip_id, no duplicates */
+	size_t npin, pincap;
 };
 
 static const uint8_t zero32[32];
@@ -182,6 +203,109 @@ static void entry_normalise(struct zrtp_cache_entry *dst,
 		memcpy(dst->rs2, src->rs2, 32);
 	else
 		sodium_memzero(dst->rs2, 32);
+	/* NUL-padded, so the file image is canonical. */
+	memset(dst->sip_id, 0, sizeof dst->sip_id);
+	memset(dst->name, 0, sizeof dst->name);
+	if (zrtp_cache_id_valid(src->sip_id))
+		memcpy(dst->sip_id, src->sip_id, strlen(src->sip_id));
+	if (zrtp_cache_name_valid(src->name))
+		memcpy(dst->name, src->name, strlen(src->name));
+}
+
+/* --- names ----------------------------------------------------------------- */
+
+/* The bounded strlen of a field that may lack its NUL. */
+static size_t field_len(const char *s, size_t max)
+{
+	const char *z = memchr(s, '\0', max + 1);
+
+	return z ? (size_t)(z - s) : max + 1;
+}
+
+bool zrtp_cache_id_valid(const char *id)
+{
+	size_t len, i, scheme;
+
+	if (id == NULL)
+		return false;
+	len = field_len(id, ZRTP_CACHE_ID_MAX);
+	if (len > ZRTP_CACHE_ID_MAX)
+		return false;
+	if (strncmp(id, "sip:", 4) == 0)
+		scheme = 4;
+	else if (strncmp(id, "sips:", 5) == 0)
+		scheme = 5;
+	else
+		return false;
+	if (len == scheme)
+		return false;
+	for (i = scheme; i < len; i++)
+		if ((unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* One UTF-8 sequence at p (n bytes left): its code point, or -1. */
+static long utf8_next(const unsigned char *p, size_t n, size_t *used)
+{
+	unsigned long cp;
+	size_t k, need;
+
+	if (p[0] < 0x80) {
+		*used = 1;
+		return p[0];
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		need = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return -1;
+	}
+	if (n < need)
+		return -1;
+	for (k = 1; k < need; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
+	*used = need;
+	return (long)cp;
+}
+
+bool zrtp_cache_name_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len, i = 0;
+
+	if (name == NULL)
+		return false;
+	len = field_len(name, ZRTP_CACHE_NAME_MAX);
+	if (len == 0 || len > ZRTP_CACHE_NAME_MAX)
+		return false;
+	while (i < len) {
+		size_t used = 0;
+		long cp = utf8_next(p + i, len - i, &used);
+
+		/* Controls (C0, DEL, C1) could move a terminal's cursor or
+		 * forge a line of the log. */
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		    cp == 0x2028 || cp == 0x2029 ||
+		    (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return false;
+		i += used;
+	}
+	return true;
 }
 
 struct zrtp_cache *zrtp_cache_new(const uint8_t zid[12])
@@ -207,6 +331,7 @@ void zrtp_cache_free(struct zrtp_cache *c)
 		sodium_memzero(c->e, c->cap * sizeof(*c->e));
 		free(c->e);
 	}
+	free(c->pin);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
@@ -286,7 +411,157 @@ int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12])
 	c->n--;
 	/* The last slot still holds a copy of what was moved down. */
 	sodium_memzero(&c->e[c->n], sizeof(*c->e));
+	/* A pin names an entry: forgetting the peer unpins it. */
+	for (i = c->npin; i-- > 0;)
+		if (memcmp(c->pin[i].zid, zid, 12) == 0) {
+			memmove(&c->pin[i], &c->pin[i + 1],
+				(c->npin - i - 1) * sizeof(*c->pin));
+			c->npin--;
+		}
 	return 0;
+}
+
+int zrtp_cache_set_names(struct zrtp_cache *c, const uint8_t zid[12],
+			 const char *sip_id, const char *name)
+{
+	struct zrtp_cache_entry *e;
+	bool found;
+	size_t i;
+
+	if (c == NULL || zid == NULL)
+		return -EINVAL;
+	if ((sip_id && sip_id[0] && !zrtp_cache_id_valid(sip_id)) ||
+	    (name && name[0] && !zrtp_cache_name_valid(name)))
+		return -EINVAL;
+	i = cache_find(c, zid, &found);
+	if (!found)
+		return -ENOENT;
+	e = &c->e[i];
+	if (sip_id) {
+		memset(e->sip_id, 0, sizeof e->sip_id);
+		memcpy(e->sip_id, sip_id, strlen(sip_id));
+	}
+	if (name) {
+		memset(e->name, 0, sizeof e->name);
+		memcpy(e->name, name, strlen(name));
+	}
+	return 0;
+}
+
+/* --- pins ------------------------------------------------------------------ */
+
+/* Index of sip_id if present (*found = true), else where it would go. */
+static size_t pin_find(const struct zrtp_cache *c, const char *sip_id,
+		       bool *found)
+{
+	size_t lo = 0, hi = c->npin;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->pin[mid].sip_id, sip_id);
+
+		if (r == 0) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static int pin_reserve(struct zrtp_cache *c, size_t want)
+{
+	struct zrtp_cache_pin *np;
+	size_t ncap;
+
+	if (want <= c->pincap)
+		return 0;
+	ncap = c->pincap ? c->pincap : 8;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2 / sizeof(*np))
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	np = realloc(c->pin, ncap * sizeof(*np));
+	if (np == NULL)
+		return -ENOMEM;
+	c->pin = np;
+	c->pincap = ncap;
+	return 0;
+}
+
+int zrtp_cache_pin(struct zrtp_cache *c, const char *sip_id,
+		   const uint8_t zid[12])
+{
+	struct zrtp_cache_pin p;
+	bool found;
+	size_t i;
+
+	if (c == NULL || zid == NULL || !zrtp_cache_id_valid(sip_id))
+		return -EINVAL;
+	(void)cache_find(c, zid, &found);
+	if (!found)
+		return -ENOENT;
+	memset(&p, 0, sizeof p);
+	memcpy(p.sip_id, sip_id, strlen(sip_id));
+	memcpy(p.zid, zid, 12);
+	i = pin_find(c, p.sip_id, &found);
+	if (!found) {
+		if (c->npin >= CACHE_MAX_PINS || pin_reserve(c, c->npin + 1) < 0)
+			return -ENOMEM;
+		memmove(&c->pin[i + 1], &c->pin[i],
+			(c->npin - i) * sizeof(*c->pin));
+		c->npin++;
+	}
+	c->pin[i] = p;
+	return 0;
+}
+
+int zrtp_cache_pin_find(const struct zrtp_cache *c, const char *sip_id,
+			uint8_t zid[12])
+{
+	bool found;
+	size_t i;
+
+	if (c == NULL || sip_id == NULL || zid == NULL)
+		return -EINVAL;
+	i = pin_find(c, sip_id, &found);
+	if (!found)
+		return -ENOENT;
+	memcpy(zid, c->pin[i].zid, 12);
+	return 0;
+}
+
+int zrtp_cache_unpin(struct zrtp_cache *c, const char *sip_id)
+{
+	bool found;
+	size_t i;
+
+	if (c == NULL || sip_id == NULL)
+		return -EINVAL;
+	i = pin_find(c, sip_id, &found);
+	if (!found)
+		return -ENOENT;
+	memmove(&c->pin[i], &c->pin[i + 1], (c->npin - i - 1) * sizeof(*c->pin));
+	c->npin--;
+	return 0;
+}
+
+size_t zrtp_cache_pin_count(const struct zrtp_cache *c)
+{
+	return c == NULL ? 0 : c->npin;
+}
+
+const struct zrtp_cache_pin *zrtp_cache_pin_at(const struct zrtp_cache *c,
+					       size_t i)
+{
+	if (c == NULL || i >= c->npin)
+		return NULL;
+	return &c->pin[i];
 }
 
 size_t zrtp_cache_count(const struct zrtp_cache *c)
@@ -360,13 +635,30 @@ static int read_file(int fd, uint8_t **buf, size_t *len, char *why,
 	return 0;
 }
 
+/* A NUL-padded string field of size bytes: valid (by ok, or empty when
+ * empty_ok) and zero after its end. */
+static bool field_ok(const uint8_t *f, size_t size, bool (*ok)(const char *),
+		     bool empty_ok)
+{
+	const uint8_t *z = memchr(f, 0, size);
+
+	if (z == NULL)
+		return false;
+	if (!sodium_is_zero(z, size - (size_t)(z - f)))
+		return false;
+	if (z == f)
+		return empty_ok;
+	return ok((const char *)f);
+}
+
 /* Check a whole file image and build the table from it; nothing partial. */
 static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 		       char *why, size_t why_len)
 {
 	uint8_t sum[CACHE_SUM_LEN];
 	struct zrtp_cache *c;
-	uint32_t version, count;
+	uint32_t version, count, npin = 0;
+	size_t hdr, rec, max;
 	uint64_t need;
 	size_t i;
 
@@ -378,30 +670,56 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 		set_why(why, why_len, "bad magic: not a zrtpshim cache file");
 		return -EBADMSG;
 	}
-	if (len < CACHE_HDR_LEN) {
+	if (len < 12) {
 		set_why(why, why_len, "truncated header (%zu bytes)", len);
 		return -EBADMSG;
 	}
 	version = get_be32(b + 8);
-	if (version != CACHE_VERSION) {
+	if (version == 1) {
+		hdr = CACHE_V1_HDR_LEN;
+		rec = CACHE_V1_REC_LEN;
+		max = CACHE_V1_MAX_RECORDS;
+	} else if (version == CACHE_VERSION) {
+		hdr = CACHE_HDR_LEN;
+		rec = CACHE_REC_LEN;
+		max = CACHE_MAX_RECORDS;
+	} else {
 		set_why(why, why_len, "unsupported format version %" PRIu32
-			" (expected %u)", version, CACHE_VERSION);
+			" (expected 1 or %u)", version, CACHE_VERSION);
+		return -EBADMSG;
+	}
+	if (len < hdr) {
+		set_why(why, why_len, "truncated header (%zu bytes)", len);
 		return -EBADMSG;
 	}
 	count = get_be32(b + 24);
-	if (count > CACHE_MAX_RECORDS) {
+	if (count > max) {
 		set_why(why, why_len, "record count %" PRIu32
-			" exceeds the limit of %zu", count,
-			(size_t)CACHE_MAX_RECORDS);
+			" exceeds the limit of %zu", count, max);
 		return -EBADMSG;
 	}
-	need = CACHE_HDR_LEN + (uint64_t)count * CACHE_REC_LEN + CACHE_SUM_LEN;
+	if (version == CACHE_VERSION) {
+		npin = get_be32(b + 28);
+		if (npin > CACHE_MAX_PINS) {
+			set_why(why, why_len, "pin count %" PRIu32
+				" exceeds the limit of %zu", npin,
+				(size_t)CACHE_MAX_PINS);
+			return -EBADMSG;
+		}
+	}
+	need = hdr + (uint64_t)count * rec + (uint64_t)npin * CACHE_PIN_LEN +
+	       CACHE_SUM_LEN;
 	if (len < need) {
-		size_t body = len - CACHE_HDR_LEN;
+		size_t body = len - hdr;
 
-		if (body < (uint64_t)count * CACHE_REC_LEN)
+		if (body < (uint64_t)count * rec)
 			set_why(why, why_len, "truncated record %zu of %" PRIu32,
-				body / CACHE_REC_LEN + 1, count);
+				body / rec + 1, count);
+		else if (body - (uint64_t)count * rec <
+			 (uint64_t)npin * CACHE_PIN_LEN)
+			set_why(why, why_len, "truncated pin %zu of %" PRIu32,
+				(size_t)((body - count * rec) / CACHE_PIN_LEN + 1),
+				npin);
 		else
 			set_why(why, why_len, "truncated checksum");
 		return -EBADMSG;
@@ -418,7 +736,7 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 	}
 
 	for (i = 0; i < count; i++) {
-		const uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
+		const uint8_t *r = b + hdr + i * rec;
 		uint32_t flags = get_be32(r + 12);
 
 		if (flags & ~CACHE_F_ALL) {
@@ -437,7 +755,7 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 			return -EBADMSG;
 		}
 		if (i > 0) {
-			int cmp = memcmp(r - CACHE_REC_LEN, r, 12);
+			int cmp = memcmp(r - rec, r, 12);
 
 			if (cmp == 0) {
 				set_why(why, why_len, "record %zu: duplicate "
@@ -450,16 +768,63 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 				return -EBADMSG;
 			}
 		}
+		if (version == CACHE_VERSION &&
+		    !field_ok(r + 88, CACHE_ID_LEN, zrtp_cache_id_valid, true)) {
+			set_why(why, why_len, "record %zu: bad SIP identity",
+				i + 1);
+			return -EBADMSG;
+		}
+		if (version == CACHE_VERSION &&
+		    !field_ok(r + 88 + CACHE_ID_LEN, CACHE_NAME_LEN,
+			      zrtp_cache_name_valid, true)) {
+			set_why(why, why_len, "record %zu: bad display name",
+				i + 1);
+			return -EBADMSG;
+		}
+	}
+	for (i = 0; i < npin; i++) {
+		const uint8_t *pp = b + hdr + count * rec + i * CACHE_PIN_LEN;
+		size_t lo = 0, hi = count;
+		bool known = false;
+
+		if (!field_ok(pp, CACHE_ID_LEN, zrtp_cache_id_valid, false)) {
+			set_why(why, why_len, "pin %zu: bad SIP identity", i + 1);
+			return -EBADMSG;
+		}
+		if (i > 0 && strcmp((const char *)pp - CACHE_PIN_LEN,
+				    (const char *)pp) >= 0) {
+			set_why(why, why_len, "pin %zu: identities not in "
+				"ascending order", i + 1);
+			return -EBADMSG;
+		}
+		while (lo < hi && !known) {
+			size_t mid = lo + (hi - lo) / 2;
+			int cmp = memcmp(b + hdr + mid * rec, pp + CACHE_ID_LEN,
+					 12);
+
+			if (cmp == 0)
+				known = true;
+			else if (cmp < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!known) {
+			set_why(why, why_len, "pin %zu: its ZID has no record",
+				i + 1);
+			return -EBADMSG;
+		}
 	}
 
 	c = zrtp_cache_new(b + 12);
-	if (c == NULL || cache_reserve(c, count) < 0) {
+	if (c == NULL || cache_reserve(c, count) < 0 ||
+	    pin_reserve(c, npin) < 0) {
 		zrtp_cache_free(c);
 		set_why(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
 	for (i = 0; i < count; i++) {
-		const uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
+		const uint8_t *r = b + hdr + i * rec;
 		struct zrtp_cache_entry *e = &c->e[i];
 		uint32_t flags = get_be32(r + 12);
 
@@ -470,8 +835,19 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 		memcpy(e->rs1, r + 16, 32);
 		memcpy(e->rs2, r + 48, 32);
 		e->expiry = get_be64(r + 80);
+		if (version == CACHE_VERSION) {
+			memcpy(e->sip_id, r + 88, CACHE_ID_LEN);
+			memcpy(e->name, r + 88 + CACHE_ID_LEN, CACHE_NAME_LEN);
+		}
 	}
 	c->n = count;
+	for (i = 0; i < npin; i++) {
+		const uint8_t *pp = b + hdr + count * rec + i * CACHE_PIN_LEN;
+
+		memcpy(c->pin[i].sip_id, pp, CACHE_ID_LEN);
+		memcpy(c->pin[i].zid, pp + CACHE_ID_LEN, 12);
+	}
+	c->npin = npin;
 	*out = c;
 	return 0;
 }
@@ -557,13 +933,16 @@ static int sync_dir_of(const char *path)
 
 static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
 {
-	size_t n = c->n, total;
+	size_t n = c->n, np = c->npin, total;
 	uint8_t *b;
 	size_t i;
 
-	if (n > CACHE_MAX_RECORDS)
+	if (n > CACHE_MAX_RECORDS || np > CACHE_MAX_PINS)
 		return NULL;
-	total = CACHE_HDR_LEN + n * CACHE_REC_LEN + CACHE_SUM_LEN;
+	total = CACHE_HDR_LEN + n * CACHE_REC_LEN + np * CACHE_PIN_LEN +
+		CACHE_SUM_LEN;
+	if (total > CACHE_FILE_MAX)
+		return NULL;
 	b = calloc(1, total);
 	if (b == NULL)
 		return NULL;
@@ -571,6 +950,7 @@ static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
 	put_be32(b + 8, CACHE_VERSION);
 	memcpy(b + 12, c->own_zid, 12);
 	put_be32(b + 24, (uint32_t)n);
+	put_be32(b + 28, (uint32_t)np);
 	for (i = 0; i < n; i++) {
 		const struct zrtp_cache_entry *e = &c->e[i];
 		uint8_t *r = b + CACHE_HDR_LEN + i * CACHE_REC_LEN;
@@ -583,6 +963,16 @@ static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
 		memcpy(r + 16, e->has_rs1 ? e->rs1 : zero32, 32);
 		memcpy(r + 48, e->has_rs2 ? e->rs2 : zero32, 32);
 		put_be64(r + 80, e->expiry);
+		/* Stored padded (entry_normalise): copy the whole field. */
+		memcpy(r + 88, e->sip_id, CACHE_ID_LEN);
+		memcpy(r + 88 + CACHE_ID_LEN, e->name, CACHE_NAME_LEN);
+	}
+	for (i = 0; i < np; i++) {
+		uint8_t *pp = b + CACHE_HDR_LEN + n * CACHE_REC_LEN +
+			      i * CACHE_PIN_LEN;
+
+		memcpy(pp, c->pin[i].sip_id, CACHE_ID_LEN);
+		memcpy(pp + CACHE_ID_LEN, c->pin[i].zid, 12);
 	}
 	crypto_hash_sha256(b + total - CACHE_SUM_LEN, b, total - CACHE_SUM_LEN);
 	*len = total;
@@ -603,7 +993,9 @@ int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
 		return -ENOENT;
 	if (sodium_init() < 0)
 		return -EIO;
-	if (c->n > CACHE_MAX_RECORDS)
+	if (c->n > CACHE_MAX_RECORDS || c->npin > CACHE_MAX_PINS ||
+	    CACHE_HDR_LEN + c->n * CACHE_REC_LEN + c->npin * CACHE_PIN_LEN +
+	    CACHE_SUM_LEN > CACHE_FILE_MAX)
 		return -EFBIG;
 	plen = strlen(path);
 	tmp = malloc(plen + sizeof(suffix));
@@ -668,11 +1060,19 @@ int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 			    uint64_t now, const struct zrtp_retained *in)
 {
 	struct zrtp_cache_entry e, old;
+	bool have_old;
 	int r;
 
 	if (!c || !zid || !in)
 		return -EINVAL;
 	memset(&e, 0, sizeof e);
+	memset(&old, 0, sizeof old);
+	have_old = zrtp_cache_get(c, zid, 0, &old) == 0;
+	/* The engine knows nothing of names: keep the ones stored. */
+	if (have_old) {
+		memcpy(e.sip_id, old.sip_id, sizeof e.sip_id);
+		memcpy(e.name, old.name, sizeof e.name);
+	}
 	memcpy(e.zid, zid, sizeof e.zid);
 	memcpy(e.rs1, in->rs1, sizeof e.rs1);
 	memcpy(e.rs2, in->rs2, sizeof e.rs2);
@@ -680,8 +1080,7 @@ int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 	e.has_rs2 = in->has_rs2;
 	e.verified = in->verified;
 	if (in->ttl == 0)
-		e.expiry = zrtp_cache_get(c, zid, 0, &old) == 0 ? old.expiry
-								: ZRTP_CACHE_NEVER;
+		e.expiry = have_old ? old.expiry : ZRTP_CACHE_NEVER;
 	else if (in->ttl == 0xffffffffu || now > UINT64_MAX - in->ttl)
 		e.expiry = ZRTP_CACHE_NEVER;
 	else

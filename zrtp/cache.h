@@ -20,12 +20,28 @@
 
 #define ZRTP_CACHE_NEVER UINT64_MAX
 
+/* Longest SIP identity ("sip:user@host:port", normalised) and display
+ * name, in bytes without the NUL. */
+#define ZRTP_CACHE_ID_MAX 127
+#define ZRTP_CACHE_NAME_MAX 63
+
 struct zrtp_cache_entry {
 	uint8_t zid[12];
 	uint8_t rs1[32], rs2[32];
 	bool has_rs1, has_rs2;
 	bool verified;
 	uint64_t expiry;       /* seconds since the epoch; ZRTP_CACHE_NEVER */
+	/* Who was seen with this ZID (the shim's SIP signalling), "" if
+	 * unknown: the peer's SIP identity (zrtp_cache_id_valid) and display
+	 * name (zrtp_cache_name_valid). Not secrets. */
+	char sip_id[ZRTP_CACHE_ID_MAX + 1];
+	char name[ZRTP_CACHE_NAME_MAX + 1];
+};
+
+/* A SIP identity pinned to the ZID it completed ZRTP with. */
+struct zrtp_cache_pin {
+	char sip_id[ZRTP_CACHE_ID_MAX + 1];
+	uint8_t zid[12];
 };
 
 struct zrtp_cache;
@@ -60,7 +76,39 @@ int zrtp_cache_get(const struct zrtp_cache *c, const uint8_t zid[12],
 /* Insert or replace a peer's entry. 0 or -ENOMEM. */
 int zrtp_cache_put(struct zrtp_cache *c, const struct zrtp_cache_entry *e);
 
-/* Remove a peer. 0 or -ENOENT. */
+/*
+ * Names and pins (not secrets; the file keeps them beside the secrets).
+ *
+ * A SIP identity is "sip:" or "sips:" and then printable ASCII without
+ * spaces, at most ZRTP_CACHE_ID_MAX bytes (the shim stores it normalised:
+ * scheme, user, host[:port]). A display name is valid UTF-8 of printable
+ * characters (no C0/C1 controls, no DEL), 1..ZRTP_CACHE_NAME_MAX bytes.
+ */
+bool zrtp_cache_id_valid(const char *id);
+bool zrtp_cache_name_valid(const char *name);
+
+/* Set the identity and/or name of a known peer (NULL: leave it; "":
+ * clear it). 0, -ENOENT (no such peer) or -EINVAL (invalid). */
+int zrtp_cache_set_names(struct zrtp_cache *c, const uint8_t zid[12],
+			 const char *sip_id, const char *name);
+
+/*
+ * Pins: identity -> ZID, a table of its own kept sorted by identity
+ * (binary search: a lookup per call costs log n). A pin names a ZID the
+ * cache has an entry for; removing the entry removes its pins.
+ * pin: insert or replace, 0, -EINVAL, -ENOENT (no entry for zid), -ENOMEM.
+ * pin_find: 0 and *zid, or -ENOENT. unpin: 0 or -ENOENT.
+ */
+int zrtp_cache_pin(struct zrtp_cache *c, const char *sip_id,
+		   const uint8_t zid[12]);
+int zrtp_cache_pin_find(const struct zrtp_cache *c, const char *sip_id,
+			uint8_t zid[12]);
+int zrtp_cache_unpin(struct zrtp_cache *c, const char *sip_id);
+size_t zrtp_cache_pin_count(const struct zrtp_cache *c);
+const struct zrtp_cache_pin *zrtp_cache_pin_at(const struct zrtp_cache *c,
+					       size_t i);
+
+/* Remove a peer (and the pins to it). 0 or -ENOENT. */
 int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12]);
 
 /*

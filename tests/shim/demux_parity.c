@@ -62,14 +62,6 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 	errno = saved;
 }
 
-void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
-			   const char *label, const char *sas,
-			   const char *peer_zid, const char *reason)
-{
-	(void)kind, (void)stream_name, (void)label, (void)sas, (void)peer_zid,
-		(void)reason;
-}
-
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 		      const char *sas)
 {
@@ -80,6 +72,14 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 			      const char *sas, const char *detail)
 {
 	(void)stream_name, (void)altered, (void)sas, (void)detail;
+}
+
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	(void)kind, (void)stream_name, (void)label, (void)sas, (void)peer_zid;
+	(void)reason;
 }
 
 void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,

@@ -56,6 +56,7 @@
 #include "shim/registry.h"
 #include "shim/settings.h"
 #include "tests/shim/stubs.h"
+#include "zrtp/cache.h"
 #include "zrtp/packet.h"
 #include "zrtp/zrtp.h"
 
@@ -90,7 +91,7 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 }
 
 static int n_secure_events, n_failed_events, n_keylog, n_rs1_match;
-static int n_altered, n_altered_end, n_shim_events;
+static int n_altered, n_altered_end;
 static uint64_t altered_at_ms, altered_end_ms;
 static char event_sas[32];
 static uint64_t now_ms(void);
@@ -109,17 +110,6 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 			altered, stream_name, sas, detail);
 }
 
-void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
-			   const char *label, const char *sas,
-			   const char *peer_zid, const char *reason)
-{
-	n_shim_events++;
-	if (log_verbose)
-		dprintf(2, "  [%c] event %s %s %s\n", side_name, label,
-			stream_name, reason);
-	(void)kind, (void)sas, (void)peer_zid;
-}
-
 void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 		      const char *sas)
 {
@@ -130,6 +120,22 @@ void shim_events_emit(const char *stream_name, const struct zrtp_event *ev,
 	} else if (ev->type == ZRTP_EV_FAILED) {
 		n_failed_events++;
 	}
+}
+
+static int n_pin_alarms;
+static char pin_alarm_reason[512];
+
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	if (kind == SHIM_EVENT_PIN_ALARM) {
+		n_pin_alarms++;
+		snprintf(pin_alarm_reason, sizeof pin_alarm_reason, "%s", reason);
+	}
+	if (log_verbose)
+		dprintf(2, "  [%c] %s %s %s\n", side_name, label, stream_name,
+			reason);
 }
 
 void shim_keylog_write(const char *stream_name, uint16_t local_rtp_port,
@@ -220,6 +226,7 @@ struct side_cfg {
 	bool spoil_peer_hash;       /* an a=zrtp-hash the Hello will not match */
 	bool client_srtp;           /* the client's own SRTP, and DTLS records */
 	uint32_t altered_ms;        /* ZRTPSHIM_ALTERED_MS (0: the default) */
+	const char *peer_id;        /* the peer's SIP identity (sipglue's) */
 	int run_ms;
 	int nlines;                 /* m= lines of the call */
 	int rtp_fd[MAX_LINES], rtcp_fd[MAX_LINES];   /* bound by the parent */
@@ -249,6 +256,8 @@ struct side_result {
 	int altered, altered_end;
 	uint64_t altered_at_ms, altered_end_ms;
 	int dtls_delivered, dtls_bad, client_unprotect_fail;
+	int pin_alarms;
+	char pin_reason[512];
 	char err[200];
 };
 
@@ -477,6 +486,9 @@ static void side_run(struct side_cfg *c)
 			d[l].local_rtcp_port = c->mux ? d[l].local_rtp_port
 					: (uint16_t)(d[l].local_rtp_port + 1);
 			d[l].local_mux = c->mux;
+			if (c->peer_id)
+				snprintf(d[l].peer_sip_id, sizeof d[l].peer_sip_id,
+					 "%s", c->peer_id);
 			/* Our offer first (no peer yet), as sipglue does. */
 			int e = shim_media_describe(&d[l], ours[l]);
 			if (e < 0 || strlen(ours[l]) != 64) {
@@ -610,6 +622,8 @@ static void side_run(struct side_cfg *c)
 out:
 	r.ran = true;
 	r.secure_events = n_secure_events;
+	r.pin_alarms = n_pin_alarms;
+	snprintf(r.pin_reason, sizeof r.pin_reason, "%s", pin_alarm_reason);
 	r.failed_events = n_failed_events;
 	r.keylogs = n_keylog;
 	r.log_clear = atomic_load(&log_clear_warnings);
@@ -745,6 +759,7 @@ struct scenario {
 	bool spoil_hash;            /* B is told a wrong a=zrtp-hash for A */
 	bool twice;                 /* run again on the same cache directory */
 	bool client_srtp;           /* both clients run SRTP of their own */
+	bool pinned;                /* A's cache pins B's identity */
 	uint32_t altered_ms;        /* both sides' ZRTPSHIM_ALTERED_MS */
 	int corrupt_ms;             /* A→B: from the 25th SRTP packet on,
 				     * corrupt every one for this long */
@@ -767,6 +782,25 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	snprintf(o->dir, sizeof o->dir, "/tmp/zs-media-test-%d-%s",
 		 (int)getpid(), sc->name);
 	mkdir(o->dir, 0700);   /* may exist: a second run keeps the cache */
+	if (sc->pinned) {
+		/* A's cache (slot "cache": B has no shim) knows B's identity
+		 * from an earlier ZRTP call. */
+		static const uint8_t own[12] = "media-test-A", zb[12] = "peer-B-zid!";
+		char p[300];
+		struct zrtp_cache *c = zrtp_cache_new(own);
+		struct zrtp_cache_entry e;
+		memset(&e, 0, sizeof e);
+		memcpy(e.zid, zb, 12);
+		e.expiry = ZRTP_CACHE_NEVER;
+		snprintf(p, sizeof p, "%s/cache", o->dir);
+		if (!c || zrtp_cache_put(c, &e) < 0 ||
+		    zrtp_cache_pin(c, "sip:bob@media.test", zb) < 0 ||
+		    zrtp_cache_save(c, p) < 0) {
+			fprintf(stderr, "cannot write the pinned cache\n");
+			exit(99);
+		}
+		zrtp_cache_free(c);
+	}
 	if (sc->corrupt_cache) {
 		char p[300];
 		snprintf(p, sizeof p, "%s/cache", o->dir);
@@ -808,6 +842,7 @@ static void run_scenario(const struct scenario *sc, struct outcome *o)
 	};
 	ca.client_srtp = sc->client_srtp;
 	ca.altered_ms = sc->altered_ms;
+	ca.peer_id = "sip:bob@media.test";
 	struct side_cfg cb = ca;
 	cb.name = 'B';
 	cb.shim = sc->b_shim;
@@ -1315,6 +1350,11 @@ int main(void)
 		{ .name = "opportunistic-peer-signals-zrtp", .b_shim = false,
 		  .b_reads = true, .policy = SHIM_POLICY_OPPORTUNISTIC,
 		  .a_peer_signals = true, .run_ms = 5000 },
+		/* B's identity completed ZRTP before: opportunistic must not
+		 * go clear with it, and says so once. */
+		{ .name = "opportunistic-pinned-plain-peer", .b_shim = false,
+		  .b_reads = true, .policy = SHIM_POLICY_OPPORTUNISTIC,
+		  .pinned = true, .run_ms = 5500 },
 	};
 	const char *only = getenv("MEDIA_TEST_ONLY");
 	log_verbose = getenv("MEDIA_TEST_VERBOSE") != NULL;
@@ -1364,7 +1404,15 @@ int main(void)
 		} else {
 			judge_no_peer(sc, &o, sc->policy ==
 						   SHIM_POLICY_OPPORTUNISTIC &&
-					       !sc->a_peer_signals);
+					       !sc->a_peer_signals && !sc->pinned);
+			if (sc->pinned)
+				CHECK(o.a.pin_alarms == 1 &&
+				      strstr(o.a.pin_reason, "sip:bob@media.test"),
+				      "one pin alarm naming B's identity (%d: %s)",
+				      o.a.pin_alarms, o.a.pin_reason);
+			else
+				CHECK(o.a.pin_alarms == 0, "no pin alarm (%d)",
+				      o.a.pin_alarms);
 		}
 		printf("%s %s\n", failures == before ? "ok" : "FAILED", sc->name);
 		fflush(stdout);

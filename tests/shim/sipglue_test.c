@@ -1060,6 +1060,125 @@ START_TEST(profile_unprotectable)
 }
 END_TEST
 
+/* --- who the peer is: From, To, P-Asserted-Identity --------------------------- */
+
+/* The fixtures' calls: the peer is To of the INVITE we send, From of the
+ * one we receive, and every line described carries it. */
+START_TEST(identity_from_to)
+{
+	reset();
+	send_msg("baresip-hold-01-invite.sip");
+	recv_msg("baresip-hold-03-200-invite.sip");
+	ck_assert_uint_eq(n_described, 2);
+	for (size_t i = 0; i < n_described; i++) {
+		ck_assert_str_eq(described[i].d.peer_sip_id,
+				 "sip:bob@127.0.0.1:5373");
+		ck_assert_str_eq(described[i].d.peer_display, "");
+	}
+	send_msg("baresip-hold-11-bye.sip");
+
+	reset();
+	recv_msg("sipp-basic-01-invite.sip");
+	send_msg("sipp-basic-04-200-invite.sip");
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_str_eq(described[0].d.peer_sip_id, "sip:sipp@127.0.0.1:5391");
+	ck_assert_str_eq(described[0].d.peer_display, "sipp");
+	recv_msg("sipp-basic-06-bye.sip");
+}
+END_TEST
+
+static const char id_sdp[] =
+	"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+	"t=0 0\r\nm=audio 41990 RTP/AVP 0\r\n";
+
+/* A request or response with the headers given, and an SDP body. */
+static size_t id_msg(char *buf, size_t cap, const char *start,
+		     const char *call_id, const char *cseq, const char *hdrs)
+{
+	int n = snprintf(buf, cap, "%s\r\nVia: SIP/2.0/UDP 127.0.0.1:41991;"
+			 "branch=z9hG4bK1\r\nCall-ID: %s\r\nCSeq: %s\r\n%s"
+			 "Content-Type: application/sdp\r\nContent-Length: "
+			 "%zu\r\n\r\n%s", start, call_id, cseq, hdrs,
+			 strlen(id_sdp), id_sdp);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_lt((size_t)n, cap);
+	return (size_t)n;
+}
+
+START_TEST(identity_pai_compact_malformed)
+{
+	char m[2048];
+	size_t n;
+
+	/* An INVITE we receive in compact form (f:, t:), with a display
+	 * name of quoted-pairs, and a P-Asserted-Identity whose first value
+	 * is a tel: URI (skipped) and whose second is sip: (taken). */
+	reset();
+	n = id_msg(m, sizeof m, "INVITE sip:me@127.0.0.1:41991 SIP/2.0",
+		   "id-1@x", "1 INVITE",
+		   "f: \"Mallory \\\"M\\\" Jones\" <sip:Mallory@Evil.Example>;tag=a\r\n"
+		   "t: <sip:me@127.0.0.1:41991>\r\n"
+		   "P-Asserted-Identity: <tel:+15551234>\r\n");
+	shim_sip_incoming(NULL, (const uint8_t *)m, n, false, NULL);
+	n = id_msg(m, sizeof m, "SIP/2.0 200 OK", "id-1@x", "1 INVITE",
+		   "f: \"Mallory \\\"M\\\" Jones\" <sip:Mallory@Evil.Example>;tag=a\r\n"
+		   "t: <sip:me@127.0.0.1:41991>;tag=b\r\n");
+	shim_sip_outgoing(NULL, (const uint8_t *)m, n, false, NULL, out,
+			  sizeof out);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_str_eq(described[0].d.peer_sip_id, "sip:Mallory@evil.example");
+	ck_assert_str_eq(described[0].d.peer_display, "Mallory \"M\" Jones");
+
+	/* A call we place: the peer's answer asserts who it is; that wins
+	 * over To, and later messages without it keep it. */
+	reset();
+	n = id_msg(m, sizeof m, "INVITE sip:bob@127.0.0.1:41992 SIP/2.0",
+		   "id-2@x", "1 INVITE",
+		   "From: <sip:me@127.0.0.1:41991>;tag=a\r\n"
+		   "To: \"Bob\" <sip:bob@127.0.0.1:41992>\r\n"
+		   "P-Asserted-Identity: \"Me\" <sip:me@pbx.example>\r\n");
+	shim_sip_outgoing(NULL, (const uint8_t *)m, n, false, NULL, out,
+			  sizeof out);
+	ck_assert_uint_eq(n_described, 1);
+	/* Our own PAI names us, not the peer. */
+	ck_assert_str_eq(described[0].d.peer_sip_id, "sip:bob@127.0.0.1:41992");
+	ck_assert_str_eq(described[0].d.peer_display, "Bob");
+	n = id_msg(m, sizeof m, "SIP/2.0 200 OK", "id-2@x", "1 INVITE",
+		   "From: <sip:me@127.0.0.1:41991>;tag=a\r\n"
+		   "To: \"Bob\" <sip:bob@127.0.0.1:41992>;tag=b\r\n"
+		   "P-Asserted-Identity: garbage <<<\r\n"
+		   "P-Asserted-Identity: \"Robert B\" <sips:robert@Corp.Example;user=phone>\r\n");
+	shim_sip_incoming(NULL, (const uint8_t *)m, n, false, NULL);
+	ck_assert_uint_eq(n_described, 2);
+	ck_assert_str_eq(described[1].d.peer_sip_id, "sips:robert@corp.example");
+	ck_assert_str_eq(described[1].d.peer_display, "Robert B");
+	n = id_msg(m, sizeof m, "SIP/2.0 200 OK", "id-2@x", "1 INVITE",
+		   "From: <sip:me@127.0.0.1:41991>;tag=a\r\n"
+		   "To: \"Bob\" <sip:bob@127.0.0.1:41992>;tag=b\r\n");
+	shim_sip_incoming(NULL, (const uint8_t *)m, n, false, NULL);
+	ck_assert_uint_eq(n_described, 3);
+	ck_assert_str_eq(described[2].d.peer_sip_id, "sips:robert@corp.example");
+
+	/* Malformed From and To are ignored: nothing learned, nothing
+	 * invented, the call still described. */
+	reset();
+	n = id_msg(m, sizeof m, "INVITE sip:me@127.0.0.1:41991 SIP/2.0",
+		   "id-3@x", "1 INVITE",
+		   "From: \"Unclosed <sip:x@h>;tag=a\r\n"
+		   "To: <sip:me@127.0.0.1:41991>\r\n");
+	shim_sip_incoming(NULL, (const uint8_t *)m, n, false, NULL);
+	n = id_msg(m, sizeof m, "SIP/2.0 200 OK", "id-3@x", "1 INVITE",
+		   "From: \"Unclosed <sip:x@h>;tag=a\r\n"
+		   "To: <sip:me@127.0.0.1:41991>;tag=b\r\n");
+	shim_sip_outgoing(NULL, (const uint8_t *)m, n, false, NULL, out,
+			  sizeof out);
+	ck_assert_uint_eq(n_described, 1);
+	ck_assert_str_eq(described[0].d.peer_sip_id, "");
+	ck_assert_str_eq(described[0].d.peer_display, "");
+}
+END_TEST
+
+
 int main(void)
 {
 	Suite *s = suite_create("sipglue");
@@ -1067,6 +1186,8 @@ int main(void)
 	tcase_add_test(tc, looks);
 	tcase_add_test(tc, baresip_uac_call);
 	tcase_add_test(tc, sipp_uas_call);
+	tcase_add_test(tc, identity_from_to);
+	tcase_add_test(tc, identity_pai_compact_malformed);
 	tcase_add_test(tc, peer_zrtp_hash);
 	tcase_add_test(tc, rewrite_enospc_sends_original);
 	tcase_add_test(tc, call_ends);

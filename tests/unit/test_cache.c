@@ -25,10 +25,11 @@
 
 #include "tests/unit/suites.h"
 #include "zrtp/cache.h"
+#include "zrtp/zrtp.h"
 
 /* The file layout, from zrtp/cache.c. */
-#define HDR_LEN 28
-#define REC_LEN 88
+#define HDR_LEN 32
+#define REC_LEN 280
 #define SUM_LEN 32
 #define FILE_LEN(n) (HDR_LEN + (n) * REC_LEN + SUM_LEN)
 
@@ -101,6 +102,8 @@ static void assert_entry_eq(const struct zrtp_cache_entry *a,
 	ck_assert_mem_eq(a->rs1, b->rs1, 32);
 	ck_assert_mem_eq(a->rs2, b->rs2, 32);
 	ck_assert_uint_eq(a->expiry, b->expiry);
+	ck_assert_str_eq(a->sip_id, b->sip_id);
+	ck_assert_str_eq(a->name, b->name);
 }
 
 static const uint8_t own[12] = { 'o', 'w', 'n', '-', 'z', 'i', 'd', 0, 1, 2,
@@ -713,9 +716,9 @@ START_TEST(test_load_future_version)
 	size_t len;
 	uint8_t *img = valid_image(&len);
 
-	img[11] = 2;
+	img[11] = 3;
 	reseal(img, len);
-	assert_bad_image(img, len, "version 2");
+	assert_bad_image(img, len, "version 3");
 	img[8] = 0x80;
 	img[11] = 1;
 	reseal(img, len);
@@ -849,6 +852,318 @@ START_TEST(test_load_bad_fields)
 }
 END_TEST
 
+/* --- names and pins ---------------------------------------------------------- */
+
+START_TEST(test_names_valid)
+{
+	char longid[ZRTP_CACHE_ID_MAX + 2], longname[ZRTP_CACHE_NAME_MAX + 2];
+
+	ck_assert(zrtp_cache_id_valid("sip:bob@127.0.0.1:5062"));
+	ck_assert(zrtp_cache_id_valid("sips:alice@example.com"));
+	ck_assert(!zrtp_cache_id_valid("tel:+12345"));
+	ck_assert(!zrtp_cache_id_valid("sip:"));
+	ck_assert(!zrtp_cache_id_valid("sip:bob @host"));
+	ck_assert(!zrtp_cache_id_valid("sip:bob\n@host"));
+	ck_assert(!zrtp_cache_id_valid("sip:b\xc3\xa9@host"));
+	ck_assert(!zrtp_cache_id_valid(""));
+	ck_assert(!zrtp_cache_id_valid(NULL));
+	memset(longid, 'a', sizeof longid);
+	memcpy(longid, "sip:", 4);
+	longid[ZRTP_CACHE_ID_MAX] = '\0';
+	ck_assert(zrtp_cache_id_valid(longid));
+	longid[ZRTP_CACHE_ID_MAX] = 'a';
+	longid[ZRTP_CACHE_ID_MAX + 1] = '\0';
+	ck_assert(!zrtp_cache_id_valid(longid));
+
+	ck_assert(zrtp_cache_name_valid("Bob"));
+	ck_assert(zrtp_cache_name_valid("Zo\xc3\xab \"Z\" O'Neil"));
+	ck_assert(zrtp_cache_name_valid("\xe6\x97\xa5\xe6\x9c\xac"));
+	ck_assert(!zrtp_cache_name_valid(""));
+	ck_assert(!zrtp_cache_name_valid("Bob\nevent: secure"));
+	ck_assert(!zrtp_cache_name_valid("Bob\x1b[2J"));
+	ck_assert(!zrtp_cache_name_valid("Bob\x7f"));
+	ck_assert(!zrtp_cache_name_valid("\xc2\x85"));        /* NEL (C1) */
+	ck_assert(!zrtp_cache_name_valid("\xe2\x80\xae" "evil")); /* RLO */
+	ck_assert(!zrtp_cache_name_valid("\xc3"));            /* cut short */
+	ck_assert(!zrtp_cache_name_valid("\xc0\xaf"));        /* overlong */
+	ck_assert(!zrtp_cache_name_valid("\xed\xa0\x80"));    /* surrogate */
+	ck_assert(!zrtp_cache_name_valid("\xff"));
+	memset(longname, 'n', sizeof longname);
+	longname[ZRTP_CACHE_NAME_MAX] = '\0';
+	ck_assert(zrtp_cache_name_valid(longname));
+	longname[ZRTP_CACHE_NAME_MAX] = 'n';
+	longname[ZRTP_CACHE_NAME_MAX + 1] = '\0';
+	ck_assert(!zrtp_cache_name_valid(longname));
+}
+END_TEST
+
+START_TEST(test_names_set)
+{
+	struct zrtp_cache *c = three_entry_cache();
+	struct zrtp_cache_entry e;
+	struct zrtp_retained rt;
+	uint8_t z[12], none[12];
+
+	memcpy(z, zrtp_cache_at(c, 0)->zid, 12);
+	memset(none, 0xee, 12);
+	ck_assert_int_eq(zrtp_cache_set_names(c, z, "sip:bob@h", "Bob"), 0);
+	ck_assert_int_eq(zrtp_cache_get(c, z, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "sip:bob@h");
+	ck_assert_str_eq(e.name, "Bob");
+	/* Refused: nothing changes. */
+	ck_assert_int_eq(zrtp_cache_set_names(c, z, NULL, "B\nob"), -EINVAL);
+	ck_assert_int_eq(zrtp_cache_set_names(c, z, "mailto:b@h", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(zrtp_cache_set_names(c, none, "sip:x@h", NULL),
+			 -ENOENT);
+	ck_assert_int_eq(zrtp_cache_get(c, z, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "sip:bob@h");
+	ck_assert_str_eq(e.name, "Bob");
+	/* NULL leaves a field, "" clears it. */
+	ck_assert_int_eq(zrtp_cache_set_names(c, z, NULL, "Robert"), 0);
+	ck_assert_int_eq(zrtp_cache_get(c, z, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "sip:bob@h");
+	ck_assert_str_eq(e.name, "Robert");
+	/* The engine's put (new secrets) keeps the names. */
+	memset(&rt, 0, sizeof rt);
+	memset(rt.rs1, 7, 32);
+	rt.has_rs1 = true;
+	rt.ttl = 100;
+	ck_assert_int_eq(zrtp_cache_put_retained(c, z, 1000, &rt), 0);
+	ck_assert_int_eq(zrtp_cache_get(c, z, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "sip:bob@h");
+	ck_assert_str_eq(e.name, "Robert");
+	ck_assert_int_eq(zrtp_cache_set_names(c, z, "", ""), 0);
+	ck_assert_int_eq(zrtp_cache_get(c, z, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "");
+	ck_assert_str_eq(e.name, "");
+	zrtp_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_pins)
+{
+	struct zrtp_cache *c = three_entry_cache();
+	uint8_t z0[12], z1[12], got[12], none[12];
+	char id[64];
+	int i;
+
+	memcpy(z0, zrtp_cache_at(c, 0)->zid, 12);
+	memcpy(z1, zrtp_cache_at(c, 1)->zid, 12);
+	memset(none, 0xee, 12);
+	ck_assert_int_eq(zrtp_cache_pin_find(c, "sip:bob@h", got), -ENOENT);
+	ck_assert_int_eq(zrtp_cache_pin(c, "sip:bob@h", none), -ENOENT);
+	ck_assert_int_eq(zrtp_cache_pin(c, "bob@h", z0), -EINVAL);
+	/* Many identities, inserted out of order: each found. */
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof id, "sip:u%02d@h", (i * 17) % 40);
+		ck_assert_int_eq(zrtp_cache_pin(c, id, (i & 1) ? z1 : z0), 0);
+	}
+	ck_assert_uint_eq(zrtp_cache_pin_count(c), 40);
+	for (i = 1; i < 40; i++)
+		ck_assert_int_lt(strcmp(zrtp_cache_pin_at(c, i - 1)->sip_id,
+					zrtp_cache_pin_at(c, i)->sip_id), 0);
+	for (i = 0; i < 40; i++) {
+		int k = (i * 17) % 40;
+
+		snprintf(id, sizeof id, "sip:u%02d@h", k);
+		ck_assert_int_eq(zrtp_cache_pin_find(c, id, got), 0);
+		ck_assert_mem_eq(got, (i & 1) ? z1 : z0, 12);
+	}
+	/* Re-pinning moves the identity; unpin removes one. */
+	ck_assert_int_eq(zrtp_cache_pin(c, "sip:u00@h", z1), 0);
+	ck_assert_uint_eq(zrtp_cache_pin_count(c), 40);
+	ck_assert_int_eq(zrtp_cache_pin_find(c, "sip:u00@h", got), 0);
+	ck_assert_mem_eq(got, z1, 12);
+	ck_assert_int_eq(zrtp_cache_unpin(c, "sip:u00@h"), 0);
+	ck_assert_int_eq(zrtp_cache_unpin(c, "sip:u00@h"), -ENOENT);
+	ck_assert_int_eq(zrtp_cache_pin_find(c, "sip:u00@h", got), -ENOENT);
+	ck_assert_uint_eq(zrtp_cache_pin_count(c), 39);
+	/* Forgetting a peer unpins every identity pinned to it. */
+	ck_assert_int_eq(zrtp_cache_remove(c, z1), 0);
+	ck_assert_uint_eq(zrtp_cache_pin_count(c), 19);
+	for (i = 0; i < (int)zrtp_cache_pin_count(c); i++)
+		ck_assert_mem_eq(zrtp_cache_pin_at(c, i)->zid, z0, 12);
+	ck_assert_int_eq(zrtp_cache_pin_find(c, "sip:u17@h", got), -ENOENT);
+	zrtp_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_names_pins_roundtrip)
+{
+	struct zrtp_cache *c = three_entry_cache(), *l = NULL;
+	uint8_t z0[12], z2[12], got[12];
+	char why[128] = "";
+	struct stat st;
+
+	memcpy(z0, zrtp_cache_at(c, 0)->zid, 12);
+	memcpy(z2, zrtp_cache_at(c, 2)->zid, 12);
+	ck_assert_int_eq(zrtp_cache_set_names(c, z0, "sip:bob@127.0.0.1:5062",
+					      "Bob \"the\" Builder"), 0);
+	ck_assert_int_eq(zrtp_cache_set_names(c, z2, NULL, "Zo\xc3\xab"), 0);
+	ck_assert_int_eq(zrtp_cache_pin(c, "sip:bob@127.0.0.1:5062", z0), 0);
+	ck_assert_int_eq(zrtp_cache_pin(c, "sips:carol@example.org", z2), 0);
+	ck_assert_int_eq(zrtp_cache_save(c, cpath), 0);
+	ck_assert_int_eq(stat(cpath, &st), 0);
+	ck_assert_uint_eq((size_t)st.st_size, FILE_LEN(3) + 2 * 140);
+	ck_assert_int_eq(zrtp_cache_load(cpath, &l, why, sizeof why), 0);
+	assert_same_cache(c, l);
+	assert_same_cache(l, c);
+	ck_assert_uint_eq(zrtp_cache_pin_count(l), 2);
+	ck_assert_int_eq(zrtp_cache_pin_find(l, "sip:bob@127.0.0.1:5062", got),
+			 0);
+	ck_assert_mem_eq(got, z0, 12);
+	ck_assert_int_eq(zrtp_cache_pin_find(l, "sips:carol@example.org", got),
+			 0);
+	ck_assert_mem_eq(got, z2, 12);
+	zrtp_cache_free(l);
+	zrtp_cache_free(c);
+}
+END_TEST
+
+/* A version-1 file (what every earlier shim wrote), built here byte by
+ * byte from its documented layout: it loads, with no names and no pins. */
+START_TEST(test_load_v1)
+{
+	uint8_t img[28 + 2 * 88 + 32];
+	struct zrtp_cache *l = NULL;
+	struct zrtp_cache_entry e;
+	uint8_t z[12], za[12], zb[12];
+	char why[128] = "";
+
+	memset(img, 0, sizeof img);
+	memcpy(img, "ZSHCACHE", 8);
+	img[11] = 1;
+	memcpy(img + 12, own, 12);
+	img[27] = 2;
+	memset(za, 0x11, 12);
+	memset(zb, 0x22, 12);
+	memcpy(img + 28, za, 12);
+	img[28 + 15] = 0x5;                 /* rs1, verified */
+	memset(img + 28 + 16, 0xaa, 32);
+	memset(img + 28 + 80, 0xff, 8);     /* never */
+	memcpy(img + 28 + 88, zb, 12);
+	img[28 + 88 + 15] = 0x2;            /* rs2 */
+	memset(img + 28 + 88 + 48, 0xbb, 32);
+	img[28 + 88 + 87] = 100;
+	crypto_hash_sha256(img + sizeof img - 32, img, sizeof img - 32);
+	spew(cpath, img, sizeof img);
+	ck_assert_int_eq(zrtp_cache_load(cpath, &l, why, sizeof why), 0);
+	ck_assert_uint_eq(zrtp_cache_count(l), 2);
+	ck_assert_uint_eq(zrtp_cache_pin_count(l), 0);
+	zrtp_cache_own_zid(l, z);
+	ck_assert_mem_eq(z, own, 12);
+	ck_assert_int_eq(zrtp_cache_get(l, za, 0, &e), 0);
+	ck_assert(e.has_rs1 && !e.has_rs2 && e.verified);
+	ck_assert_uint_eq(e.expiry, ZRTP_CACHE_NEVER);
+	ck_assert_uint_eq(e.rs1[31], 0xaa);
+	ck_assert_str_eq(e.sip_id, "");
+	ck_assert_str_eq(e.name, "");
+	ck_assert_int_eq(zrtp_cache_get(l, zb, 0, &e), 0);
+	ck_assert(!e.has_rs1 && e.has_rs2 && !e.verified);
+	ck_assert_uint_eq(e.expiry, 100);
+	/* Saved again, it becomes version 2 and keeps everything. */
+	ck_assert_int_eq(zrtp_cache_set_names(l, za, "sip:a@h", "A"), 0);
+	ck_assert_int_eq(zrtp_cache_save(l, cpath), 0);
+	zrtp_cache_free(l);
+	l = NULL;
+	ck_assert_int_eq(zrtp_cache_load(cpath, &l, why, sizeof why), 0);
+	ck_assert_int_eq(zrtp_cache_get(l, za, 0, &e), 0);
+	ck_assert_str_eq(e.sip_id, "sip:a@h");
+	ck_assert(e.verified);
+	zrtp_cache_free(l);
+
+	/* A corrupt version-1 file still fails as before. */
+	img[28 + 20] ^= 1;
+	spew(cpath, img, sizeof img);
+	assert_bad(cpath, "checksum");
+	img[28 + 20] ^= 1;
+	img[28 + 15] = 0x1;                 /* rs1 flag, ... */
+	img[28 + 88 + 16] = 1;              /* ... rs1 bytes in record 2 */
+	crypto_hash_sha256(img + sizeof img - 32, img, sizeof img - 32);
+	spew(cpath, img, sizeof img);
+	assert_bad(cpath, "record 2: rs1");
+	assert_bad_image(img, sizeof img - 40, "record 2 of 2");
+}
+END_TEST
+
+/* Behind a good checksum, bad names and pins are refused. */
+START_TEST(test_load_bad_names)
+{
+	struct zrtp_cache *c = three_entry_cache();
+	uint8_t z0[12], *img, *work;
+	size_t len;
+	const size_t id_off = 88, name_off = 88 + 128;
+	const size_t pins = HDR_LEN + 3 * REC_LEN;
+
+	memcpy(z0, zrtp_cache_at(c, 0)->zid, 12);
+	ck_assert_int_eq(zrtp_cache_set_names(c, z0, "sip:bob@h", "Bob"), 0);
+	ck_assert_int_eq(zrtp_cache_pin(c, "sip:bob@h", z0), 0);
+	ck_assert_int_eq(zrtp_cache_pin(c, "sip:carl@h", z0), 0);
+	ck_assert_int_eq(zrtp_cache_save(c, cpath), 0);
+	zrtp_cache_free(c);
+	img = slurp(cpath, &len);
+	work = malloc(len);
+	ck_assert_ptr_nonnull(work);
+	ck_assert_uint_eq(len, FILE_LEN(3) + 2 * 140);
+
+	memcpy(work, img, len);
+	work[HDR_LEN + name_off + 1] = '\n';
+	reseal(work, len);
+	assert_bad_image(work, len, "record 1: bad display name");
+	memcpy(work, img, len);
+	work[HDR_LEN + name_off + 10] = 'x';     /* bytes after the NUL */
+	reseal(work, len);
+	assert_bad_image(work, len, "record 1: bad display name");
+	memcpy(work, img, len);
+	memset(work + HDR_LEN + name_off, 'x', 64);   /* no NUL */
+	reseal(work, len);
+	assert_bad_image(work, len, "record 1: bad display name");
+	memcpy(work, img, len);
+	memcpy(work + HDR_LEN + id_off, "tel:1", 5);
+	reseal(work, len);
+	assert_bad_image(work, len, "record 1: bad SIP identity");
+	/* Pins: order, empty, unknown ZID, count. */
+	memcpy(work, img, len);
+	memcpy(work + pins, img + pins + 140, 140);
+	memcpy(work + pins + 140, img + pins, 140);
+	reseal(work, len);
+	assert_bad_image(work, len, "pin 2: identities not in ascending");
+	memcpy(work, img, len);
+	memset(work + pins, 0, 128);
+	reseal(work, len);
+	assert_bad_image(work, len, "pin 1: bad SIP identity");
+	memcpy(work, img, len);
+	work[pins + 140 + 128] ^= 0x40;
+	reseal(work, len);
+	assert_bad_image(work, len, "pin 2: its ZID has no record");
+	memcpy(work, img, len);
+	work[31] = 3;
+	reseal(work, len);
+	assert_bad_image(work, len, "truncated pin 3 of 3");
+	memcpy(work, img, len);
+	work[31] = 1;
+	reseal(work, len);
+	assert_bad_image(work, len, "trailing");
+	memcpy(work, img, len);
+	work[28] = 0x7f;
+	reseal(work, len);
+	assert_bad_image(work, len, "pin count");
+	/* Untouched, it loads (the cases above were the changes). */
+	assert_bad_image(img, len - 1, NULL);
+	spew(cpath, img, len);
+	{
+		struct zrtp_cache *l = NULL;
+
+		ck_assert_int_eq(zrtp_cache_load(cpath, &l, NULL, 0), 0);
+		ck_assert_uint_eq(zrtp_cache_pin_count(l), 2);
+		zrtp_cache_free(l);
+	}
+	free(work);
+	free(img);
+}
+END_TEST
+
 Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -880,6 +1195,9 @@ Suite *cache_suite(void)
 
 	tc = tcase_create("corrupt");
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	/* test_load_byte_flips writes and loads the file 4 times per byte
+	 * of a version-2 image (904 bytes): seconds on a busy disk. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_truncated);
 	tcase_add_test(tc, test_load_byte_flips);
@@ -891,6 +1209,16 @@ Suite *cache_suite(void)
 	tcase_add_test(tc, test_load_oversized_count);
 	tcase_add_test(tc, test_load_too_large);
 	tcase_add_test(tc, test_load_bad_fields);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_names_valid);
+	tcase_add_test(tc, test_names_set);
+	tcase_add_test(tc, test_pins);
+	tcase_add_test(tc, test_names_pins_roundtrip);
+	tcase_add_test(tc, test_load_v1);
+	tcase_add_test(tc, test_load_bad_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1779,6 +1779,108 @@ START_TEST(test_fixtures_tcp_streams)
 }
 END_TEST
 
+/* --- identities: From, To, P-Asserted-Identity (RFC 3261 §20.10, RFC 3325) */
+
+static int ident(const char *v, char uri[128], char name[64])
+{
+	struct sip_slice sl = { v, strlen(v) };
+	return sip_identity_parse(sl, uri, 128, name, 64);
+}
+
+START_TEST(identity_forms)
+{
+	static const struct {
+		const char *in, *uri, *name;
+	} ok[] = {
+		{ "<sip:alice@127.0.0.1:5371>;tag=75132af434db2c22",
+		  "sip:alice@127.0.0.1:5371", "" },
+		{ "sipp <sip:sipp@127.0.0.1:5391>;tag=11015SIPpTag001",
+		  "sip:sipp@127.0.0.1:5391", "sipp" },
+		{ "\"Bob\" <sips:bob@Example.COM>", "sips:bob@example.com", "Bob" },
+		/* RFC 3261 §25.1 quoted-pairs, and a '<' inside the quotes. */
+		{ "\"Bob \\\"the\\\" <Builder> \\\\ Jr\" <sip:bob@h>",
+		  "sip:bob@h", "Bob \"the\" <Builder> \\ Jr" },
+		{ "\"\" <sip:anon@h>", "sip:anon@h", "" },
+		/* Token display names, white space and a folded line. */
+		{ "  Carol   Ann\r\n\tSmith <sip:carol@h:5060;transport=tcp>",
+		  "sip:carol@h:5060", "Carol Ann Smith" },
+		/* addr-spec: ;tag belongs to the header, not the URI. */
+		{ "sip:dave@10.0.0.1;tag=xyz", "sip:dave@10.0.0.1", "" },
+		/* Scheme case, password, URI params and headers go. */
+		{ "<SIP:Eve:secret@HOST.example:5062;user=phone?Subject=x>",
+		  "sip:Eve@host.example:5062", "" },
+		{ "<sip:[2001:DB8::1]:5070>", "sip:[2001:db8::1]:5070", "" },
+		{ "<sip:frank@[::1]>", "sip:frank@[::1]", "" },
+		{ "<sip:example.org>", "sip:example.org", "" },
+		/* UTF-8 in a quoted name stays. */
+		{ "\"Zo\xc3\xab\" <sip:zoe@h>", "sip:zoe@h", "Zo\xc3\xab" },
+	};
+	static const char *bad[] = {
+		"<tel:+15551234>",           /* not sip: */
+		"\"Bob <sip:bob@h>",          /* unterminated quote */
+		"\"Bob\" sip:bob@h",          /* quoted name without <> */
+		"<sip:bob@h",                 /* no '>' */
+		"<sip:bob@>",                 /* no host */
+		"<sip:@h>",                   /* empty user */
+		"<sip:bob@h:0>", "<sip:bob@h:70000>", "<sip:bob@h:>",
+		"<sip:bob@h x>", "<sip:bob@[::1>", "<sip:bob@[zz]>",
+		"<sip:b\x01ob@h>",
+		"Bob\" <sip:bob@h>",          /* quote in a token name */
+		"\"a\\\r\n\" <sip:x@h>",      /* quoted CR */
+		"", "   ", "<>", "mailto:x@h",
+	};
+	char uri[128], name[64];
+
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		ck_assert_msg(ident(ok[i].in, uri, name) == 0, "%s", ok[i].in);
+		ck_assert_str_eq(uri, ok[i].uri);
+		ck_assert_str_eq(name, ok[i].name);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		strcpy(uri, "junk");
+		strcpy(name, "junk");
+		ck_assert_msg(ident(bad[i], uri, name) < 0, "%s", bad[i]);
+		ck_assert_str_eq(uri, "");
+		ck_assert_str_eq(name, "");
+	}
+}
+END_TEST
+
+START_TEST(identity_bounds)
+{
+	char big[400], uri[128], name[64], small[8];
+	struct sip_slice sl;
+
+	/* A URI longer than the buffer: refused, not cut. */
+	memset(big, 'u', sizeof big);
+	memcpy(big, "<sip:", 5);
+	strcpy(big + 300, "@h>");
+	ck_assert_int_eq(ident(big, uri, name), -ENOSPC);
+	/* A long name is cut, at a character boundary. */
+	memset(big, 0, sizeof big);
+	big[0] = '"';
+	for (int i = 0; i < 40; i++)
+		memcpy(big + 1 + 2 * i, "\xc3\xa9", 2);
+	strcat(big, "\" <sip:x@h>");
+	ck_assert_int_eq(ident(big, uri, name), 0);
+	ck_assert_uint_eq(strlen(name), 62);
+	ck_assert_int_eq((unsigned char)name[61], 0xa9);
+	sl.p = "\"abc\xc3\xa9\" <sip:x@h>";
+	sl.len = strlen(sl.p);
+	ck_assert_int_eq(sip_identity_parse(sl, uri, 128, small, 5), 0);
+	ck_assert_str_eq(small, "abc");
+	ck_assert_int_eq(sip_identity_parse(sl, uri, 7, small, 8), -ENOSPC);
+	ck_assert_int_eq(sip_identity_parse(sl, uri, 8, small, 8), 0);
+	/* Only the slice is read: no NUL needed after it. */
+	sl.p = "<sip:bob@h>XXXX";
+	sl.len = 11;
+	ck_assert_int_eq(sip_identity_parse(sl, uri, 128, name, 64), 0);
+	ck_assert_str_eq(uri, "sip:bob@h");
+	sl.len = 10;
+	ck_assert_int_lt(sip_identity_parse(sl, uri, 128, name, 64), 0);
+}
+END_TEST
+
 Suite *sip_suite(void)
 {
 	Suite *s = suite_create("sip");
@@ -1810,6 +1912,11 @@ Suite *sip_suite(void)
 	tcase_add_test(tc, test_oa_update_rfc3311_5);
 	tcase_add_test(tc, test_oa_prack_rfc3262_5);
 	tcase_add_test(tc, test_oa_ends_media);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("identity");
+	tcase_add_test(tc, identity_forms);
+	tcase_add_test(tc, identity_bounds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("framer");
