@@ -174,7 +174,7 @@ nothing_clear 2
 # pinned to, and the name set above): in the event and in the status.
 "$ZS" status --all --dir "$W/alice-state" >"$W/status2.txt" 2>&1
 if grep -q "event: pin-alarm .*peer-zid=$BOB_ZID" "$W/alice2.log" &&
-   grep -B1 -F "peer: $NAME <$BOB_ID>" "$W/status2.txt" | grep -q "^    failed "; then
+   grep -B1 -F "peer: $NAME <$BOB_ID>" "$W/status2.txt" | grep -q "^ *failed "; then
 	pass "call 2: the pin-alarm event carries bob's pinned ZID, and zrtpshim status shows the failed stream's peer as \"$NAME <$BOB_ID>\""
 else
 	fail "call 2: the pin alarm does not name the peer in the event or the status"
