@@ -13,8 +13,10 @@
 #     bob's shim matches them (by in-band tone) and bob's cache shows
 #     alice verified; bob's recording holds alice's tones (the DTMF still
 #     reaches the peer);
-#   call 3: both sides log verified=yes (each confirmed on its own side;
-#     the V flag of RFC 6189 §5.7 in both Confirms).
+#   call 3: both sides log verified=yes: each confirmed on its own side,
+#     and the engine says yes only with its own cache's flag and the V
+#     flag in the peer's Confirm (RFC 6189 §5.7), so both Confirms carried
+#     it (in call 2, alice alone had confirmed: verified=no there).
 # Before call 1, neither cache has the peer verified (the test fails
 # without the keypad).
 . "$(dirname "$0")/lib.sh"
@@ -192,6 +194,14 @@ if grep -q "keypad: \*1# (by in-band tone)" "$W/alice2.log"; then
 	pass "call 2: alice's shim matched *1# from in-band tones too"
 else
 	fail "call 2: alice's shim did not match *1# from in-band tones"
+fi
+# Alice's cache had bob verified since call 1, but verified=yes needs the
+# peer's V flag too (RFC 6189 §5.7), and bob had not confirmed when the
+# Confirms of call 2 went out.
+if secure_line "$W/alice2.log" | grep -q " verified=no"; then
+	pass "call 2, alice: verified=no while only she has confirmed (bob's Confirm has no V flag)"
+else
+	fail "call 2, alice: want verified=no before bob confirmed: '$(secure_line "$W/alice2.log")'"
 fi
 cache_list "$W/bstate" | sed 's/^/  bob cache: /'
 if [ -n "$ZA" ] && verified_in "$W/bstate" "$ZA"; then
