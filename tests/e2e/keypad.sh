@@ -16,7 +16,8 @@
 #   call 3: both sides log verified=yes: each confirmed on its own side,
 #     and the engine says yes only with its own cache's flag and the V
 #     flag in the peer's Confirm (RFC 6189 §5.7), so both Confirms carried
-#     it (in call 2, alice alone had confirmed: verified=no there).
+#     it (in call 2, alice alone had confirmed: verified=no there); then
+#     alice withdraws (*9#): her cache no longer has bob verified.
 # Before call 1, neither cache has the peer verified (the test fails
 # without the keypad).
 . "$(dirname "$0")/lib.sh"
@@ -223,7 +224,7 @@ done
 # --- call 3: both confirmed: verified=yes on both sides -------------------------
 tone alice.wav 440 7
 tone bob.wav 660 9
-call 3 ''
+call 3 '*9#'
 for s in alice3 bob3; do
 	if secure_line "$W/$s.log" | grep -q " verified=yes"; then
 		pass "call 3, $s: $(secure_line "$W/$s.log" | sed 's/.*event: //')"
@@ -231,4 +232,12 @@ for s in alice3 bob3; do
 		fail "call 3, $s: want verified=yes: '$(secure_line "$W/$s.log")'"
 	fi
 done
+# ...and then alice withdraws her confirmation (*9#, RFC 4733).
+if grep -q "event: unverified .*peer-zid=$ZB" "$W/alice3.log" &&
+   ! verified_in "$W/astate" "$ZB" && verified_in "$W/bstate" "$ZA"; then
+	pass "call 3: alice withdrew (*9#): her cache no longer has bob verified; bob's still has alice"
+else
+	fail "call 3: alice's *9# did not clear bob's flag in her cache alone"
+fi
+cache_list "$W/astate" | sed 's/^/  alice cache: /'
 finish
