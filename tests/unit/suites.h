@@ -13,5 +13,6 @@ Suite *sdp_suite(void);
 Suite *pcapread_suite(void);
 Suite *verify_suite(void);
 Suite *demux_suite(void);
+Suite *clips_suite(void);
 
 #endif
