@@ -57,15 +57,16 @@ for id in $(cat "$tmp/ids"); do
 	}
 done
 
-# silence 1 0.01 0.5%: cut up to the first 10 ms above 0.5% of full scale;
-# reversed and done again for the end.
+# silence 1 0.005 0.1%: cut up to the first 5 ms above 0.1% of full scale
+# (lower cuts the soft start of "mike" or "hotel"); reversed and done again
+# for the end; then 20 ms of silence back at each end.
 ncpu=$(nproc 2>/dev/null || echo 2)
 for r in $rates; do
 	sed "s/\$/ $r/" "$tmp/ids"
 done | xargs -P "$ncpu" -n 2 sh -c '
 	sox -D "$0/wav/$1.wav" -t raw -e signed-integer -b 16 -c 1 -L "$0/raw/$1.$2" \
-		silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse \
-		gain -6 rate -v "$2" norm -3' "$tmp"
+		silence 1 0.005 0.1% reverse silence 1 0.005 0.1% reverse \
+		gain -6 rate -v "$2" norm -3 pad 0.02 0.02' "$tmp"
 
 for r in $rates; do
 	off=0

@@ -58,9 +58,9 @@
 #define CLIPS_PCM_MAX (1u << 30) /* pack bytes */
 
 /* Silences between the parts of a prompt, in ms. */
-#define GAP_PHRASE_MS 300
-#define GAP_CHAR_MS 150
-#define GAP_WORD_MS 250
+#define GAP_PHRASE_MS 400
+#define GAP_CHAR_MS 300
+#define GAP_WORD_MS 350
 
 const unsigned clips_rates[CLIPS_N_RATES] = { 8000, 16000, 48000 };
 

@@ -5,7 +5,8 @@
 # rate of the en-us model) with pocketsphinx_continuous (Debian
 # pocketsphinx 0.8, model /usr/share/pocketsphinx/model/en-us/) restricted
 # to a JSGF grammar of the prompts: any run of the phrases, the ICAO words
-# and digits of a B32 code, and (b256) the PGP words. The grammar and the
+# and digits of a B32 code, and (b256) the PGP words; the test tones are
+# notched out before (ZS_NOTCH below). The grammar and the
 # mapping back are built from data/prompts.txt, so they say what the clips
 # say. Prints two lines:
 #   the recognised words ("secure call code tango four five bravo");
@@ -98,10 +99,19 @@ awk 'FILENAME == ARGV[1] { want[$1] = 1; next }
 	END { for (w in want) if (!(w in have)) { print "recognise.sh: no pronunciation for " w >"/dev/stderr"; bad = 1 }
 	      exit bad }' "$tmp/words" "$tmp/extra.dict" "$model/cmudict-en-us.dict" >"$tmp/dict" || exit 2
 
-sox "$wav" -r 16000 -c 1 -b 16 -e signed-integer "$tmp/in.wav" 2>"$tmp/sox.log" ||
+# The test peers' steady tones (440 and 660 Hz, under the prompt in a
+# call's recording) are notched out first: ZS_NOTCH="HZ HZ.." (or "")
+# changes them.
+rej=""
+for f in ${ZS_NOTCH-440 660}; do rej="$rej bandreject $f 60h"; done
+# shellcheck disable=SC2086
+sox "$wav" -r 16000 -c 1 -b 16 -e signed-integer "$tmp/in.wav" $rej 2>"$tmp/sox.log" ||
 	{ cat "$tmp/sox.log" >&2; exit 2; }
+# -wip 0.01 (word insertion, default 0.65): fewer spurious short words
+# between the code's ("three eight bravo" for "three bravo"). ZS_PS_OPTS
+# adds options.
 pocketsphinx_continuous -hmm "$model/en-us" -dict "$tmp/dict" -jsgf "$tmp/g.jsgf" \
-	-infile "$tmp/in.wav" -logfn "$tmp/ps.log" >"$tmp/hyp" 2>/dev/null ||
+	-infile "$tmp/in.wav" -wip 0.01 ${ZS_PS_OPTS:-} -logfn "$tmp/ps.log" >"$tmp/hyp" 2>/dev/null ||
 	{ tail -n 20 "$tmp/ps.log" >&2; exit 2; }
 words=$(tr '\n' ' ' <"$tmp/hyp" | tr -s ' ' | sed 's/^ //; s/ $//')
 echo "$words"
