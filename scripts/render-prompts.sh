@@ -10,7 +10,7 @@
 # OUTDIR/clips-RATE.pcm (the clips' s16le samples back to back) and
 # OUTDIR/clips-RATE.idx (the text index; its format is described at the top
 # of shim/clips.c). The files appear in OUTDIR only when all are written.
-# About 40 s on 2 cores (README).
+# About 25 s on 2 cores (README).
 set -eu
 txt=$1
 out=$2
