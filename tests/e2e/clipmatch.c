@@ -23,9 +23,11 @@
  * prompt). The first clip is searched everywhere by normalised
  * cross-correlation (through an FFT); each later clip only where the
  * composed sequence puts it, within SLOP_MS (default 30) of the previous
- * clip's found place. Every clip must score at least MIN (default 0.6);
- * G.711 itself leaves a clip at about 0.95-0.99, another word at the same
- * place scores below 0.4 (see the report in the issue's branch).
+ * clip's found place. Every clip must score at least MIN (default 0.6).
+ * Measured (tests/e2e/clipmatch_synth.sh, 8 seeds, 176 cases, mu-law and
+ * A-law, tone at -20 and -8 dBFS): the right clip scores 0.997 or more,
+ * another SAS's clip at its place at most 0.367, another kind's phrase
+ * anywhere at most 0.221.
  */
 #include "config.h"
 
