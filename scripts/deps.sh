@@ -9,7 +9,8 @@ PKGS="build-essential autoconf automake libtool pkg-config
       clang llvm libclang-rt-14-dev
       tcpdump tshark sox python3 baresip-core sip-tester linphone-cli
       openssl kamailio kamailio-tls-modules rtpengine-daemon gnutls-bin
-      libmbedtls-dev twinkle-console"
+      libmbedtls-dev twinkle-console
+      festival festvox-us-slt-hts pocketsphinx pocketsphinx-en-us"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
