@@ -13,7 +13,7 @@
  *   clipmatch say PACKDIR RATE KIND SAS OUT.wav
  *       Writes the prompt as the shim composes it (mono s16 WAV at RATE).
  *
- * KIND: secure, secure_verified, code, verified, unverified, mismatch,
+ * KIND: secure, secure_verified, secure_cue, code, verified, unverified, mismatch,
  * clear, cannot_encrypt, altered, pin_alarm. SAS as the engine renders it
  * ("t45b", "Aztec:Yucatan"; "" for kinds without a code).
  *
@@ -60,6 +60,7 @@ void shim_log(enum shim_log_level lvl, const char *fmt, ...)
 static const char *const kind_name[PROMPT_KIND_COUNT] = {
 	[PROMPT_SECURE] = "secure",
 	[PROMPT_SECURE_VERIFIED] = "secure_verified",
+	[PROMPT_SECURE_CUE] = "secure_cue",
 	[PROMPT_CODE] = "code",
 	[PROMPT_VERIFIED] = "verified",
 	[PROMPT_UNVERIFIED] = "unverified",
