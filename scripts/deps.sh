@@ -10,6 +10,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
       tcpdump tshark sox python3 baresip-core sip-tester linphone-cli
       openssl kamailio kamailio-tls-modules rtpengine-daemon gnutls-bin
       libmbedtls-dev twinkle-console
+      festival festvox-us-slt-hts pocketsphinx pocketsphinx-en-us
       dbus-daemon dbus-bin libdbus-1-3 python3-dbus python3-gi"
 missing=""
 for p in $PKGS; do

@@ -6,7 +6,10 @@ src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 mkdir -p "$src/build-asan"
 cd "$src/build-asan"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
-[ -f Makefile ] || "$src/configure" -q CFLAGS="$san" LDFLAGS="$san"
+# ZS_PROMPTS_FROM (make check-sanitize: the normal build's data/prompts):
+# copy the rendered prompt clips instead of rendering them again.
+[ -f Makefile ] || "$src/configure" -q CFLAGS="$san" LDFLAGS="$san" \
+	${ZS_PROMPTS_FROM:+--with-prompts="$ZS_PROMPTS_FROM"}
 make -j"$(nproc)" >/dev/null
 # Check forks each test; ASan must see the children too.
 # Every test of our own code. Tests that preload the shim into real

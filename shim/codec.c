@@ -111,7 +111,12 @@ static void opus_open(void)
 
 static void spandsp_open(void)
 {
-	void *h = dlopen("libspandsp.so.2", RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_DEEPBIND: spandsp's calls to its own exported helpers must
+	 * reach spandsp. A client linked with libre's librem (baresip) has
+	 * goertzel_init/_reset/_result of its own, with other arguments,
+	 * ahead in the global scope: without it, spandsp's DTMF receiver runs
+	 * librem's Goertzel filters and reports keys nobody pressed. */
+	void *h = dlopen("libspandsp.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
 	if (!h) {
 		shim_log(SHIM_LOG_WARN, "codec: cannot load libspandsp.so.2 "
 			 "(%s): no spoken prompts on G.722 calls and no in-band "

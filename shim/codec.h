@@ -50,7 +50,6 @@ const struct shim_codec_entry *shim_codec_find(const struct shim_codec_map *m,
  * 16000 for G.722, 48000 for Opus), 0 for codecs we cannot decode. */
 unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e);
 
-#endif
 
 /*
  * spandsp's G.722 and DTMF receiver, and libopus, from their shared
@@ -105,3 +104,5 @@ int shim_codec_encode(struct shim_codec_state *st, const int16_t *pcm,
 
 /* The largest number of samples one payload decodes to (120 ms at 48 kHz). */
 #define SHIM_CODEC_PCM_MAX 5760
+
+#endif

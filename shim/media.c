@@ -468,8 +468,10 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 	media_init();
 	if (!d || !d->call_id)
 		return -EINVAL;
-	if (d->audio)
+	if (d->audio) {
 		media_prompt_prepare();
+		shim_codec_libs_load();   /* the keypad's DTMF receiver */
+	}
 	struct shim_media *s = stream_obtain(d->call_id, d->call_id_len,
 					     d->m_index, false, &evicted);
 	if (evicted)
@@ -883,6 +885,33 @@ void shim_media_call_ended(const char *call_id, size_t len)
 	 * nothing sent after a secure call goes out in clear. A new call's
 	 * SDP re-attaches them. */
 	call_release_lines(c);
+}
+
+void shim_media_keypad_key(const char *call_id, size_t len, char key)
+{
+	if (!call_id)
+		return;
+	pthread_mutex_lock(&media_mu);
+	struct shim_call *c = call_find(call_id, len);
+	struct shim_media *s = NULL;
+	for (int i = 0; c && i < MEDIA_MAX_LINES && !s; i++)
+		if (c->lines[i] && c->lines[i]->audio)
+			s = c->lines[i];
+	if (s)
+		s->refs++;
+	pthread_mutex_unlock(&media_mu);
+	if (!s) {
+		shim_log(SHIM_LOG_INFO, "media: call %.*s: keypad: key %c from "
+			 "a SIP INFO ignored: the call has no audio stream",
+			 (int)(len > 100 ? 100 : len), call_id, key);
+		return;
+	}
+	int saved = errno;
+	pthread_mutex_lock(s->mu);
+	media_keypad_key_locked(s, key, "SIP INFO", shim_clock_ms());
+	pthread_mutex_unlock(s->mu);
+	media_stream_put(s);
+	errno = saved;
 }
 
 /* --- counters, fork ---------------------------------------------------------- */

@@ -105,6 +105,10 @@ struct shim_media_desc {
  */
 int shim_media_describe(const struct shim_media_desc *d, char hash_out[65]);
 
+/* A DTMF key the client sent in a SIP INFO of this call (sipglue): to
+ * the keypad of the call's first audio stream. */
+void shim_media_keypad_key(const char *call_id, size_t len, char key);
+
 /* BYE, CANCEL or a final error: the call's streams end (keys wiped). */
 void shim_media_call_ended(const char *call_id, size_t len);
 

@@ -340,6 +340,9 @@ static void cb_event(void *arg, const struct zrtp_event *ev)
 			break;
 		}
 		s->phase = PH_SECURE;
+		if (ev->peer_zid)
+			sodium_bin2hex(s->kp.peer_zid, sizeof s->kp.peer_zid,
+				       ev->peer_zid, 12);
 		log_secure(s, ev);
 		pin_secure_locked(s, ev->peer_zid, &pin_other, pin_reason);
 		if (shim_config.keylog[0]) {
@@ -461,6 +464,7 @@ void media_stream_end_locked(struct shim_media *s)
 		sodium_memzero(&s->peek[i], sizeof s->peek[i]);
 	sodium_memzero(s->out, sizeof s->out);
 	media_prompt_end_locked(s);
+	media_keypad_end_locked(s);
 	s->phase = PH_ENDED;
 }
 

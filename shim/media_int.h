@@ -16,6 +16,7 @@
 #include <srtp2/srtp.h>
 
 #include "shim/clips.h"
+#include "shim/keypad.h"
 #include "shim/media.h"
 
 #define MEDIA_MAX_CALLS 64
@@ -127,6 +128,7 @@ struct shim_media {
 	bool audio;
 	struct shim_codec_map codecs_local, codecs_peer;
 	struct prompt_player prompt;     /* prompt.c */
+	struct keypad_state kp;          /* keypad.c: the client's keys */
 	struct shim_media_stats st;      /* counters only; name/phase on read */
 	uint8_t out[SHIM_PKT_MAX];
 	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
@@ -218,6 +220,17 @@ bool media_prompt_mix_locked(struct shim_media *s, uint8_t *buf, size_t *len,
 void media_prompt_end_locked(struct shim_media *s);
 /* Load the clips and the codec libraries (once; no stream lock held). */
 void media_prompt_prepare(void);
+
+/* keypad.c, call->mu held. One RTP packet the client sends, plaintext
+ * (never written): its telephone-event or in-band DTMF keys. */
+void media_keypad_rtp_locked(struct shim_media *s, const uint8_t *pkt,
+			     size_t len, uint64_t now);
+/* One key pressed (how: "telephone-event", "in-band tone", "SIP INFO"),
+ * matched against the sequences; a match acts on a secure stream. */
+void media_keypad_key_locked(struct shim_media *s, char key, const char *how,
+			     uint64_t now);
+/* The stream ends: free the DTMF receiver. */
+void media_keypad_end_locked(struct shim_media *s);
 
 /* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
  * datagram's copy already went to the engine from behind the head of

@@ -142,6 +142,8 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 					  sizeof f->peer, s->local_mux);
 		kick = media_stream_start_locked(s, shim_clock_ms());
 	}
+	if (!rtcp && s->audio)
+		media_keypad_rtp_locked(s, pkt, len, shim_clock_ms());
 	switch (s->phase) {
 	case PH_SECURE: {
 		if (len > PROTECT_MAX || !s->tx) {

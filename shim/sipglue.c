@@ -64,11 +64,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/demux.h"
 #include "sdp/sdp.h"
 #include "shim/clock.h"
+#include "shim/keypad.h"
 #include "shim/log.h"
 #include "shim/media.h"
 #include "shim/registry.h"
@@ -683,13 +685,28 @@ bool shim_sip_peer_media_addr(const struct sockaddr *to)
 static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
 					     bool stream, enum side from,
 					     uint64_t now, struct parsed **pp,
-					     enum sip_sdp_role *role)
+					     enum sip_sdp_role *role,
+					     char *info_key)
 {
 	bool ours = from == SIDE_LOCAL;
 	struct parsed *p = parse(msg, len, stream);
 	if (!p)
 		return NULL;
 	const struct sip_msg *m = &p->msg;
+	/* A key our client sends in an INFO (the keypad); the INFO itself
+	 * goes out untouched. */
+	if (ours && info_key && m->kind == SIP_REQUEST &&
+	    slice_eq(m->method, "INFO") && m->content_type.len > 0) {
+		*info_key = keypad_info_key(m->content_type.p,
+					    m->content_type.len, m->body.p,
+					    m->body.len);
+		if (!*info_key && m->content_type.len >= 16 &&
+		    strncasecmp(m->content_type.p, "application/dtmf", 16) == 0)
+			shim_log(SHIM_LOG_INFO, "sip: call %.*s: a DTMF INFO "
+				 "whose body names no key: ignored by the "
+				 "keypad", (int)(m->call_id.len > 100 ? 100 :
+						 m->call_id.len), m->call_id.p);
+	}
 	table_expire_locked(now);
 	bool is_request = m->kind == SIP_REQUEST;
 	bool may_start = p->have_sdp || (is_request &&
@@ -741,8 +758,18 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 
 	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
+	char info_key = 0;
+	char info_call[256];
+	size_t info_call_len = 0;
 	struct sipg_call *c = message_step_locked(msg, len, stream, SIDE_LOCAL,
-						  now, &p, &role);
+						  now, &p, &role, &info_key);
+	if (info_key) {
+		/* the media layer is called without sipg_mu */
+		const struct sip_slice *id = &sipg_parsed.msg.call_id;
+		info_call_len = id->len < sizeof info_call ? id->len
+							   : sizeof info_call;
+		memcpy(info_call, id->p, info_call_len);
+	}
 	if (!c)
 		goto out;
 	learn_local(c, &p->sdp);
@@ -779,6 +806,8 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	}
 out:
 	pthread_mutex_unlock(&sipg_mu);
+	if (info_key)
+		shim_media_keypad_key(info_call, info_call_len, info_key);
 	shim_status_refresh();
 	return result;
 }
@@ -797,7 +826,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	shim_state_dir_ensure();
 	pthread_mutex_lock(&sipg_mu);
 	struct sipg_call *c = message_step_locked(msg, len, stream, SIDE_PEER,
-						  now, &p, &role);
+						  now, &p, &role, NULL);
 	if (!c)
 		goto out;
 	learn_peer(c, &p->sdp);

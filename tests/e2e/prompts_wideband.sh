@@ -14,7 +14,7 @@
 # opportunistic ("not encrypted") and alice require ("cannot encrypt").
 # Before SECURE the shim delivers nothing, so the recording starts at
 # about SECURE: the recogniser's start time of the first prompt word is
-# printed as the delay (not asserted).
+# printed as the delay (not asserted) by prompts_g711.sh.
 # Mutation: prompts off on one call: its recording holds no code.
 # Ports: SIP 45010-45013, ctrl_tcp 45020-45021, RTP 45100-45119.
 . "$(dirname "$0")/lib.sh"
@@ -83,7 +83,7 @@ series() {
 		for who in alice bob; do
 			heard "$1$i" $who
 			_got=$(rec_line "$1$i" $who 2)
-			note "$1 call $i: $who's log says '$(sas_of "$W/$1$i-$who.log")', the recogniser heard '$(rec_line "$1$i" $who 1)' -> '$_got' (first word at $(rec_line "$1$i" $who 3) s)"
+			note "$1 call $i: $who's log says '$(sas_of "$W/$1$i-$who.log")', the recogniser heard '$(rec_line "$1$i" $who 1)' -> '$_got'"
 			[ -n "$_sas" ] && [ "$_got" = "$_sas" ] &&
 				[ "$(sas_of "$W/$1$i-$who.log")" = "$_sas" ] && _good=$((_good + 1))
 		done

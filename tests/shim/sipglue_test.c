@@ -69,6 +69,20 @@ void shim_media_call_ended(const char *call_id, size_t len)
 		snprintf(ended[n_ended++], 256, "%.*s", (int)len, call_id);
 }
 
+/* Keys from the client's SIP INFO (the keypad). */
+static char keys[MAX_REC];
+static char key_call[MAX_REC][64];
+static size_t n_keys;
+
+void shim_media_keypad_key(const char *call_id, size_t len, char key)
+{
+	if (n_keys < MAX_REC) {
+		snprintf(key_call[n_keys], sizeof key_call[0], "%.*s", (int)len,
+			 call_id);
+		keys[n_keys++] = key;
+	}
+}
+
 void shim_status_refresh(void)
 {
 }
@@ -169,6 +183,7 @@ static void reset(void)
 	n_described = n_ended = n_logs = n_warn = n_unprot = 0;
 	n_not_protected_logs = 0;
 	describe_result = 0;
+	n_keys = 0;
 }
 
 static uint16_t port_of(const struct sockaddr_storage *ss)
@@ -1179,6 +1194,76 @@ START_TEST(identity_pai_compact_malformed)
 END_TEST
 
 
+/* One INFO our client sends (or, from, the peer sends): what the wire
+ * gets (nothing rewritten: 0). */
+static size_t info(bool ours, const char *cid, const char *ctype,
+		   const char *body)
+{
+	char b[2048];
+	int l = snprintf(b, sizeof b,
+			 "INFO sip:bob@127.0.0.1:5070 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-kp1\r\n"
+			 "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
+			 "To: <sip:bob@127.0.0.1>;tag=b1\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: 3 INFO\r\n"
+			 "%s%s%s"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 cid, ctype ? "Content-Type: " : "", ctype ? ctype : "",
+			 ctype ? "\r\n" : "", strlen(body), body);
+	uint8_t wire[4096];
+	if (!ours) {
+		shim_sip_incoming(NULL, (uint8_t *)b, (size_t)l, false, NULL);
+		return 0;
+	}
+	return shim_sip_outgoing(NULL, (uint8_t *)b, (size_t)l, false, NULL,
+				 wire, sizeof wire);
+}
+
+/* The keypad's SIP INFO: both body types give their key to the call;
+ * malformed bodies, other types and the peer's INFO give none; the INFO
+ * itself is never rewritten. */
+START_TEST(info_dtmf_keys)
+{
+	reset();
+	ck_assert_uint_eq(info(true, "kp-1", "application/dtmf-relay",
+			       "Signal=5\r\nDuration=160\r\n"), 0);
+	ck_assert_uint_eq(info(true, "kp-1", "application/dtmf-relay",
+			       "Signal= *\r\nDuration=160"), 0);
+	ck_assert_uint_eq(info(true, "kp-1", "Application/DTMF-Relay; x=1",
+			       "Duration=100\nSignal=#\n"), 0);
+	ck_assert_uint_eq(info(true, "kp-2", "application/dtmf", "7"), 0);
+	ck_assert_uint_eq(info(true, "kp-2", "application/dtmf", " b\r\n"),
+			  0);
+	ck_assert_uint_eq(info(true, "kp-2", "application/dtmf-relay",
+			       "Signal=11\r\nDuration=160"), 0);
+	ck_assert_uint_eq(n_keys, 6);
+	ck_assert_str_eq(key_call[0], "kp-1");
+	ck_assert_int_eq(keys[0], '5');
+	ck_assert_int_eq(keys[1], '*');
+	ck_assert_int_eq(keys[2], '#');
+	ck_assert_str_eq(key_call[3], "kp-2");
+	ck_assert_int_eq(keys[3], '7');
+	ck_assert_int_eq(keys[4], 'B');
+	ck_assert_int_eq(keys[5], '#');
+
+	/* malformed or not DTMF: no key */
+	reset();
+	info(true, "kp-3", "application/dtmf-relay", "Signal=\r\nDuration=1");
+	info(true, "kp-3", "application/dtmf-relay", "Signal=55\r\n");
+	info(true, "kp-3", "application/dtmf-relay", "Signal 5\r\n");
+	info(true, "kp-3", "application/dtmf-relay", "Duration=160\r\n");
+	info(true, "kp-3", "application/dtmf-relay", "Signalx=5\r\n");
+	info(true, "kp-3", "application/dtmf", "");
+	info(true, "kp-3", "application/dtmf", "E");
+	info(true, "kp-3", "application/dtmf", "12");
+	info(true, "kp-3", "text/plain", "5");
+	info(true, "kp-3", NULL, "Signal=5");
+	info(false, "kp-3", "application/dtmf-relay", "Signal=5\r\n");
+	ck_assert_uint_eq(n_keys, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sipglue");
@@ -1212,6 +1297,7 @@ int main(void)
 	tcase_add_test(tc, profile_dtls_savp);
 	tcase_add_test(tc, profile_dtls_savpf);
 	tcase_add_test(tc, profile_unprotectable);
+	tcase_add_test(tc, info_dtmf_keys);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -19,6 +19,7 @@ int main(void)
 	srunner_add_suite(sr, verify_suite());
 	srunner_add_suite(sr, demux_suite());
 	srunner_add_suite(sr, conffile_suite());
+	srunner_add_suite(sr, clips_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

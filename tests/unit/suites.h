@@ -14,5 +14,6 @@ Suite *pcapread_suite(void);
 Suite *verify_suite(void);
 Suite *demux_suite(void);
 Suite *conffile_suite(void);
+Suite *clips_suite(void);
 
 #endif
