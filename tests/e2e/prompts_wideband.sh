@@ -22,6 +22,7 @@ need baresip pocketsphinx_continuous
 for m in opus g722; do
 	[ -f /usr/lib/baresip/modules/$m.so ] || skip "baresip module $m.so is not installed"
 done
+export ZRTPSHIM_PROMPTS=code
 export ZRTPSHIM_PROMPTS_DIR="${ZRTPSHIM_PROMPTS_DIR:-$E2E_BUILD/data/prompts}"
 [ -f "$ZRTPSHIM_PROMPTS_DIR/clips-16000.idx" ] || { echo "ERROR: no prompt clips in $ZRTPSHIM_PROMPTS_DIR"; exit 99; }
 RECOGNISE="sh $E2E_SRC/tests/e2e/recognise.sh"

@@ -234,6 +234,7 @@ START_TEST(test_each_kind_has_its_phrase)
 	static const char *phrase[PROMPT_KIND_COUNT] = {
 		[PROMPT_SECURE] = "phrase_secure",
 		[PROMPT_SECURE_VERIFIED] = "phrase_secure_verified",
+		[PROMPT_SECURE_CUE] = "phrase_secure_cue",
 		[PROMPT_CODE] = "phrase_code",
 		[PROMPT_VERIFIED] = "phrase_verified",
 		[PROMPT_UNVERIFIED] = "phrase_unverified",
