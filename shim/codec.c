@@ -179,6 +179,7 @@ void shim_codec_state_fini(struct shim_codec_state *st)
 			opus.decoder_destroy(st->dec);
 		if (st->enc)
 			opus.encoder_destroy(st->enc);
+		free(st->stereo);
 		break;
 	default:
 		break;
@@ -210,12 +211,19 @@ int shim_codec_state_init(struct shim_codec_state *st,
 		if (!atomic_load(&opus_ready))
 			return -ENOTSUP;
 		st->dec = opus.decoder_create(48000, 1, &err);
-		st->enc = opus.encoder_create(48000, 1, OPUS_APPLICATION_VOIP,
-					      &err);
-		if (st->enc)
-			opus.encoder_ctl((OpusEncoder *)st->enc,
-					 OPUS_SET_BITRATE(OPUS_PROMPT_BITRATE));
-		break;
+		st->stereo = malloc(2 * SHIM_CODEC_PCM_MAX * sizeof *st->stereo);
+		/* the encoder is made at the first packet, with its channels */
+		if (!st->dec || !st->stereo) {
+			if (st->dec)
+				opus.decoder_destroy(st->dec);
+			free(st->stereo);
+			memset(st, 0, sizeof *st);
+			return -ENOMEM;
+		}
+		st->codec = e->codec;
+		st->pt = e->pt;
+		st->pcm_rate = rate;
+		return 0;
 	}
 	default:
 		break;
@@ -254,6 +262,22 @@ int shim_codec_decode(struct shim_codec_state *st, const uint8_t *in,
 	case SHIM_CODEC_OPUS: {
 		if (len == 0 || len > 1500)
 			return -1;
+		/* RFC 6716 §3.1: the TOC byte's s bit says stereo */
+		int ch = (in[0] & 0x04) ? 2 : 1;
+		if (st->enc && st->enc_channels != ch) {
+			opus.encoder_destroy(st->enc);
+			st->enc = NULL;
+		}
+		if (!st->enc) {
+			int err;
+			st->enc = opus.encoder_create(48000, ch,
+						      OPUS_APPLICATION_VOIP, &err);
+			if (!st->enc)
+				return -1;
+			st->enc_channels = ch;
+			opus.encoder_ctl((OpusEncoder *)st->enc,
+					 OPUS_SET_BITRATE(OPUS_PROMPT_BITRATE * ch));
+		}
 		int n = opus.decode(st->dec, in, (opus_int32)len, pcm,
 				    (int)(cap < SHIM_CODEC_PCM_MAX ? cap
 						: SHIM_CODEC_PCM_MAX), 0);
@@ -284,6 +308,13 @@ int shim_codec_encode(struct shim_codec_state *st, const int16_t *pcm,
 			return -1;
 		return sp->g722_encode(st->enc, out, pcm, (int)n);
 	case SHIM_CODEC_OPUS: {
+		if (!st->enc || n > SHIM_CODEC_PCM_MAX)
+			return -1;
+		if (st->enc_channels == 2) {
+			for (size_t i = 0; i < n; i++)
+				st->stereo[2 * i] = st->stereo[2 * i + 1] = pcm[i];
+			pcm = st->stereo;
+		}
 		int r = opus.encode(st->enc, pcm, (int)n, out,
 				    (opus_int32)(cap > 1275 ? 1275 : cap));
 		return r < 0 ? -1 : r;

@@ -87,6 +87,11 @@ struct shim_codec_state {
 	uint8_t pt;
 	unsigned pcm_rate;
 	void *dec, *enc;
+	/* Opus: the encoder's channels (those of the peer's packets, so the
+	 * client's decoder never switches between mono and stereo, which it
+	 * hears as clicks), and a buffer to interleave into */
+	int enc_channels;
+	int16_t *stereo;
 };
 
 /* 0, -ENOTSUP (a codec we cannot decode, or spandsp missing for G.722),

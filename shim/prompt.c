@@ -44,9 +44,15 @@
 #include "shim/settings.h"
 #include "zrtp/zrtp.h"
 
-/* The peer's audio under a prompt: about -9 dB. */
-#define PEER_UNDER_NUM 3
-#define PEER_UNDER_DEN 8
+/* The peer's audio under a prompt: -20 dB, ducked as announcements are:
+ * still heard (and measurable in what a G.711 recording holds), and the
+ * code stays clear over a loud peer (at -14 dB a speech recogniser
+ * already took a steady tone through Opus for extra words). */
+#define PEER_UNDER_NUM 1
+#define PEER_UNDER_DEN 10
+
+/* Silence after each prompt (see player_start). */
+#define PROMPT_TAIL_MS 400
 
 static bool clips_ok;
 
@@ -240,6 +246,13 @@ static bool player_start(struct shim_media *s, enum prompt_kind k,
 			 s->name, prompt_kind_name(k), strerror(-r));
 		return false;
 	}
+	/* A tail of silence: the client's jitter buffer plays what it holds
+	 * only while packets keep coming, and on a stream that delivers
+	 * nothing but the prompt they stop with it. */
+	struct clip_seq *last = &p->seq[p->n_seq];
+	if (last->n_parts < CLIPS_SEQ_MAX)
+		last->part[last->n_parts++] = (struct clip_part){
+			.pcm = NULL, .n = (size_t)rate * PROMPT_TAIL_MS / 1000 };
 	p->n_seq++;
 	p->pcm = malloc(2 * SHIM_CODEC_PCM_MAX * sizeof *p->pcm);
 	if (!p->pcm) {

@@ -12,6 +12,8 @@
  *       order, else prints the best attempt and exits 1; 2 on bad input.
  *   clipmatch say PACKDIR RATE KIND SAS OUT.wav
  *       Writes the prompt as the shim composes it (mono s16 WAV at RATE).
+ *   clipmatch len PACKDIR RATE KIND SAS
+ *       Prints its length in ms.
  *
  * KIND: secure, secure_verified, secure_cue, code, verified, unverified, mismatch,
  * clear, cannot_encrypt, altered, pin_alarm. SAS as the engine renders it
@@ -525,13 +527,30 @@ static int cmd_say(int argc, char **argv)
 	return 0;
 }
 
+/* The composed prompt's length in ms (for measuring what lies under it). */
+static int cmd_len(int argc, char **argv)
+{
+	if (argc != 4)
+		die("usage: clipmatch len PACKDIR RATE KIND SAS");
+	int kind = kind_parse(argv[2]);
+	if (kind < 0)
+		die("unknown kind %s", argv[2]);
+	struct clip_seq q;
+	compose(argv[0], kind, argv[3], (unsigned)atoi(argv[1]), &q);
+	printf("%zu\n", clips_seq_len(&q) * 1000 / q.rate);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "len") == 0)
+		return cmd_len(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "find") == 0)
 		return cmd_find(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "say") == 0)
 		return cmd_say(argc - 2, argv + 2);
 	die("usage: clipmatch find [-t MIN] [-s SLOP_MS] [-n HZ,HZ] REC.wav "
-	    "PACKDIR KIND SAS\n       clipmatch say PACKDIR RATE KIND SAS OUT.wav");
+	    "PACKDIR KIND SAS\n       clipmatch say PACKDIR RATE KIND SAS OUT.wav"
+	    "\n       clipmatch len PACKDIR RATE KIND SAS");
 	return 2;
 }

@@ -18,6 +18,11 @@
 #     flag in the peer's Confirm (RFC 6189 §5.7), so both Confirms carried
 #     it (in call 2, alice alone had confirmed: verified=no there); then
 #     alice withdraws (*9#): her cache no longer has bob verified.
+# Calls 1 and 3 have spoken prompts on (calls 2's recordings are judged
+# for DTMF tones): in call 1 alice's recording holds the "verified" cue
+# after her *1#; in call 3 both recordings hold the short "secure,
+# verified" cue and not the code, and alice's the "confirmation
+# withdrawn" cue after her *9# (tests/e2e/clipmatch, G.711).
 # Before call 1, neither cache has the peer verified (the test fails
 # without the keypad).
 . "$(dirname "$0")/lib.sh"
@@ -133,7 +138,24 @@ secure_line() { grep "event: secure" "$1" | tail -1; }
 # --- call 1: the confirm sequence as RFC 4733 events --------------------------
 tone alice.wav 440 9
 tone bob.wav 660 11
+export ZRTPSHIM_PROMPTS=code
+export ZRTPSHIM_PROMPTS_DIR="${ZRTPSHIM_PROMPTS_DIR:-$E2E_BUILD/data/prompts}"
+CM=$E2E_BUILD/tests/e2e/clipmatch
+# cue N WHO KIND [SAS] [not]: WHO's recording of call N holds (or not) it
+cue() {
+	_f=$(ls "$W/$2/snd"/dump-*-dec.wav 2>/dev/null | head -1)
+	cp "$_f" "$W/$2$1.wav" 2>/dev/null
+	if [ -n "$_f" ] && "$CM" find "$_f" "$ZRTPSHIM_PROMPTS_DIR" "$3" "$4" >"$W/$2$1-$3.cm" 2>&1; then
+		[ "${5:-}" = not ] && fail "call $1: $2's recording holds the $3 prompt ${4:+($4)}" ||
+			pass "call $1: $2's recording holds the $3 prompt ${4:+($4)}: $(cat "$W/$2$1-$3.cm")"
+	else
+		[ "${5:-}" = not ] && pass "call $1: $2's recording does not hold the $3 prompt ${4:+($4)}" ||
+			fail "call $1: $2's recording does not hold the $3 prompt ${4:+($4)}: $(tail -1 "$W/$2$1-$3.cm")"
+	fi
+}
 call 1 '*1#'
+unset ZRTPSHIM_PROMPTS
+cue 1 alice verified ""
 check_same_sas "$W/alice1.log" "$W/bob1.log"
 ZB=$(zid_of "$W/alice1.log")   # bob's ZID, as alice saw it
 ZA=$(zid_of "$W/bob1.log")
@@ -224,7 +246,14 @@ done
 # --- call 3: both confirmed: verified=yes on both sides -------------------------
 tone alice.wav 440 7
 tone bob.wav 660 9
+export ZRTPSHIM_PROMPTS=code
 call 3 '*9#'
+unset ZRTPSHIM_PROMPTS
+for who in alice bob; do
+	cue 3 $who secure_verified ""
+	cue 3 $who secure "$(sas_of "$W/${who}3.log")" not
+done
+cue 3 alice unverified ""
 for s in alice3 bob3; do
 	if secure_line "$W/$s.log" | grep -q " verified=yes"; then
 		pass "call 3, $s: $(secure_line "$W/$s.log" | sed 's/.*event: //')"
