@@ -5,13 +5,14 @@
  * under LD_PRELOAD=libzrtpshim.so.
  *
  *   loadcall caller|callee --sip-port P --peer-sip-port Q --rtp-base B
- *            --calls N [--duration S] [--ptime MS] [--rate CPS]
+ *            --calls N [--rtp-max M] [--duration S] [--ptime MS] [--rate CPS]
  *            [--timeout S] [--quiet]
  *
  * One UDP SIP socket per process carries every call (one Call-ID each),
  * as a softphone or a B2BUA would; each call has its own UDP RTP socket on
- * 127.0.0.1, port B + 2 * index (the odd port above is left for RTCP,
- * which loadcall does not send). The caller places N calls at CPS calls
+ * 127.0.0.1, the next even port from B on (the odd port above is left
+ * for RTCP, which loadcall does not send; a port another process holds is
+ * skipped, up to M, default B + 2N - 1). The caller places N calls at CPS calls
  * per second (INVITE with SDP m=audio PORT RTP/AVP 0, retransmitted Timer
  * A style until a response), the callee answers each at once (100, 180,
  * 200 with SDP, the 200 retransmitted until the ACK). Both send PCMU every
@@ -30,7 +31,9 @@
  * the peer sent from the first arrived packet to its last; the longest
  * gap in reception (to the end of the call included), and cut=1 when
  * that gap exceeds 1 s or nothing arrived. A summary line follows with the
- * process's CPU time and max RSS (getrusage).
+ * process's CPU time and max RSS (getrusage), and a "steady" line: CPU per
+ * packet and RSS while every call is up (2 s after the last call started
+ * to the first BYE).
  *
  * Exit status: 0 when every call was set up and ended with BYE/200, 1
  * otherwise (timeout, refused call), 2 on usage or system errors.
@@ -80,7 +83,7 @@ struct call {
 };
 
 static enum role role;
-static int sip_port, peer_sip_port, rtp_base, ncalls;
+static int sip_port, peer_sip_port, rtp_base, rtp_max, ncalls;
 static int duration = 10, ptime = 20, rate = 100, timeout_s = 60, quiet;
 static int samples;
 static struct call *calls;
@@ -92,6 +95,13 @@ static unsigned run_id;
 static int answered;          /* callee: calls taken so far */
 static int placed;            /* caller: calls placed so far */
 static uint8_t tone_caller[40], tone_callee[40];
+static uint64_t tot_pkts;     /* packets sent + valid received */
+static int n_media;           /* calls whose media started */
+static int n_stopped;         /* calls whose media stopped */
+static int64_t last_start;    /* when the last call's media started */
+/* steady state: from 2 s after the last call started to the first BYE */
+static struct { int taken; double cpu; uint64_t pkts; int64_t t; long rss; }
+	snap_a, snap_b;
 static int per_caller = 20, per_callee = 16;   /* samples per period */
 
 static int64_t now_us(void)
@@ -319,17 +329,36 @@ static int sdp_peer(const char *msg, const char *end, struct sockaddr_in *a)
 	return inet_pton(AF_INET, ip, &a->sin_addr) == 1;
 }
 
+/*
+ * The call's RTP socket: the next even port from rtp_base on that is free;
+ * one another process holds (an ephemeral port of someone's socket) is
+ * skipped, up to rtp_max. Port + 1 is RTCP's in the SDP sense; loadcall
+ * never binds nor sends to it.
+ */
+static int next_port;
+
 static int open_rtp(struct call *c, int idx)
 {
-	c->lport = (uint16_t)(rtp_base + 2 * idx);
+	if (!next_port)
+		next_port = rtp_base;
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		die("socket: %s (raise ulimit -n)", strerror(errno));
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(c->lport) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(c->fd, (struct sockaddr *)&a, sizeof a) < 0)
-		die("bind 127.0.0.1:%u: %s", c->lport, strerror(errno));
+	for (;; next_port += 2) {
+		if (next_port > rtp_max)
+			die("no free RTP port pair left in %d-%d for call %d",
+			    rtp_base, rtp_max, idx);
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)next_port) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(c->fd, (struct sockaddr *)&a, sizeof a) == 0)
+			break;
+		if (errno != EADDRINUSE)
+			die("bind 127.0.0.1:%d: %s", next_port, strerror(errno));
+		fprintf(stderr, "loadcall: port %d taken, skipped\n", next_port);
+	}
+	c->lport = (uint16_t)next_port;
+	next_port += 2;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)idx };
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 		die("epoll_ctl: %s", strerror(errno));
@@ -340,6 +369,8 @@ static void start_media(struct call *c, int64_t t)
 {
 	c->st = C_MEDIA;
 	c->setup = t;
+	n_media++;
+	last_start = t;
 	c->next_send = t;
 	if (role == CALLER)
 		c->bye_due = t + (int64_t)duration * 1000000;
@@ -348,6 +379,7 @@ static void start_media(struct call *c, int64_t t)
 static void stop_media(struct call *c, int64_t t)
 {
 	c->end = t;
+	n_stopped++;
 	c->linger_until = t + 300000;   /* the peer's packets still in flight */
 }
 
@@ -536,8 +568,10 @@ static void rtp_send(struct call *c)
 	for (int k = 0; k < samples; k++)
 		p[12 + k] = tone[(ts + (uint32_t)k) % (uint32_t)per];
 	if (sendto(c->fd, p, 12 + samples, 0, (struct sockaddr *)&c->peer,
-		   sizeof c->peer) == 12 + samples)
+		   sizeof c->peer) == 12 + samples) {
 		c->sent++;
+		tot_pkts++;
+	}
 	c->seq++;
 }
 
@@ -592,6 +626,7 @@ static void rtp_read(struct call *c, int64_t t)
 		}
 		c->last_rx = t;
 		c->rcvd++;
+		tot_pkts++;
 	}
 }
 
@@ -614,14 +649,19 @@ static int all_done(int64_t t)
 	return 1;
 }
 
-static void tick(int64_t t, int64_t t0)
+/* one pass over the calls; returns when something is next due */
+static int64_t tick(int64_t t, int64_t t0)
 {
+	int64_t due = t + 100000;
+#define DUE(x) do { if ((x) && (x) < due) due = (x); } while (0)
 	if (role == CALLER) {
 		int64_t want = rate > 0 ? (t - t0) * rate / 1000000 + 1 : ncalls;
 		while (placed < ncalls && placed < want) {
 			place_call(placed, t);
 			placed++;
 		}
+		if (placed < ncalls && rate > 0)
+			DUE(t0 + (int64_t)placed * 1000000 / rate);
 	}
 	int n = role == CALLER ? placed : answered;
 	for (int i = 0; i < n; i++) {
@@ -633,7 +673,12 @@ static void tick(int64_t t, int64_t t0)
 			}
 			if (c->next_send <= t)
 				c->next_send = t + (int64_t)ptime * 1000;
+			DUE(c->next_send);
 		}
+		if (role == CALLER && c->st == C_MEDIA)
+			DUE(c->bye_due);
+		if (c->st == C_ENDED)
+			DUE(c->linger_until);
 		if (role == CALLER && c->st == C_MEDIA && t >= c->bye_due) {
 			char extra[64];
 			snprintf(extra, sizeof extra, "X-Last-Seq: %ld\r\n",
@@ -670,6 +715,50 @@ static void tick(int64_t t, int64_t t0)
 			c->rtx_iv = c->rtx_iv * 2 > 4000000 ? 4000000 : c->rtx_iv * 2;
 			c->rtx_at = t + c->rtx_iv;
 		}
+		DUE(c->rtx_at);
+	}
+	return due;
+#undef DUE
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static long rss_now(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void snapshots(int64_t t)
+{
+	if (!snap_a.taken && ncalls && n_media == ncalls && n_stopped == 0 &&
+	    t >= last_start + 2000000) {
+		snap_a.taken = 1;
+		snap_a.cpu = cpu_now();
+		snap_a.pkts = tot_pkts;
+		snap_a.t = t;
+		snap_a.rss = rss_now();
+	}
+	if (snap_a.taken && !snap_b.taken && n_stopped > 0) {
+		snap_b.taken = 1;
+		snap_b.cpu = cpu_now();
+		snap_b.pkts = tot_pkts;
+		snap_b.t = t;
+		snap_b.rss = rss_now();
 	}
 }
 
@@ -750,6 +839,21 @@ static int report(int timed_out)
 	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss,
 	       timed_out);
+	if (snap_b.taken && snap_b.pkts > snap_a.pkts)
+		printf("steady role=%s calls=%d secs=%.3f cpu_s=%.4f pkts=%llu "
+		       "us_per_pkt=%.3f pps=%.0f rss_kb=%ld rss_end_kb=%ld\n",
+		       role == CALLER ? "caller" : "callee", ncalls,
+		       (double)(snap_b.t - snap_a.t) / 1e6,
+		       snap_b.cpu - snap_a.cpu,
+		       (unsigned long long)(snap_b.pkts - snap_a.pkts),
+		       (snap_b.cpu - snap_a.cpu) * 1e6 /
+		       (double)(snap_b.pkts - snap_a.pkts),
+		       (double)(snap_b.pkts - snap_a.pkts) * 1e6 /
+		       (double)(snap_b.t - snap_a.t), snap_a.rss, snap_b.rss);
+	else
+		printf("steady role=%s calls=%d none (calls shorter than their "
+		       "setup + 2 s, or a call ended early)\n",
+		       role == CALLER ? "caller" : "callee", ncalls);
 	fflush(stdout);
 	free(fr);
 	free(first);
@@ -759,7 +863,7 @@ static int report(int timed_out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: loadcall caller|callee --sip-port P "
-		"--peer-sip-port Q --rtp-base B --calls N [--duration S] "
+		"--peer-sip-port Q --rtp-base B --calls N [--rtp-max M] [--duration S] "
 		"[--ptime MS] [--rate CPS] [--timeout S] [--quiet]\n");
 	exit(2);
 }
@@ -789,6 +893,7 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--sip-port") == 0) sip_port = (int)v;
 		else if (strcmp(a, "--peer-sip-port") == 0) peer_sip_port = (int)v;
 		else if (strcmp(a, "--rtp-base") == 0) rtp_base = (int)v;
+		else if (strcmp(a, "--rtp-max") == 0) rtp_max = (int)v;
 		else if (strcmp(a, "--calls") == 0) ncalls = (int)v;
 		else if (strcmp(a, "--duration") == 0) duration = (int)v;
 		else if (strcmp(a, "--ptime") == 0) ptime = (int)v;
@@ -801,6 +906,11 @@ int main(int argc, char **argv)
 	    rtp_base + 2 * ncalls > 65535 || ptime < 10 || ptime > 160 ||
 	    ptime % 10)
 		usage();
+	if (!rtp_max)
+		rtp_max = rtp_base + 2 * ncalls - 1;
+	if (rtp_max > 65535 || (ncalls && rtp_max < rtp_base + 2 * (ncalls - 1)))
+		die("--rtp-max %d leaves no room for %d calls from %d", rtp_max,
+		    ncalls, rtp_base);
 	samples = 8 * ptime;
 	make_tone(tone_caller, per_caller);
 	make_tone(tone_callee, per_callee);
@@ -841,8 +951,11 @@ int main(int argc, char **argv)
 	for (;;) {
 		int64_t t = now_us();
 		if (t >= next_tick) {
-			tick(t, t0);
-			next_tick = t + 1000;
+			int64_t due = tick(t, t0);
+			snapshots(t);
+			/* at most one pass a millisecond; the steady-state snapshot
+			 * is looked for at least every 100 ms */
+			next_tick = due > t + 1000 ? due : t + 1000;
 			if (all_done(t))
 				break;
 			if (t >= deadline) {

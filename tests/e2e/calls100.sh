@@ -10,8 +10,8 @@
 #     "first packet after setup"), no call cut (> 1 s without a packet),
 #     no packet that was not the peer's tone for that call;
 # bounded in time: each loadcall under timeout, the whole test ~20 s.
-# Ports: SIP 49800/49801, RTP 49000-49199 and 49400-49599 (RTCP ports
-# reserved, not sent).
+# Ports: SIP 49800/49801, RTP 49000-49399 and 49400-49799 (RTCP ports
+# reserved, not sent; pairs held by other processes skipped).
 . "$(dirname "$0")/lib.sh"
 LC=$E2E_BUILD/bench/loadcall
 [ -x "$LC" ] || { echo "ERROR: $LC not built"; exit 99; }
@@ -20,11 +20,11 @@ cd "$W" || exit 99
 ulimit -n 4096 2>/dev/null
 
 bg shimmed callee timeout -k 2 40 "$LC" callee --sip-port 49801 --peer-sip-port 49800 \
-	--rtp-base 49400 --calls "$N" --timeout 35 >"$W/callee.out" 2>"$W/callee.err"
+	--rtp-base 49400 --rtp-max 49799 --calls "$N" --timeout 35 >"$W/callee.out" 2>"$W/callee.err"
 CALLEE=$BGPID
 sleep 0.5
 shimmed caller timeout -k 2 40 "$LC" caller --sip-port 49800 --peer-sip-port 49801 \
-	--rtp-base 49000 --calls "$N" --duration 8 --rate 50 --timeout 35 \
+	--rtp-base 49000 --rtp-max 49399 --calls "$N" --duration 8 --rate 50 --timeout 35 \
 	>"$W/caller.out" 2>"$W/caller.err"
 note "caller exit $?"
 wait $CALLEE
