@@ -20,6 +20,10 @@
 # ports above each reserved, not sent), SIP: caller 49999, callee 47999
 # (the RTCP ports of the other side's call 999, never bound). Do not run it
 # while tests/e2e/calls100.sh runs (it uses ports inside this range).
+# 1,000 calls use every even port of 46000-49998: an ephemeral port that
+# another process holds there fails the run (it is tried three times);
+# `sysctl net.ipv4.ip_local_reserved_ports=46000-49999` keeps the kernel
+# from handing them out. BENCH_MODES="shim" (or "plain") runs one mode.
 set -u
 PTIME=20 SECS=12 RATE=50
 while getopts p:d:r: o; do
@@ -49,7 +53,7 @@ run() {
 	_ramp=$(( (_n + RATE - 1) / RATE ))
 	_dur=$((_ramp + SECS))
 	_to=$((_dur + 40))
-	rm -rf "$W/state.$_t"
+	rm -rf "$W/state.$_t" "$W/$_t.caller.log" "$W/$_t.callee.log"
 	for side in callee caller; do
 		if [ $side = callee ]; then
 			set -- callee --sip-port 47999 --peer-sip-port 49999 --rtp-base 48000 --rtp-max 49998
@@ -57,7 +61,7 @@ run() {
 			set -- caller --sip-port 49999 --peer-sip-port 47999 --rtp-base 46000 --rtp-max 47998 \
 				--duration $_dur --rate "$RATE"
 		fi
-		set -- timeout -k 2 $((_to + 5)) "$LC" "$@" --calls "$_n" --ptime "$PTIME" --timeout $_to
+		set -- timeout -k 10 $((_to + 5)) "$LC" "$@" --calls "$_n" --ptime "$PTIME" --timeout $_to
 		if [ "$_mode" = shim ]; then
 			set -- env LD_PRELOAD="$SHIM" ZRTPSHIM_LOG=info ZRTPSHIM_PROMPTS=off \
 				ZRTPSHIM_LOG_FILE="$W/$_t.$side.log" XDG_STATE_HOME="$W/state.$_t" "$@"
@@ -69,19 +73,32 @@ run() {
 			sleep 0.5
 		else
 			"$@" >"$W/$_t.$side.out" 2>"$W/$_t.$side.err"
+			echo "caller exit status $?" >"$W/$_t.status"
 		fi
 	done
 	wait $_callee
+	echo "callee exit status $? (124: timeout, 128+n: signal n)" >>"$W/$_t.status"
+}
+# run_retry MODE N TAG: run, again (twice at most) when another process
+# held one of the RTP ports (an ephemeral port of someone else's socket)
+run_retry() {
+	for _try in 1 2 3; do
+		run "$@"
+		grep -q "no free RTP port" "$W/$3.caller.err" "$W/$3.callee.err" || return 0
+		echo "  ($1 N=$2: an RTP port was held by another process; again. With 1,000 calls the"
+		echo "   range has no spare port: sysctl net.ipv4.ip_local_reserved_ports=46000-49999 helps)"
+		sleep 2
+	done
 }
 
 printf '%-5s %-5s %-6s %10s %9s %12s %11s  %s\n' N mode side "us/pkt" "pkt/s" "RSS/call kB" "cpu total s" verdict
-for mode in plain shim; do
+for mode in ${BENCH_MODES:-plain shim}; do
 	run $mode 0 $mode.0
 	base_caller=$(sed -n 's/^summary.* maxrss_kb=\([0-9]*\).*/\1/p' "$W/$mode.0.caller.out")
 	base_callee=$(sed -n 's/^summary.* maxrss_kb=\([0-9]*\).*/\1/p' "$W/$mode.0.callee.out")
 	for n in $NS; do
 		t=$mode.$n
-		run $mode "$n" "$t"
+		run_retry $mode "$n" "$t"
 		if [ $mode = shim ]; then
 			python3 "$SRC/tests/e2e/calls_check.py" "$n" 0.99 "$W/$t.caller.out" "$W/$t.callee.out" \
 				"$W/$t.caller.log" "$W/$t.callee.log" >"$W/$t.check" 2>&1
@@ -103,7 +120,9 @@ for mode in plain shim; do
 				}' "$W/$t.$side.out"
 		done
 		if [ $v = FAIL ]; then
-			grep -E '^FAIL|eviction' "$W/$t.check" | sed 's/^/      /' | cut -c1-220
+			{ cat "$W/$t.status"; grep -E '^FAIL|eviction' "$W/$t.check"
+			  grep -h "^loadcall" "$W/$t.caller.err" "$W/$t.callee.err" | grep -v skipped | head -3
+			} | sed 's/^/      /' | cut -c1-220
 		fi
 	done
 done

@@ -35,6 +35,9 @@
  * packet and RSS while every call is up (2 s after the last call started
  * to the first BYE).
  *
+ * SIGTERM or SIGINT ends the run as the timeout does: the report is
+ * printed with what was counted so far.
+ *
  * Exit status: 0 when every call was set up and ended with BYE/200, 1
  * otherwise (timeout, refused call), 2 on usage or system errors.
  */
@@ -42,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -92,6 +96,7 @@ static int hsize;
 static int sipfd, ep;
 static struct sockaddr_in peer_sip;
 static unsigned run_id;
+static volatile sig_atomic_t stop_sig;   /* SIGTERM/SIGINT: report and exit */
 static int answered;          /* callee: calls taken so far */
 static int placed;            /* caller: calls placed so far */
 static uint8_t tone_caller[40], tone_callee[40];
@@ -532,7 +537,7 @@ static void on_response(const char *msg, const char *end, int64_t t)
 static void sip_read(int64_t t)
 {
 	char buf[4096];
-	for (int k = 0; k < 256; k++) {
+	for (int k = 0; k < 64 && !stop_sig; k++) {
 		ssize_t n = recv(sipfd, buf, sizeof buf - 1, 0);
 		if (n <= 0)
 			return;
@@ -860,6 +865,11 @@ static int report(int timed_out)
 	return (!timed_out && ended == ncalls) ? 0 : 1;
 }
 
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: loadcall caller|callee --sip-port P "
@@ -944,6 +954,9 @@ int main(int argc, char **argv)
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, sipfd, &ev) < 0)
 		die("epoll_ctl: %s", strerror(errno));
 
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	int64_t t0 = now_us(), deadline = t0 + (int64_t)timeout_s * 1000000;
 	int64_t next_tick = t0;
 	struct epoll_event evs[256];
@@ -958,10 +971,14 @@ int main(int argc, char **argv)
 			next_tick = due > t + 1000 ? due : t + 1000;
 			if (all_done(t))
 				break;
-			if (t >= deadline) {
+			if (t >= deadline || stop_sig) {
 				timed_out = 1;
-				fprintf(stderr, "loadcall: timeout after %d s\n",
-					timeout_s);
+				if (stop_sig)
+					fprintf(stderr, "loadcall: signal %d\n",
+						(int)stop_sig);
+				else
+					fprintf(stderr, "loadcall: timeout after "
+						"%d s\n", timeout_s);
 				break;
 			}
 		}
@@ -970,6 +987,8 @@ int main(int argc, char **argv)
 		t = now_us();
 		for (int k = 0; k < n; k++) {
 			uint32_t idx = evs[k].data.u32;
+			if (stop_sig)
+				break;
 			if (idx == UINT32_MAX)
 				sip_read(t);
 			else

@@ -19,11 +19,11 @@ N=${ZS_CALLS:-100}
 cd "$W" || exit 99
 ulimit -n 4096 2>/dev/null
 
-bg shimmed callee timeout -k 2 40 "$LC" callee --sip-port 49801 --peer-sip-port 49800 \
+bg shimmed callee timeout -k 10 40 "$LC" callee --sip-port 49801 --peer-sip-port 49800 \
 	--rtp-base 49400 --rtp-max 49799 --calls "$N" --timeout 35 >"$W/callee.out" 2>"$W/callee.err"
 CALLEE=$BGPID
 sleep 0.5
-shimmed caller timeout -k 2 40 "$LC" caller --sip-port 49800 --peer-sip-port 49801 \
+shimmed caller timeout -k 10 40 "$LC" caller --sip-port 49800 --peer-sip-port 49801 \
 	--rtp-base 49000 --rtp-max 49399 --calls "$N" --duration 8 --rate 50 --timeout 35 \
 	>"$W/caller.out" 2>"$W/caller.err"
 note "caller exit $?"
