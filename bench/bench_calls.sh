@@ -44,7 +44,8 @@ SHIM=$B/.libs/libzrtpshim.so
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null
 W=$(mktemp -d /tmp/bench_calls.XXXXXX)
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT INT TERM
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
+trap 'exit 1' INT TERM
 FAILED=0
 
 # run MODE N TAG: one caller/callee pair; outputs in $W/TAG.{caller,callee}.{out,log}

@@ -28,7 +28,8 @@ for t in baresip sipp sox /usr/bin/time; do
 done
 W=$(mktemp -d /tmp/bench_clients.XXXXXX)
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT INT TERM
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
+trap 'exit 1' INT TERM
 cd "$W" || exit 2
 sox -n -r 8000 -c 1 -b 16 -e signed-integer alice.wav synth 10 sine 440 vol 0.3
 sox -n -r 8000 -c 1 -b 16 -e signed-integer bob.wav synth 14 sine 660 vol 0.3
