@@ -351,7 +351,7 @@ static int open_rtp(struct call *c, int idx)
 		die("socket: %s (raise ulimit -n)", strerror(errno));
 	for (;; next_port += 2) {
 		if (next_port > rtp_max)
-			die("no free RTP port pair left in %d-%d for call %d",
+			die("no free RTP port left in %d-%d for call %d",
 			    rtp_base, rtp_max, idx);
 		struct sockaddr_in a = { .sin_family = AF_INET,
 					 .sin_port = htons((uint16_t)next_port) };
