@@ -8,7 +8,7 @@
 #   - baresip: two baresips on 127.0.0.1, a 10 s PCMU call (alice's 10 s
 #     tone file ending ends it; bob answers automatically), both shimmed or
 #     both plain; the CPU is user + system of both processes from start to
-#     exit (/usr/bin/time around each);
+#     exit (wait4's rusage of each, its descendants included);
 #   - sipp: sipp UAC and UAS (examples/sipp, the UAC's pause made 10 s),
 #     each streaming a 10 s PCMU tone with rtp_stream.
 # Prints each call's CPU, then per client the medians and the ratio
@@ -23,7 +23,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$(pwd)
 SHIM=$B/.libs/libzrtpshim.so
 [ -f "$SHIM" ] || { echo "run from the build directory (.libs/libzrtpshim.so)"; exit 2; }
-for t in baresip sipp sox /usr/bin/time; do
+for t in baresip sipp sox python3; do
 	command -v $t >/dev/null 2>&1 || { echo "$t is not installed"; exit 2; }
 done
 W=$(mktemp -d /tmp/bench_clients.XXXXXX)
@@ -37,6 +37,21 @@ sox alice.wav -t raw -e u-law -r 8000 -c 1 audio.ulaw
 sed 's/<pause milliseconds="7000"\/>/<pause milliseconds="10000"\/>/' \
 	"$SRC/examples/sipp/uac.xml" >uac10.xml
 grep -q 'milliseconds="10000"' uac10.xml || { echo "cannot make the 10 s sipp scenario"; exit 2; }
+
+# cpu.py OUT CMD...: runs CMD, writes "user+system" seconds of it and its
+# waited-for descendants (wait4's rusage, microseconds) to OUT, exits as it
+cat >cpu.py <<'PY'
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, st, ru = os.wait4(pid, 0)
+open(sys.argv[1], "w").write("%.6f+%.6f\n" % (ru.ru_utime, ru.ru_stime))
+sys.exit(os.waitstatus_to_exitcode(st) & 0xff)
+PY
 
 # bdir NAME USER SIPPORT CTRLPORT RTPLO WAV (as tests/e2e/lib.sh's baresip_dir)
 bdir() {
@@ -52,10 +67,10 @@ bdir() {
 	: >"$W/$1/contacts"
 }
 
-# pre MODE TAG NAME: the command prefix: /usr/bin/time into TAG.NAME.time,
+# pre MODE TAG NAME: the command prefix: cpu.py into TAG.NAME.time,
 # timeout, and the shim's environment when MODE is shim
 pre() {
-	P="/usr/bin/time -f %U+%S -o $W/$2.$3.time timeout -k 3 40"
+	P="python3 $W/cpu.py $W/$2.$3.time timeout -k 3 40"
 	if [ "$1" = shim ]; then
 		P="$P env LD_PRELOAD=$SHIM ZRTPSHIM_LOG=info ZRTPSHIM_PROMPTS=off ZRTPSHIM_LOG_FILE=$W/$2.$3.log XDG_STATE_HOME=$W/state"
 	fi
@@ -63,7 +78,7 @@ pre() {
 
 cpu_of() { # TAG NAME: user+system seconds, or "-"
 	_v=$(tail -1 "$W/$1.$2.time" 2>/dev/null)
-	case $_v in *+*) echo "$_v" | awk -F+ '{ printf "%.3f", $1 + $2 }' ;; *) echo - ;; esac
+	case $_v in *+*) echo "$_v" | awk -F+ '{ printf "%.4f", $1 + $2 }' ;; *) echo - ;; esac
 }
 
 ok_call() { # MODE TAG A B: the call happened (shimmed: both logs secure)
@@ -86,7 +101,7 @@ run_baresip() { # MODE TAG
 	ok_call "$1" "$2" alice bob || { echo "  $2: no secure call (see $W/$2.*)"; return 1; }
 	_a=$(cpu_of "$2" alice) _bb=$(cpu_of "$2" bob)
 	[ "$_a" != - ] && [ "$_bb" != - ] || return 1
-	awk -v a="$_a" -v b="$_bb" 'BEGIN { printf "%.3f", a + b }'
+	awk -v a="$_a" -v b="$_bb" 'BEGIN { printf "%.4f", a + b }'
 }
 
 run_sipp() { # MODE TAG
@@ -106,7 +121,7 @@ run_sipp() { # MODE TAG
 	ok_call "$1" "$2" uac uas || { echo "  $2: no secure call (see $W/$2.*)"; return 1; }
 	_a=$(cpu_of "$2" uac) _bb=$(cpu_of "$2" uas)
 	[ "$_a" != - ] && [ "$_bb" != - ] || return 1
-	awk -v a="$_a" -v b="$_bb" 'BEGIN { printf "%.3f", a + b }'
+	awk -v a="$_a" -v b="$_bb" 'BEGIN { printf "%.4f", a + b }'
 }
 
 : >"$W/results"
@@ -138,7 +153,7 @@ for client in baresip sipp; do
 		END {
 			if (!np || !ns) { printf "%s: not enough calls (%d plain, %d shimmed)\n", c, np, ns; exit }
 			mp = med(p, np); ms = med(s, ns)
-			printf "%s: whole-call CPU of both clients, median of %d plain %.3f s, of %d shimmed %.3f s: ratio shimmed/plain %.3f (goal <= 1.15)\n", c, np, mp, ns, ms, ms / mp
+			printf "%s: whole-call CPU of both clients, median of %d plain %.4f s, of %d shimmed %.4f s: ratio shimmed/plain %.3f (goal <= 1.15)\n", c, np, mp, ns, ms, ms / mp
 		}' "$W/results"
 done
 echo "outputs in $W"
