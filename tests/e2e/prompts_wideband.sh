@@ -42,16 +42,16 @@ PACKS=$ZRTPSHIM_PROMPTS_DIR
 
 SA=45010 SB=45012
 cd "$W" || exit 99
-sox -n -r 48000 -c 2 -b 16 -e signed-integer a-opus.wav synth 8 sine 440 vol 0.3
-sox -n -r 48000 -c 2 -b 16 -e signed-integer b-opus.wav synth 12 sine 660 vol 0.3
-sox -n -r 16000 -c 1 -b 16 -e signed-integer a-g722.wav synth 8 sine 440 vol 0.3
-sox -n -r 16000 -c 1 -b 16 -e signed-integer b-g722.wav synth 12 sine 660 vol 0.3
+sox -n -r 48000 -c 2 -b 16 -e signed-integer a-opus.wav synth 6.5 sine 440 vol 0.3
+sox -n -r 48000 -c 2 -b 16 -e signed-integer b-opus.wav synth 10 sine 660 vol 0.3
+sox -n -r 16000 -c 1 -b 16 -e signed-integer a-g722.wav synth 6.5 sine 440 vol 0.3
+sox -n -r 16000 -c 1 -b 16 -e signed-integer b-g722.wav synth 10 sine 660 vol 0.3
 sox -n -r 16000 -c 1 -b 16 -e signed-integer a-g722-long.wav synth 14 sine 440 vol 0.3
 sox -n -r 16000 -c 1 -b 16 -e signed-integer b-g722-long.wav synth 18 sine 660 vol 0.3
 # the length of the calls: alice runs TA s, bob TB s
-LONG="" TA=12 TB=16
+LONG="" TA=10 TB=14
 
-# call TAG CODEC [plain [USER]]: alice calls bob (or USER); alice's 8 s
+# call TAG CODEC [plain [USER]]: alice calls bob (or USER); alice's 6.5 s (or 14 s)
 # file ending ends the call. ZRTPSHIM_* exported by the caller apply to
 # both shims.
 call() {
