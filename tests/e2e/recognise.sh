@@ -15,7 +15,10 @@
 #   one), taken from what follows the last "code" (or from the start);
 #   "-" when there is none.
 # Exits 0 when it printed a code, 1 when not, 2 on an error (77: no
-# pocketsphinx, sox or model). The dictionary is cmudict's entries for
+# pocketsphinx, sox or model). ZS_CODE_LEN=4 (B32; any value for b256)
+# says the recording is a prompt ending with a code: the grammar is then
+# phrases followed by exactly that code's symbols (still any of them).
+# The dictionary is cmudict's entries for
 # those words plus the words cmudict lacks (below).
 set -eu
 wav=${1:?usage: recognise.sh WAV [b32|b256]}
@@ -44,7 +47,16 @@ grep -v -e '^#' -e '^[[:space:]]*$' "$txt" |
 {
 	echo '#JSGF V1.0;'
 	echo 'grammar zrtpshim;'
-	if [ "$mode" = b256 ]; then
+	if [ -n "${ZS_CODE_LEN:-}" ]; then
+		# A prompt that ends with a code: phrases, then the code's
+		# symbols (ZS_CODE_LEN of them for B32; two words for B256).
+		# Which symbols is still free: 32^4 codes, 65536 word pairs.
+		syms=""
+		n=0
+		while [ "$n" -lt "$ZS_CODE_LEN" ]; do syms="$syms <sym>"; n=$((n + 1)); done
+		[ "$mode" = b256 ] && syms=" <word> <word>"
+		echo "public <utt> = <phrase>+$syms ;"
+	elif [ "$mode" = b256 ]; then
 		echo 'public <utt> = ( <phrase> | <sym> | <word> )+ ;'
 	else
 		echo 'public <utt> = ( <phrase> | <sym> )+ ;'
