@@ -44,7 +44,12 @@
 #include "shim/status.h"
 #include "zrtp/zrtp.h"
 
-#define ST_MAX_STREAMS 64
+/* The table grows by doubling up to this ceiling; at the ceiling the
+ * stalest entry moves to the history (the status file only reports: no
+ * call is cut). */
+#ifndef ST_MAX_STREAMS
+#define ST_MAX_STREAMS 16384
+#endif
 #define ST_REFRESH_MS 1000u       /* the timer's refresh while streams live */
 #define ST_BUF_START (64u * 1024u)
 
@@ -71,7 +76,10 @@ struct st_stream {
 };
 
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct st_stream st_streams[ST_MAX_STREAMS];
+/* st_cap entries, each allocated on its own (pointers into it stay valid
+ * while the table grows); unused ones have used false. */
+static struct st_stream **st_streams;
+static size_t st_cap;
 static uint64_t st_seq;
 static bool status_dir_ok, status_dir_tried;
 
@@ -94,8 +102,8 @@ static void history_add_locked(struct st_stream *s);
 static struct st_stream *stream_find_locked(const char *name, bool create)
 {
 	struct st_stream *free_s = NULL, *oldest = NULL;
-	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-		struct st_stream *s = &st_streams[i];
+	for (size_t i = 0; i < st_cap; i++) {
+		struct st_stream *s = st_streams[i];
 		if (!s->used) {
 			if (!free_s)
 				free_s = s;
@@ -110,6 +118,22 @@ static struct st_stream *stream_find_locked(const char *name, bool create)
 			oldest = s;
 	}
 	if (!create)
+		return NULL;
+	if (!free_s && st_cap < ST_MAX_STREAMS) {
+		size_t cap = st_cap ? st_cap * 2 : 16;
+		struct st_stream **t = realloc(st_streams, cap * sizeof *t);
+		size_t k = st_cap;
+		if (t) {
+			st_streams = t;
+			for (; k < cap; k++)
+				if (!(t[k] = calloc(1, sizeof *t[k])))
+					break;
+			st_cap = k;
+			if (k > 0 && !t[k - 1]->used)
+				free_s = t[k - 1];
+		}
+	}
+	if (!free_s && !oldest)
 		return NULL;
 	struct st_stream *s = free_s ? free_s : oldest;
 	if (!free_s)
@@ -344,10 +368,10 @@ static void status_write_locked(void)
 		  shim_config.keylog[0] ? "true" : "false",
 		  shim_config.history);
 	bool first = true;
-	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-		if (!st_streams[i].used)
+	for (size_t i = 0; i < st_cap; i++) {
+		if (!st_streams[i]->used)
 			continue;
-		sb_stream(&b, &st_streams[i], first);
+		sb_stream(&b, st_streams[i], first);
 		first = false;
 	}
 	sb_printf(&b, "\n],\"history\":[");
@@ -462,20 +486,38 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 static size_t status_refresh(void)
 {
 	int saved = errno;
-	struct shim_media_stats *snap = malloc(ST_MAX_STREAMS * sizeof *snap);
+	/* The snapshot buffer is kept between refreshes (status_snap_mu:
+	 * the timer and the SIP path may both refresh). */
+	static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct shim_media_stats *snap_buf;
+	static size_t snap_cap;
+	pthread_mutex_lock(&snap_mu);
+	struct shim_media_stats *snap = snap_buf;
 	size_t n = 0;
-	if (snap)
-		while (n < ST_MAX_STREAMS &&
-		       shim_media_stats_get(n, &snap[n]) == 0)
-			n++;
+	for (;;) {
+		if (n == snap_cap) {
+			size_t cap = snap_cap ? snap_cap * 2 : 64;
+			struct shim_media_stats *t = realloc(snap_buf,
+							     cap * sizeof *t);
+			if (!t)
+				break;
+			snap = snap_buf = t;
+			snap_cap = cap;
+		}
+		if (shim_media_stats_get(n, &snap[n]) != 0)
+			break;
+		n++;
+	}
 	shim_events_reap();
 	pthread_mutex_lock(&status_mu);
 	if (snap) {
-		for (size_t i = 0; i < ST_MAX_STREAMS; i++)
-			st_streams[i].live = false;
+		for (size_t i = 0; i < st_cap; i++)
+			st_streams[i]->live = false;
 		for (size_t i = 0; i < n; i++) {
 			struct st_stream *s = stream_find_locked(snap[i].name,
 								 true);
+			if (!s)
+				continue;
 			s->live = true;
 			if (!s->seq)
 				s->seq = ++st_seq;
@@ -493,15 +535,15 @@ static size_t status_refresh(void)
 		/* Streams the media layer has let go of have ended. One it
 		 * never reported (an event raced the snapshot, a line only
 		 * noted unprotected) stays until the table needs its slot. */
-		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-			struct st_stream *s = &st_streams[i];
+		for (size_t i = 0; i < st_cap; i++) {
+			struct st_stream *s = st_streams[i];
 			if (s->used && !s->live && s->have_counters)
 				history_add_locked(s);
 		}
 	}
 	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
-	free(snap);
+	pthread_mutex_unlock(&snap_mu);
 	errno = saved;
 	return n;
 }
