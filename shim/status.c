@@ -4,19 +4,19 @@
  * history of ended ones ("history", at most shim_config.history entries,
  * oldest first, the oldest dropped first).
  *
- * It is rewritten whole and atomically (temporary file, rename) on every
- * event (shim_status_on_event, events.c's listener), by
- * shim_status_refresh, which sipglue calls after each SIP message with no
- * stream lock held, and by the timer thread's work
- * (shim_status_timer_run): at most once a second while any stream is
- * live, so the counters are current during a call, not only as of the
- * last SIP message. Only with no stream lock held may we ask the media
- * layer for counters (shim_media_stats_get takes the stream locks), which
- * is why the packet path never refreshes: it only runs the event
- * listener, which records the event with the counters of the last
- * refresh. A call's last SIP refresh happens just before its streams end,
- * which gives its final counters; the first refresh that no longer finds
- * a stream the media layer once reported moves it to the history.
+ * It is rewritten whole and atomically (temporary file, rename) by the
+ * timer thread only (shim_status_timer_run): at most once a second while
+ * any stream is live, so the counters are current during a call, and
+ * within ST_MIN_WRITE_MS (never more often) after something asked for it:
+ * an event (shim_status_on_event, events.c's listener, records it in
+ * memory), a line noted unprotected, a SIP message (shim_status_refresh,
+ * which only marks and kicks the timer). The application's threads never
+ * write it, with one exception: just before a call's streams end, sipglue
+ * asks for its final counters (shim_status_refresh_now). Only with no
+ * stream lock held may we ask the media layer for counters
+ * (shim_media_stats_get takes the stream locks), which is why the packet
+ * path never refreshes. The first refresh that no longer finds a stream
+ * the media layer once reported moves it to the history.
  *
  * status_mu guards the tables and the file; it is a leaf lock, taken with
  * a stream lock held (on events) or with none (refresh, timer). The
@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@
 #include "shim/real.h"
 #include "shim/settings.h"
 #include "shim/status.h"
+#include "shim/timer.h"
 #include "zrtp/zrtp.h"
 
 /* The table grows by doubling up to this ceiling; at the ceiling the
@@ -95,6 +97,18 @@ static char *st_buf;
 static size_t st_buf_cap;
 
 static void history_add_locked(struct st_stream *s);
+
+/* Something changed that the file does not show yet (an event, a SIP
+ * message): the timer thread writes it, at most every ST_MIN_WRITE_MS. */
+#define ST_MIN_WRITE_MS 200u
+static atomic_bool st_want;
+uint64_t shim_status_timer_run(uint64_t now);
+
+static void status_dirty(void)
+{
+	atomic_store(&st_want, true);
+	shim_timer_kick(shim_status_timer_run);
+}
 
 /* --- the stream table (status_mu held) ------------------------------------- */
 
@@ -404,6 +418,11 @@ void shim_status_on_event(const struct shim_event_note *n)
 	if (n->kind != SHIM_EVENT_ZRTP) {
 		pthread_mutex_lock(&status_mu);
 		struct st_stream *s = stream_for_event_locked(n->stream);
+		if (!s) {              /* out of memory: not recorded */
+			pthread_mutex_unlock(&status_mu);
+			errno = saved;
+			return;
+		}
 		s->seq = ++st_seq;
 		s->n_events++;
 		s->last_time = time(NULL);
@@ -412,13 +431,18 @@ void shim_status_on_event(const struct shim_event_note *n)
 			snprintf(s->peer, sizeof s->peer, "%s", n->peer_name);
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
-		status_write_locked();
 		pthread_mutex_unlock(&status_mu);
+		status_dirty();
 		errno = saved;
 		return;
 	}
 	pthread_mutex_lock(&status_mu);
 	struct st_stream *s = stream_for_event_locked(n->stream);
+	if (!s) {
+		pthread_mutex_unlock(&status_mu);
+		errno = saved;
+		return;
+	}
 	s->seq = ++st_seq;
 	s->n_events++;
 	s->last_time = time(NULL);
@@ -461,8 +485,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 	} else if (!s->last_event[0]) {
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 	}
-	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
+	status_dirty();
 	errno = saved;
 }
 
@@ -473,12 +497,17 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 
 	pthread_mutex_lock(&status_mu);
 	struct st_stream *s = stream_find_locked(stream_name, true);
+	if (!s) {
+		pthread_mutex_unlock(&status_mu);
+		errno = saved;
+		return;
+	}
 	s->seq = ++st_seq;
 	snprintf(s->unprotected, sizeof s->unprotected, "%s", why);
 	if (whole)
 		snprintf(s->phase, sizeof s->phase, "unprotected");
-	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
+	status_dirty();
 	errno = saved;
 }
 
@@ -550,11 +579,16 @@ static size_t status_refresh(void)
 
 void shim_status_refresh(void)
 {
+	status_dirty();
+}
+
+void shim_status_refresh_now(void)
+{
 	(void)status_refresh();
 }
 
 /* Timer thread only. */
-static uint64_t timer_next_ms;
+static uint64_t timer_next_ms, timer_last_ms;
 static bool timer_was_live;
 
 /*
@@ -565,8 +599,15 @@ static bool timer_was_live;
  */
 uint64_t shim_status_timer_run(uint64_t now)
 {
-	if (now < timer_next_ms)
+	bool want = atomic_load(&st_want);
+	if (want && timer_last_ms && now < timer_last_ms + ST_MIN_WRITE_MS) {
+		uint64_t t = timer_last_ms + ST_MIN_WRITE_MS;
+		return timer_next_ms && timer_next_ms < t ? timer_next_ms : t;
+	}
+	if (!want && now < timer_next_ms)
 		return timer_next_ms;
+	atomic_store(&st_want, false);
+	timer_last_ms = now;
 	size_t n = status_refresh();
 	if (n == 0 && !timer_was_live) {
 		timer_next_ms = 0;
@@ -581,5 +622,7 @@ void shim_status_atfork_child(void)
 {
 	pthread_mutex_init(&status_mu, NULL);
 	timer_next_ms = 0;
+	timer_last_ms = 0;
 	timer_was_live = false;
+	atomic_store(&st_want, false);
 }

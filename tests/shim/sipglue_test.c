@@ -88,6 +88,10 @@ void shim_status_refresh(void)
 {
 }
 
+void shim_status_refresh_now(void)
+{
+}
+
 /* The "limit" events of a full table. */
 static size_t n_limit;
 static char limit_stream[300];
