@@ -376,7 +376,8 @@ void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
 	sas = sas ? sas : "";
 	peer_zid = peer_zid ? peer_zid : "";
 	reason = reason ? reason : "";
-	enum shim_log_level lvl = kind == SHIM_EVENT_PIN_ALARM ? SHIM_LOG_ERROR
+	enum shim_log_level lvl = kind == SHIM_EVENT_PIN_ALARM ||
+				  kind == SHIM_EVENT_LIMIT ? SHIM_LOG_ERROR
 				  : kind == SHIM_EVENT_CLEAR ? SHIM_LOG_WARN
 				  : SHIM_LOG_INFO;
 	shim_log(lvl, "event: %s stream=%s sas=%s peer-zid=%s reason=\"%s\"",

@@ -24,6 +24,9 @@ enum shim_event_kind {
 					* or with another ZID */
 	SHIM_EVENT_VERIFIED,           /* the user confirmed the SAS */
 	SHIM_EVENT_UNVERIFIED,         /* the user withdrew a confirmation */
+	SHIM_EVENT_LIMIT,              /* a table at its ceiling refused a
+					* new call (its stream name ends
+					* in a star) */
 };
 
 /* One event as the user sees it. */
@@ -67,7 +70,7 @@ void shim_events_emit_altered(const char *stream_name, bool altered,
 
 /*
  * An event of the shim's own (not the engine's): kind is one of
- * SHIM_EVENT_CLEAR, _PIN_ALARM, _VERIFIED, _UNVERIFIED; label is its name
+ * SHIM_EVENT_CLEAR, _PIN_ALARM, _VERIFIED, _UNVERIFIED, _LIMIT; label is its name
  * for the log, the listeners and ZRTPSHIM_EVENT. Logged at ERROR when
  * alarm is true (else INFO or WARN for CLEAR), then the listeners, then
  * ZRTPSHIM_ON_EVENT. Same calling rules as shim_events_emit. peer_zid and

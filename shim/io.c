@@ -483,6 +483,10 @@ static bool untracked_media_send(struct shim_fd *f, enum demux_class k,
 	int saved = errno;
 	bool held = false;
 
+	/* Held is sticky until a stream owns the fd (registry.h): no need to
+	 * ask sipglue again (a scan of every call's lines) per packet. */
+	if (atomic_load(&f->held))
+		return true;
 	if (shim_sip_peer_media_addr(to)) {
 		atomic_store(&f->held, true);
 		if (!__atomic_exchange_n(&f->held_logged, 1, __ATOMIC_RELAXED))

@@ -58,6 +58,7 @@
 #include "shim/addr.h"
 #include "shim/cache.h"
 #include "shim/clock.h"
+#include "shim/events.h"
 #include "shim/log.h"
 #include "shim/media_int.h"
 #include "shim/registry.h"
@@ -65,7 +66,9 @@
 #include "zrtp/zrtp.h"
 
 pthread_mutex_t media_mu = PTHREAD_MUTEX_INITIALIZER;
-struct shim_call *media_calls[MEDIA_MAX_CALLS];
+struct shim_call **media_calls;
+size_t media_calls_cap;
+static size_t media_calls_max = MEDIA_MAX_CALLS;
 static unsigned adopt_counter;
 
 const char *const media_phase_names[] = {
@@ -125,9 +128,9 @@ struct shim_media * media_get(struct shim_fd *f)
 /* media_mu held. */
 static struct shim_call *call_find(const char *id, size_t len)
 {
-	if (len > sizeof media_calls[0]->id)
-		len = sizeof media_calls[0]->id;
-	for (int i = 0; i < MEDIA_MAX_CALLS; i++)
+	if (len > sizeof ((struct shim_call *)0)->id)
+		len = sizeof ((struct shim_call *)0)->id;
+	for (int i = 0; i < (int)media_calls_cap; i++)
 		if (media_calls[i] && media_calls[i]->id_len == len &&
 		    memcmp(media_calls[i]->id, id, len) == 0)
 			return media_calls[i];
@@ -181,18 +184,47 @@ static struct shim_media *stream_obtain(const char *id, size_t id_len,
 	c = call_find(id, id_len);
 	if (!c) {
 		int slot = -1;
-		for (int i = 0; i < MEDIA_MAX_CALLS && slot < 0; i++)
+		for (int i = 0; i < (int)media_calls_cap && slot < 0; i++)
 			if (!media_calls[i])
 				slot = i;
 		/* Full: evict a call none of whose fds is open any more. */
-		for (int i = 0; i < MEDIA_MAX_CALLS && slot < 0; i++)
+		for (int i = 0; i < (int)media_calls_cap && slot < 0; i++)
 			if (!call_has_fds(media_calls[i])) {
 				evicted = media_calls[i];
 				evicted->in_table = false;
 				media_calls[i] = NULL;
 				slot = i;
 			}
-		if (slot < 0 || !(c = calloc(1, sizeof *c))) {
+		/* Still full: grow, up to the ceiling. */
+		if (slot < 0 && media_calls_cap < media_calls_max) {
+			size_t cap = media_calls_cap ? media_calls_cap * 2 : 16;
+			if (cap > media_calls_max)
+				cap = media_calls_max;
+			struct shim_call **t = realloc(media_calls,
+						       cap * sizeof *t);
+			if (t) {
+				memset(t + media_calls_cap, 0,
+				       (cap - media_calls_cap) * sizeof *t);
+				slot = (int)media_calls_cap;
+				media_calls = t;
+				media_calls_cap = cap;
+			}
+		}
+		if (slot < 0) {
+			size_t cap = media_calls_cap;
+			pthread_mutex_unlock(&media_mu);
+			char name[128];
+			snprintf(name, sizeof name, "%.*s/%u",
+				 (int)(id_len > 100 ? 100 : id_len), id, m_index);
+			shim_log(SHIM_LOG_ERROR, "media: %zu live calls (the "
+				 "limit): stream %s refused (not protected)",
+				 cap, name);
+			shim_events_emit_shim(SHIM_EVENT_LIMIT, name, "limit",
+					      NULL, NULL, "too many calls: this "
+					      "one is not protected");
+			return NULL;
+		}
+		if (!(c = calloc(1, sizeof *c))) {
 			pthread_mutex_unlock(&media_mu);
 			return NULL;
 		}
@@ -562,7 +594,7 @@ void shim_media_on_bind(struct shim_fd *f)
 	media_init();
 	struct shim_media *old = NULL;
 	pthread_mutex_lock(&media_mu);
-	for (int i = 0; i < MEDIA_MAX_CALLS && !old; i++) {
+	for (int i = 0; i < (int)media_calls_cap && !old; i++) {
 		struct shim_call *c = media_calls[i];
 		if (!c)
 			continue;
@@ -628,7 +660,7 @@ static bool send_dest_copy(struct sockaddr_storage *dst, struct shim_fd *f,
 static struct shim_media *adopted_half_locked(bool rtcp, uint16_t port,
 					      const struct sockaddr_storage *dst)
 {
-	for (int i = 0; i < MEDIA_MAX_CALLS; i++) {
+	for (int i = 0; i < (int)media_calls_cap; i++) {
 		struct shim_media *s = media_calls[i] ? media_calls[i]->lines[0]
 						      : NULL;
 		if (!s || !s->adopted || atomic_load(&s->rtcp_only) == rtcp)
@@ -674,7 +706,7 @@ void shim_media_adopt(struct shim_fd *f, const struct sockaddr *to,
 	if (port > 1) {
 		struct shim_media *old = NULL, *hit = NULL;
 		pthread_mutex_lock(&media_mu);
-		for (int i = 0; i < MEDIA_MAX_CALLS && !hit; i++)
+		for (int i = 0; i < (int)media_calls_cap && !hit; i++)
 			if (media_calls[i] && media_calls[i]->lines[0] &&
 			    media_calls[i]->lines[0]->adopted &&
 			    media_calls[i]->lines[0]->local_rtp_port == port - 1 &&
@@ -853,7 +885,7 @@ void shim_media_detach(struct shim_fd *f)
 		pthread_mutex_lock(&media_mu);
 		struct shim_call *c = s->call;
 		if (c->in_table && !call_has_fds(c)) {
-			for (int i = 0; i < MEDIA_MAX_CALLS; i++)
+			for (int i = 0; i < (int)media_calls_cap; i++)
 				if (media_calls[i] == c)
 					media_calls[i] = NULL;
 			c->in_table = false;
@@ -871,7 +903,7 @@ void shim_media_call_ended(const char *call_id, size_t len)
 	pthread_mutex_lock(&media_mu);
 	struct shim_call *c = call_find(call_id, len);
 	if (c) {
-		for (int i = 0; i < MEDIA_MAX_CALLS; i++)
+		for (int i = 0; i < (int)media_calls_cap; i++)
 			if (media_calls[i] == c)
 				media_calls[i] = NULL;
 		c->in_table = false;
@@ -921,7 +953,7 @@ int shim_media_stats_get(size_t i, struct shim_media_stats *out)
 	struct shim_media *s = NULL;
 	size_t k = 0;
 	pthread_mutex_lock(&media_mu);
-	for (int c = 0; c < MEDIA_MAX_CALLS && !s; c++)
+	for (int c = 0; c < (int)media_calls_cap && !s; c++)
 		for (int j = 0; media_calls[c] && j < MEDIA_MAX_LINES && !s; j++)
 			if (media_calls[c]->lines[j] && k++ == i) {
 				s = media_calls[c]->lines[j];
@@ -941,6 +973,13 @@ int shim_media_stats_get(size_t i, struct shim_media_stats *out)
 	return 0;
 }
 
+void shim_media_test_set_max_calls(size_t max)
+{
+	pthread_mutex_lock(&media_mu);
+	media_calls_max = max ? max : MEDIA_MAX_CALLS;
+	pthread_mutex_unlock(&media_mu);
+}
+
 static pid_t forked_for;
 
 void shim_media_atfork_child(void)
@@ -952,7 +991,7 @@ void shim_media_atfork_child(void)
 	/* One thread now: whatever a vanished thread held is re-made. */
 	pthread_mutex_init(&media_mu, NULL);
 	media_path_atfork_child();
-	for (int i = 0; i < MEDIA_MAX_CALLS; i++) {
+	for (int i = 0; i < (int)media_calls_cap; i++) {
 		struct shim_call *c = media_calls[i];
 		if (!c)
 			continue;

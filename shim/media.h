@@ -137,6 +137,9 @@ struct shim_media_stats {
 /* The i-th live stream (0 <= i): 0, or -ENOENT past the last. */
 int shim_media_stats_get(size_t i, struct shim_media_stats *out);
 
+/* Tests only: the ceiling of the call table (0: the built-in one). */
+void shim_media_test_set_max_calls(size_t max);
+
 /* Reader duty: how long data may wait on an fd the client does not read
  * before the shim reads it (300 ms; tests may change it before any call). */
 extern uint32_t shim_media_reader_delay_ms;

@@ -19,7 +19,12 @@
 #include "shim/keypad.h"
 #include "shim/media.h"
 
-#define MEDIA_MAX_CALLS 64
+/* The call table grows by doubling up to this ceiling (memory against a
+ * flood of new Call-IDs); a full table refuses a new call, never evicts a
+ * live one. Tests may lower it (shim_media_test_set_max_calls). */
+#ifndef MEDIA_MAX_CALLS
+#define MEDIA_MAX_CALLS 16384
+#endif
 #define MEDIA_MAX_LINES 8          /* m= lines per call we protect */
 #define PEEKED_MAX 16              /* ZRTP copies taken from behind the head */
 #define LOG_INTERVAL_MS 5000       /* rate limit of per-packet complaints */
@@ -156,7 +161,9 @@ struct shim_call {
 
 /* media.c: the table and the references. */
 extern pthread_mutex_t media_mu;
-extern struct shim_call *media_calls[MEDIA_MAX_CALLS];
+/* media_calls_cap slots, NULL where free; both under media_mu. */
+extern struct shim_call **media_calls;
+extern size_t media_calls_cap;
 /* The stream on f with a reference taken, or NULL. */
 struct shim_media *media_get(struct shim_fd *f);
 void media_stream_put(struct shim_media *s);

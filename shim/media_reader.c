@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -250,13 +251,24 @@ out:
 
 uint64_t shim_media_timer_run(uint64_t now)
 {
-	struct shim_media *list[MEDIA_MAX_CALLS * MEDIA_MAX_LINES];
+	/* The timer's own list, grown with the table (never shrinks). */
+	static __thread struct shim_media **list;
+	static __thread size_t list_cap;
 	size_t n = 0;
 	uint64_t next = UINT64_MAX;
 
 	pthread_mutex_lock(&media_mu);
-	for (int i = 0; i < MEDIA_MAX_CALLS; i++)
-		for (int j = 0; media_calls[i] && j < MEDIA_MAX_LINES; j++)
+	size_t need = media_calls_cap * MEDIA_MAX_LINES;
+	if (need > list_cap) {
+		struct shim_media **t = realloc(list, need * sizeof *t);
+		if (t) {
+			list = t;
+			list_cap = need;
+		}
+	}
+	for (size_t i = 0; i < media_calls_cap; i++)
+		for (int j = 0; media_calls[i] && j < MEDIA_MAX_LINES &&
+				n < list_cap; j++)
 			if (media_calls[i]->lines[j]) {
 				media_calls[i]->lines[j]->refs++;
 				list[n++] = media_calls[i]->lines[j];

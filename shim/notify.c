@@ -466,6 +466,9 @@ static bool message_for(const struct shim_event_note *n, struct notify_msg *m)
 	case SHIM_EVENT_PIN_ALARM:
 		alarm = "Pin alarm: a known peer without its ZRTP";
 		break;
+	case SHIM_EVENT_LIMIT:
+		alarm = "Too many calls: a new call is not protected";
+		break;
 	case SHIM_EVENT_VERIFIED:
 	case SHIM_EVENT_UNVERIFIED: {
 		bool v = n->kind == SHIM_EVENT_VERIFIED;

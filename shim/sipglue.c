@@ -35,10 +35,13 @@
  * A call ends on BYE or CANCEL (either way), or a final non-2xx to its
  * first INVITE (a failed re-INVITE leaves the session as it was, §14.1):
  * its streams end (shim_media_call_ended). Memory is bounded: at most
- * SIPG_MAX_CALLS calls; ended calls linger SIPG_ENDED_MS to absorb
+ * SIPG_MAX_CALLS calls (the table of pointers grows by doubling, each call
+ * allocated on its own); ended calls linger SIPG_ENDED_MS to absorb
  * retransmissions (a retransmitted BYE must not start anything), calls that
- * never got an answer expire after SIPG_IDLE_MS, and when the table is full
- * the oldest such call is evicted (its media ended, loudly).
+ * never got an answer expire after SIPG_IDLE_MS, and when the table is at
+ * its ceiling the oldest ended call, else the oldest never-answered one, is
+ * reclaimed; a live (answered) call is never evicted: the new call is
+ * refused (an ERROR line and a "limit" event) and its media left alone.
  *
  * Each call also remembers who the peer is (learn_identity): every
  * request names its sender in From and its recipient in To, and a
@@ -62,7 +65,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -70,6 +75,7 @@
 #include "common/demux.h"
 #include "sdp/sdp.h"
 #include "shim/clock.h"
+#include "shim/events.h"
 #include "shim/keypad.h"
 #include "shim/log.h"
 #include "shim/media.h"
@@ -78,7 +84,12 @@
 #include "shim/sipglue.h"
 #include "shim/status.h"
 
-#define SIPG_MAX_CALLS 64
+/* A hard ceiling on tracked calls (memory against a flood of INVITEs with
+ * new Call-IDs); the table grows by doubling up to it. A test may lower it
+ * (shim_sip_test_set_max_calls). */
+#ifndef SIPG_MAX_CALLS
+#define SIPG_MAX_CALLS 16384
+#endif
 #define SIPG_MAX_LINES SDP_MAX_MEDIA
 #define SIPG_CALL_ID_MAX 256
 #define SIPG_ENDED_MS (32u * 1000u)        /* RFC 3261 Timer B/F: 64*T1 */
@@ -139,7 +150,10 @@ struct sipg_call {
 };
 
 static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct sipg_call sipg_calls[SIPG_MAX_CALLS];
+/* sipg_n slots in use at the front; sipg_cap allocated; each non-NULL. */
+static struct sipg_call **sipg_calls;
+static size_t sipg_n, sipg_cap;
+static size_t sipg_max = SIPG_MAX_CALLS;
 
 static bool slice_eq(struct sip_slice s, const char *lit)
 {
@@ -148,11 +162,6 @@ static bool slice_eq(struct sip_slice s, const char *lit)
 }
 
 /* --- the table ------------------------------------------------------------ */
-
-static void call_reset(struct sipg_call *c)
-{
-	memset(c, 0, sizeof *c);
-}
 
 /* sipg_mu held. End a call's media, keep the slot to absorb retransmits. */
 static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
@@ -165,75 +174,114 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 	shim_log(SHIM_LOG_INFO, "sip: call %.*s ended (%s)", (int)c->id_len,
 		 c->id, why);
 	/* The status file keeps the streams' final counters. */
-	shim_status_refresh();
+	shim_status_refresh_now();
 	shim_media_call_ended(c->id, c->id_len);
+}
+
+/* sipg_mu held. Free slot i; the last slot moves into it. */
+static void call_drop_locked(size_t i)
+{
+	free(sipg_calls[i]);
+	sipg_calls[i] = sipg_calls[--sipg_n];
+	sipg_calls[sipg_n] = NULL;
 }
 
 /* sipg_mu held. Drop what has lived long enough. */
 static void table_expire_locked(uint64_t now)
 {
-	for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
-		struct sipg_call *c = &sipg_calls[i];
-		if (!c->used)
-			continue;
+	for (size_t i = 0; i < sipg_n;) {
+		struct sipg_call *c = sipg_calls[i];
 		if (c->ended && now - c->ended_ms >= SIPG_ENDED_MS) {
-			call_reset(c);
+			call_drop_locked(i);
+			continue;
 		} else if (!c->ended && !c->established &&
 			   now - c->last_ms >= SIPG_IDLE_MS) {
 			call_end_locked(c, now, "no answer for 5 minutes");
-			call_reset(c);
+			call_drop_locked(i);
+			continue;
 		}
+		i++;
 	}
 }
 
 /*
- * sipg_mu held. The call with this Call-ID, or a new slot for it. When the
- * table is full: the oldest ended call, else the oldest call without an
- * answer, else the least recently active call is evicted.
+ * sipg_mu held. The call with this Call-ID, or a new slot for it. At the
+ * ceiling: the oldest ended call, else the oldest call without an answer,
+ * is reclaimed; if every call is live the new one is refused (NULL, an
+ * ERROR line and a "limit" event): a live call is never evicted.
  */
 static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
 					 uint64_t now)
 {
 	if (id.len == 0 || id.len > SIPG_CALL_ID_MAX)
 		return NULL;
-	struct sipg_call *free_slot = NULL;
-	for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
-		struct sipg_call *c = &sipg_calls[i];
-		if (!c->used) {
-			if (!free_slot)
-				free_slot = c;
-			continue;
-		}
+	for (size_t i = 0; i < sipg_n; i++) {
+		struct sipg_call *c = sipg_calls[i];
 		if (c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
 			return c;
 	}
 	if (!create)
 		return NULL;
-	if (!free_slot) {
-		struct sipg_call *victim = NULL;
-		for (int pass = 0; pass < 3 && !victim; pass++)
-			for (size_t i = 0; i < SIPG_MAX_CALLS; i++) {
-				struct sipg_call *c = &sipg_calls[i];
-				bool ok = pass == 0 ? c->ended
-					  : pass == 1 ? !c->established
-					  : true;
-				if (ok && (!victim || c->last_ms < victim->last_ms))
-					victim = c;
+	if (sipg_n >= sipg_max) {
+		size_t victim = SIZE_MAX;
+		for (int pass = 0; pass < 2 && victim == SIZE_MAX; pass++)
+			for (size_t i = 0; i < sipg_n; i++) {
+				struct sipg_call *c = sipg_calls[i];
+				bool ok = pass == 0 ? c->ended : !c->established;
+				if (ok && (victim == SIZE_MAX ||
+					   c->last_ms < sipg_calls[victim]->last_ms))
+					victim = i;
 			}
-		if (!victim->ended)
-			shim_log(SHIM_LOG_WARN, "sip: %d calls tracked: forgetting "
-				 "call %.*s to make room (its media ends)",
-				 SIPG_MAX_CALLS, (int)victim->id_len, victim->id);
-		call_end_locked(victim, now, "evicted");
-		call_reset(victim);
-		free_slot = victim;
+		if (victim == SIZE_MAX) {
+			char name[SIPG_CALL_ID_MAX + 8];
+			snprintf(name, sizeof name, "%.*s/*", (int)id.len, id.p);
+			shim_log(SHIM_LOG_ERROR, "sip: %zu live calls tracked (the "
+				 "limit): call %.*s refused, its media is left "
+				 "alone (not protected)", sipg_n, (int)id.len,
+				 id.p);
+			shim_events_emit_shim(SHIM_EVENT_LIMIT, name, "limit", NULL,
+					      NULL, "too many calls: this one "
+					      "is not protected");
+			return NULL;
+		}
+		struct sipg_call *v = sipg_calls[victim];
+		if (!v->ended)
+			shim_log(SHIM_LOG_WARN, "sip: %zu calls tracked: forgetting "
+				 "unanswered call %.*s to make room",
+				 sipg_n, (int)v->id_len, v->id);
+		call_end_locked(v, now, "evicted");
+		call_drop_locked(victim);
 	}
-	call_reset(free_slot);
-	free_slot->used = true;
-	memcpy(free_slot->id, id.p, id.len);
-	free_slot->id_len = id.len;
-	free_slot->last_ms = now;
-	return free_slot;
+	if (sipg_n == sipg_cap) {
+		size_t cap = sipg_cap ? sipg_cap * 2 : 16;
+		struct sipg_call **t = realloc(sipg_calls, cap * sizeof *t);
+		if (!t) {
+			shim_log(SHIM_LOG_ERROR, "sip: out of memory: call %.*s "
+				 "not tracked", (int)id.len, id.p);
+			return NULL;
+		}
+		sipg_calls = t;
+		sipg_cap = cap;
+	}
+	struct sipg_call *c = calloc(1, sizeof *c);
+	if (!c) {
+		shim_log(SHIM_LOG_ERROR, "sip: out of memory: call %.*s not "
+			 "tracked", (int)id.len, id.p);
+		return NULL;
+	}
+	c->used = true;
+	memcpy(c->id, id.p, id.len);
+	c->id_len = id.len;
+	c->last_ms = now;
+	sipg_calls[sipg_n++] = c;
+	return c;
+}
+
+void shim_sip_test_set_max_calls(size_t max)
+{
+	pthread_mutex_lock(&sipg_mu);
+	sipg_max = max ? max : SIPG_MAX_CALLS;
+	pthread_mutex_unlock(&sipg_mu);
 }
 
 /* --- SDP into line state -------------------------------------------------- */
@@ -661,9 +709,9 @@ bool shim_sip_peer_media_addr(const struct sockaddr *to)
 	if (to == NULL)
 		return false;
 	pthread_mutex_lock(&sipg_mu);
-	for (size_t i = 0; i < SIPG_MAX_CALLS && !hit; i++) {
-		const struct sipg_call *c = &sipg_calls[i];
-		if (!c->used || c->ended)
+	for (size_t i = 0; i < sipg_n && !hit; i++) {
+		const struct sipg_call *c = sipg_calls[i];
+		if (c->ended)
 			continue;
 		for (size_t j = 0; j < c->n_lines && !hit; j++) {
 			const struct sipg_line *l = &c->lines[j];

@@ -36,4 +36,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
  */
 bool shim_sip_peer_media_addr(const struct sockaddr *to);
 
+/* Tests only: the ceiling on tracked calls (0: the built-in one). */
+void shim_sip_test_set_max_calls(size_t max);
+
 #endif

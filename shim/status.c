@@ -4,19 +4,19 @@
  * history of ended ones ("history", at most shim_config.history entries,
  * oldest first, the oldest dropped first).
  *
- * It is rewritten whole and atomically (temporary file, rename) on every
- * event (shim_status_on_event, events.c's listener), by
- * shim_status_refresh, which sipglue calls after each SIP message with no
- * stream lock held, and by the timer thread's work
- * (shim_status_timer_run): at most once a second while any stream is
- * live, so the counters are current during a call, not only as of the
- * last SIP message. Only with no stream lock held may we ask the media
- * layer for counters (shim_media_stats_get takes the stream locks), which
- * is why the packet path never refreshes: it only runs the event
- * listener, which records the event with the counters of the last
- * refresh. A call's last SIP refresh happens just before its streams end,
- * which gives its final counters; the first refresh that no longer finds
- * a stream the media layer once reported moves it to the history.
+ * It is rewritten whole and atomically (temporary file, rename) by the
+ * timer thread only (shim_status_timer_run): at most once a second while
+ * any stream is live, so the counters are current during a call, and
+ * within ST_MIN_WRITE_MS (never more often) after something asked for it:
+ * an event (shim_status_on_event, events.c's listener, records it in
+ * memory), a line noted unprotected, a SIP message (shim_status_refresh,
+ * which only marks and kicks the timer). The application's threads never
+ * write it, with one exception: just before a call's streams end, sipglue
+ * asks for its final counters (shim_status_refresh_now). Only with no
+ * stream lock held may we ask the media layer for counters
+ * (shim_media_stats_get takes the stream locks), which is why the packet
+ * path never refreshes. The first refresh that no longer finds a stream
+ * the media layer once reported moves it to the history.
  *
  * status_mu guards the tables and the file; it is a leaf lock, taken with
  * a stream lock held (on events) or with none (refresh, timer). The
@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,15 @@
 #include "shim/real.h"
 #include "shim/settings.h"
 #include "shim/status.h"
+#include "shim/timer.h"
 #include "zrtp/zrtp.h"
 
-#define ST_MAX_STREAMS 64
+/* The table grows by doubling up to this ceiling; at the ceiling the
+ * stalest entry moves to the history (the status file only reports: no
+ * call is cut). */
+#ifndef ST_MAX_STREAMS
+#define ST_MAX_STREAMS 16384
+#endif
 #define ST_REFRESH_MS 1000u       /* the timer's refresh while streams live */
 #define ST_BUF_START (64u * 1024u)
 
@@ -71,7 +78,10 @@ struct st_stream {
 };
 
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct st_stream st_streams[ST_MAX_STREAMS];
+/* st_cap entries, each allocated on its own (pointers into it stay valid
+ * while the table grows); unused ones have used false. */
+static struct st_stream **st_streams;
+static size_t st_cap;
 static uint64_t st_seq;
 static bool status_dir_ok, status_dir_tried;
 
@@ -88,14 +98,26 @@ static size_t st_buf_cap;
 
 static void history_add_locked(struct st_stream *s);
 
+/* Something changed that the file does not show yet (an event, a SIP
+ * message): the timer thread writes it, at most every ST_MIN_WRITE_MS. */
+#define ST_MIN_WRITE_MS 200u
+static atomic_bool st_want;
+uint64_t shim_status_timer_run(uint64_t now);
+
+static void status_dirty(void)
+{
+	atomic_store(&st_want, true);
+	shim_timer_kick(shim_status_timer_run);
+}
+
 /* --- the stream table (status_mu held) ------------------------------------- */
 
 
 static struct st_stream *stream_find_locked(const char *name, bool create)
 {
 	struct st_stream *free_s = NULL, *oldest = NULL;
-	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-		struct st_stream *s = &st_streams[i];
+	for (size_t i = 0; i < st_cap; i++) {
+		struct st_stream *s = st_streams[i];
 		if (!s->used) {
 			if (!free_s)
 				free_s = s;
@@ -110,6 +132,22 @@ static struct st_stream *stream_find_locked(const char *name, bool create)
 			oldest = s;
 	}
 	if (!create)
+		return NULL;
+	if (!free_s && st_cap < ST_MAX_STREAMS) {
+		size_t cap = st_cap ? st_cap * 2 : 16;
+		struct st_stream **t = realloc(st_streams, cap * sizeof *t);
+		size_t k = st_cap;
+		if (t) {
+			st_streams = t;
+			for (; k < cap; k++)
+				if (!(t[k] = calloc(1, sizeof *t[k])))
+					break;
+			st_cap = k;
+			if (k > 0 && !t[k - 1]->used)
+				free_s = t[k - 1];
+		}
+	}
+	if (!free_s && !oldest)
 		return NULL;
 	struct st_stream *s = free_s ? free_s : oldest;
 	if (!free_s)
@@ -344,10 +382,10 @@ static void status_write_locked(void)
 		  shim_config.keylog[0] ? "true" : "false",
 		  shim_config.history);
 	bool first = true;
-	for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-		if (!st_streams[i].used)
+	for (size_t i = 0; i < st_cap; i++) {
+		if (!st_streams[i]->used)
 			continue;
-		sb_stream(&b, &st_streams[i], first);
+		sb_stream(&b, st_streams[i], first);
 		first = false;
 	}
 	sb_printf(&b, "\n],\"history\":[");
@@ -380,6 +418,11 @@ void shim_status_on_event(const struct shim_event_note *n)
 	if (n->kind != SHIM_EVENT_ZRTP) {
 		pthread_mutex_lock(&status_mu);
 		struct st_stream *s = stream_for_event_locked(n->stream);
+		if (!s) {              /* out of memory: not recorded */
+			pthread_mutex_unlock(&status_mu);
+			errno = saved;
+			return;
+		}
 		s->seq = ++st_seq;
 		s->n_events++;
 		s->last_time = time(NULL);
@@ -388,13 +431,18 @@ void shim_status_on_event(const struct shim_event_note *n)
 			snprintf(s->peer, sizeof s->peer, "%s", n->peer_name);
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 		snprintf(s->reason, sizeof s->reason, "%s", n->reason);
-		status_write_locked();
 		pthread_mutex_unlock(&status_mu);
+		status_dirty();
 		errno = saved;
 		return;
 	}
 	pthread_mutex_lock(&status_mu);
 	struct st_stream *s = stream_for_event_locked(n->stream);
+	if (!s) {
+		pthread_mutex_unlock(&status_mu);
+		errno = saved;
+		return;
+	}
 	s->seq = ++st_seq;
 	s->n_events++;
 	s->last_time = time(NULL);
@@ -437,8 +485,8 @@ void shim_status_on_event(const struct shim_event_note *n)
 	} else if (!s->last_event[0]) {
 		snprintf(s->last_event, sizeof s->last_event, "%s", n->label);
 	}
-	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
+	status_dirty();
 	errno = saved;
 }
 
@@ -449,12 +497,17 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 
 	pthread_mutex_lock(&status_mu);
 	struct st_stream *s = stream_find_locked(stream_name, true);
+	if (!s) {
+		pthread_mutex_unlock(&status_mu);
+		errno = saved;
+		return;
+	}
 	s->seq = ++st_seq;
 	snprintf(s->unprotected, sizeof s->unprotected, "%s", why);
 	if (whole)
 		snprintf(s->phase, sizeof s->phase, "unprotected");
-	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
+	status_dirty();
 	errno = saved;
 }
 
@@ -462,20 +515,38 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 static size_t status_refresh(void)
 {
 	int saved = errno;
-	struct shim_media_stats *snap = malloc(ST_MAX_STREAMS * sizeof *snap);
+	/* The snapshot buffer is kept between refreshes (status_snap_mu:
+	 * the timer and the SIP path may both refresh). */
+	static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct shim_media_stats *snap_buf;
+	static size_t snap_cap;
+	pthread_mutex_lock(&snap_mu);
+	struct shim_media_stats *snap = snap_buf;
 	size_t n = 0;
-	if (snap)
-		while (n < ST_MAX_STREAMS &&
-		       shim_media_stats_get(n, &snap[n]) == 0)
-			n++;
+	for (;;) {
+		if (n == snap_cap) {
+			size_t cap = snap_cap ? snap_cap * 2 : 64;
+			struct shim_media_stats *t = realloc(snap_buf,
+							     cap * sizeof *t);
+			if (!t)
+				break;
+			snap = snap_buf = t;
+			snap_cap = cap;
+		}
+		if (shim_media_stats_get(n, &snap[n]) != 0)
+			break;
+		n++;
+	}
 	shim_events_reap();
 	pthread_mutex_lock(&status_mu);
 	if (snap) {
-		for (size_t i = 0; i < ST_MAX_STREAMS; i++)
-			st_streams[i].live = false;
+		for (size_t i = 0; i < st_cap; i++)
+			st_streams[i]->live = false;
 		for (size_t i = 0; i < n; i++) {
 			struct st_stream *s = stream_find_locked(snap[i].name,
 								 true);
+			if (!s)
+				continue;
 			s->live = true;
 			if (!s->seq)
 				s->seq = ++st_seq;
@@ -493,26 +564,31 @@ static size_t status_refresh(void)
 		/* Streams the media layer has let go of have ended. One it
 		 * never reported (an event raced the snapshot, a line only
 		 * noted unprotected) stays until the table needs its slot. */
-		for (size_t i = 0; i < ST_MAX_STREAMS; i++) {
-			struct st_stream *s = &st_streams[i];
+		for (size_t i = 0; i < st_cap; i++) {
+			struct st_stream *s = st_streams[i];
 			if (s->used && !s->live && s->have_counters)
 				history_add_locked(s);
 		}
 	}
 	status_write_locked();
 	pthread_mutex_unlock(&status_mu);
-	free(snap);
+	pthread_mutex_unlock(&snap_mu);
 	errno = saved;
 	return n;
 }
 
 void shim_status_refresh(void)
 {
+	status_dirty();
+}
+
+void shim_status_refresh_now(void)
+{
 	(void)status_refresh();
 }
 
 /* Timer thread only. */
-static uint64_t timer_next_ms;
+static uint64_t timer_next_ms, timer_last_ms;
 static bool timer_was_live;
 
 /*
@@ -523,8 +599,15 @@ static bool timer_was_live;
  */
 uint64_t shim_status_timer_run(uint64_t now)
 {
-	if (now < timer_next_ms)
+	bool want = atomic_load(&st_want);
+	if (want && timer_last_ms && now < timer_last_ms + ST_MIN_WRITE_MS) {
+		uint64_t t = timer_last_ms + ST_MIN_WRITE_MS;
+		return timer_next_ms && timer_next_ms < t ? timer_next_ms : t;
+	}
+	if (!want && now < timer_next_ms)
 		return timer_next_ms;
+	atomic_store(&st_want, false);
+	timer_last_ms = now;
 	size_t n = status_refresh();
 	if (n == 0 && !timer_was_live) {
 		timer_next_ms = 0;
@@ -539,5 +622,7 @@ void shim_status_atfork_child(void)
 {
 	pthread_mutex_init(&status_mu, NULL);
 	timer_next_ms = 0;
+	timer_last_ms = 0;
 	timer_was_live = false;
+	atomic_store(&st_want, false);
 }

@@ -12,12 +12,19 @@
 struct shim_event_note;
 
 /*
- * Rewrite the file with fresh counters from the media layer, and reap
- * finished event commands. Takes the media locks: call it with no stream
- * lock held (sipglue calls it after each SIP message and just before a
- * call's streams end).
+ * Ask for the file to be rewritten with fresh counters: the timer thread
+ * does it, within ST_MIN_WRITE_MS (200 ms), not the caller (sipglue calls
+ * it after each SIP message). Takes no stream lock.
  */
 void shim_status_refresh(void);
+
+/*
+ * Rewrite the file now with fresh counters from the media layer, and reap
+ * finished event commands. Takes the media locks: call it with no stream
+ * lock held (sipglue: just before a call's streams end, for its final
+ * counters).
+ */
+void shim_status_refresh_now(void);
 
 /*
  * sipglue: m= line stream_name ("call-id/m-index") of a call is not

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/demux.h"
+#include "shim/events.h"
 #include "shim/log.h"
 #include "shim/media.h"
 #include "shim/registry.h"
@@ -85,6 +86,24 @@ void shim_media_keypad_key(const char *call_id, size_t len, char key)
 
 void shim_status_refresh(void)
 {
+}
+
+void shim_status_refresh_now(void)
+{
+}
+
+/* The "limit" events of a full table. */
+static size_t n_limit;
+static char limit_stream[300];
+void shim_events_emit_shim(enum shim_event_kind kind, const char *stream_name,
+			   const char *label, const char *sas,
+			   const char *peer_zid, const char *reason)
+{
+	(void)sas, (void)peer_zid, (void)reason;
+	if (kind == SHIM_EVENT_LIMIT && strcmp(label, "limit") == 0) {
+		n_limit++;
+		snprintf(limit_stream, sizeof limit_stream, "%s", stream_name);
+	}
 }
 
 struct rec_unprot {
@@ -184,6 +203,7 @@ static void reset(void)
 	n_not_protected_logs = 0;
 	describe_result = 0;
 	n_keys = 0;
+	n_limit = 0;
 }
 
 static uint16_t port_of(const struct sockaddr_storage *ss)
@@ -530,19 +550,84 @@ START_TEST(bounded_table)
 {
 	reset();
 	char cid[32];
+	/* More than the old fixed 64 calls, all answered: none is evicted. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(cid, sizeof cid, "many-%d", i);
+		in_m("INVITE sip:a@127.0.0.1 SIP/2.0", cid, 1, "INVITE", true,
+		     (unsigned)(8000 + 2 * i));
+		ck_assert_uint_gt(out_m("SIP/2.0 200 OK", cid, 1, "INVITE",
+					true, 20000 + 2 * i), 0);
+	}
+	ck_assert_uint_eq(n_ended, 0);
+	ck_assert_uint_eq(n_limit, 0);
+	/* The first is still known: its BYE ends it. */
+	in_m("BYE sip:a@127.0.0.1 SIP/2.0", "many-0", 2, "BYE", false, 0);
+	ck_assert_uint_eq(n_ended, 1);
+	ck_assert_str_eq(ended[0], "many-0");
+}
+END_TEST
+
+/* At its ceiling the table reclaims never-answered calls first. */
+START_TEST(bounded_table_unanswered)
+{
+	reset();
+	shim_sip_test_set_max_calls(64);
+	char cid[32];
 	for (int i = 0; i < 300; i++) {
 		snprintf(cid, sizeof cid, "flood-%d", i);
 		in_m("INVITE sip:a@127.0.0.1 SIP/2.0", cid, 1, "INVITE", true,
 		     (unsigned)(8000 + 2 * i));
 	}
-	/* 300 calls, 64 slots: 236 evicted, each ended. */
+	/* 300 calls, 64 slots: 236 never-answered ones reclaimed, each
+	 * ended; none refused. */
 	ck_assert_uint_eq(n_ended, 300 - 64);
+	ck_assert_uint_eq(n_limit, 0);
 	/* The newest is still known: answering it describes the peer. */
 	n_described = 0;
 	ck_assert_uint_gt(out_m("SIP/2.0 200 OK", "flood-299", 1, "INVITE",
 				true, 9000), 0);
 	ck_assert_uint_eq(n_described, 1);
 	ck_assert_uint_eq(port_of(&described[0].d.peer_rtp), 8000 + 2 * 299);
+}
+END_TEST
+
+/* At its ceiling with every call live: the new call is refused with a
+ * "limit" event; no live call is evicted. An ended call makes room. */
+START_TEST(full_table_refuses)
+{
+	reset();
+	shim_sip_test_set_max_calls(4);
+	char cid[32];
+	for (int i = 0; i < 4; i++) {
+		snprintf(cid, sizeof cid, "live-%d", i);
+		in_m("INVITE sip:a@127.0.0.1 SIP/2.0", cid, 1, "INVITE", true,
+		     (unsigned)(8000 + 2 * i));
+		ck_assert_uint_gt(out_m("SIP/2.0 200 OK", cid, 1, "INVITE",
+					true, 9000 + 2 * i), 0);
+	}
+	size_t described_before = n_described;
+	in_m("INVITE sip:a@127.0.0.1 SIP/2.0", "extra", 1, "INVITE", true,
+	     8100);
+	ck_assert_uint_eq(n_limit, 1);
+	ck_assert_str_eq(limit_stream, "extra/*");
+	ck_assert_uint_eq(n_ended, 0);
+	ck_assert_uint_eq(n_described, described_before);
+	/* Its answer is sent untouched (no a=zrtp-hash added). */
+	ck_assert_uint_eq(out_m("SIP/2.0 200 OK", "extra", 1, "INVITE", true,
+				9100), 0);
+	/* Every live call is still tracked: each one's BYE ends it. */
+	in_m("BYE sip:a@127.0.0.1 SIP/2.0", "live-3", 2, "BYE", false, 0);
+	ck_assert_uint_eq(n_ended, 1);
+	/* The ended call's slot is reclaimed for a new one. */
+	n_limit = 0;
+	in_m("INVITE sip:a@127.0.0.1 SIP/2.0", "after", 1, "INVITE", true,
+	     8200);
+	ck_assert_uint_eq(n_limit, 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(cid, sizeof cid, "live-%d", i);
+		in_m("BYE sip:a@127.0.0.1 SIP/2.0", cid, 2, "BYE", false, 0);
+	}
+	ck_assert_uint_eq(n_ended, 4);
 }
 END_TEST
 
@@ -1280,6 +1365,8 @@ int main(void)
 	tcase_add_test(tc, late_offer);
 	tcase_add_test(tc, answer_in_18x_then_2xx);
 	tcase_add_test(tc, bounded_table);
+	tcase_add_test(tc, bounded_table_unanswered);
+	tcase_add_test(tc, full_table_refuses);
 	tcase_add_test(tc, garbage);
 	tcase_add_test(tc, stream_split_writes);
 	tcase_add_test(tc, stream_several_per_write);
