@@ -171,8 +171,9 @@ const struct shim_spandsp *shim_codec_spandsp(void)
 
 /* --- decoders and encoders ------------------------------------------------ */
 
-/* The bitrate our Opus frames are encoded at: speech, wideband and up. */
-#define OPUS_PROMPT_BITRATE 32000
+/* The bitrate our Opus frames are encoded at (per channel): the code
+ * must come through clearly, whatever the peer sent at. */
+#define OPUS_PROMPT_BITRATE 48000
 
 void shim_codec_state_fini(struct shim_codec_state *st)
 {

@@ -85,7 +85,7 @@ call() {
 # heard TAG WHO KIND SAS [b256]: what the recogniser made of WHO's
 # recording from its start (nothing is delivered before SECURE, so the
 # prompt starts there) to the end of the prompt (its length as the shim
-# composes it, from clipmatch, + 150 ms), followed by a second of silence
+# composes it, from clipmatch, + 450 ms: its silent tail), then a second of silence
 # (the recogniser ends an utterance at a pause; the peer's steady tone
 # after the prompt would run on): words on line 1 of $W/TAG-WHO.rec, the
 # SAS they spell on line 2.
@@ -97,7 +97,7 @@ heard() {
 		return
 	fi
 	sox "$_f" -r 16000 -c 1 -b 16 "$W/$1-$2.16k.wav" \
-		trim 0 "$(awk -v m="$_ms" 'BEGIN { printf "%.3f", (m + 150) / 1000 }')" \
+		trim 0 "$(awk -v m="$_ms" 'BEGIN { printf "%.3f", (m + 450) / 1000 }')" \
 		pad 0 1 2>/dev/null
 	recognise "$W/$1-$2.16k.wav" "${5:-b32}" >"$W/$1-$2.rec" 2>"$W/$1-$2.rec.err"
 }
