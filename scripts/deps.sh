@@ -9,7 +9,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
       clang llvm libclang-rt-14-dev
       tcpdump tshark sox python3 baresip-core sip-tester linphone-cli
       openssl kamailio kamailio-tls-modules rtpengine-daemon gnutls-bin
-      libmbedtls-dev twinkle-console
+      libmbedtls-dev twinkle-console libopus-dev libspandsp-dev
       festival festvox-us-slt-hts pocketsphinx pocketsphinx-en-us
       dbus-daemon dbus-bin libdbus-1-3 python3-dbus python3-gi"
 missing=""
