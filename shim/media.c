@@ -18,7 +18,7 @@
  * zrtp_session, which is not thread-safe; it guards the engine, the SRTP
  * contexts, the phase, the buffers and the counters. A REPLACE from
  * shim_media_outgoing returns with it held (the protected bytes live in
- * the stream's buffer) and shim_media_send_done releases it; a
+ * the sending thread's buffer) and shim_media_send_done releases it; a
  * thread-local remembers which. The cache's lock (cache.c) is taken
  * inside call->mu by the engine's cache callbacks. Engine callbacks run
  * with call->mu held and never call the engine.
@@ -1008,7 +1008,7 @@ void shim_media_atfork_child(void)
 			if (s->rx)
 				srtp_dealloc(s->rx);
 			s->tx = s->rx = NULL;
-			sodium_memzero(s->peek, sizeof s->peek);
+			media_peek_free_locked(s);
 			s->phase = PH_ENDED;
 		}
 	}

@@ -26,8 +26,8 @@ enum shim_verdict {
 
 /*
  * An outgoing datagram on an fd with media. For REPLACE, *out and *out_len
- * give the protected packet (in the stream's own buffer, valid until the
- * stream's next send; the caller sends it under the stream's send lock,
+ * give the protected packet (in the sending thread's buffer, valid until
+ * its shim_media_send_done; the caller sends it under the stream's send lock,
  * which media takes and io.c releases with shim_media_send_done).
  * send_done may be called after any verdict: it releases only what a
  * REPLACE on this thread took (PASS and DROP return with nothing held).

@@ -460,9 +460,7 @@ void media_stream_end_locked(struct shim_media *s)
 		zrtp_stream_free(s->zs);
 		s->zs = NULL;
 	}
-	for (int i = 0; i < 2; i++)
-		sodium_memzero(&s->peek[i], sizeof s->peek[i]);
-	sodium_memzero(s->out, sizeof s->out);
+	media_peek_free_locked(s);
 	media_prompt_end_locked(s);
 	media_keypad_end_locked(s);
 	s->phase = PH_ENDED;

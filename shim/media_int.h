@@ -43,7 +43,10 @@ enum media_phase {
 
 extern const char *const media_phase_names[];
 
-/* The last packet peeked on one fd (MSG_PEEK): see shim_media_incoming. */
+/* The last packet peeked on one fd (MSG_PEEK): see shim_media_incoming.
+ * Made on a stream's first peek on that fd (most clients never peek), kept
+ * until the stream ends: 4 KiB that a stream which is never peeked at
+ * does not carry. */
 struct peek_slot {
 	bool valid;
 	int fd;
@@ -135,8 +138,9 @@ struct shim_media {
 	struct prompt_player prompt;     /* prompt.c */
 	struct keypad_state kp;          /* keypad.c: the client's keys */
 	struct shim_media_stats st;      /* counters only; name/phase on read */
-	uint8_t out[SHIM_PKT_MAX];
-	struct peek_slot peek[2];        /* [0] RTP fd, [1] RTCP fd */
+	/* The protected packet of a send lives in the sending thread's buffer
+	 * (media_path.c), not here: one per thread, not one per stream. */
+	struct peek_slot *peek[2];       /* [0] RTP fd, [1] RTCP fd, or NULL */
 };
 
 struct shim_call {
@@ -194,6 +198,8 @@ void media_pin_check_locked(struct shim_media *s,
 			    const struct shim_media_desc *d);
 /* call->mu held: wipe the keys and stop the engine; the phase is ENDED. */
 void media_stream_end_locked(struct shim_media *s);
+/* call->mu held (or one thread left): wipe and free the peek slots. */
+void media_peek_free_locked(struct shim_media *s);
 
 /* media_path.c: call->mu held. The verdict for one received packet on fd
  * (unprotected in place). *kick: an engine ran (its deadline may have

@@ -46,6 +46,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -64,6 +65,10 @@
 
 /* The REPLACE this thread is sending (shim_media_send_done). */
 static _Thread_local struct shim_media *tl_sending;
+/* Its protected bytes: a send is protected and sent on one thread between
+ * shim_media_outgoing and shim_media_send_done, so one buffer per thread
+ * serves every stream (ciphertext only: nothing here needs wiping). */
+static _Thread_local uint8_t tl_out[SHIM_PKT_MAX];
 
 void media_path_atfork_child(void)
 {
@@ -150,10 +155,10 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 			s->st.tx_err++;
 			break;
 		}
-		memcpy(s->out, pkt, len);
+		memcpy(tl_out, pkt, len);
 		int n = (int)len;
-		srtp_err_status_t e = rtcp ? srtp_protect_rtcp(s->tx, s->out, &n)
-					   : srtp_protect(s->tx, s->out, &n);
+		srtp_err_status_t e = rtcp ? srtp_protect_rtcp(s->tx, tl_out, &n)
+					   : srtp_protect(s->tx, tl_out, &n);
 		if (e != srtp_err_status_ok || n < 0 || n > SHIM_PKT_MAX) {
 			s->st.tx_err++;
 			uint64_t t = shim_clock_ms();
@@ -167,7 +172,7 @@ enum shim_verdict shim_media_outgoing(struct shim_fd *f, const uint8_t *pkt,
 			break;
 		}
 		s->st.tx_srtp++;
-		*out = s->out;
+		*out = tl_out;
 		*out_len = (size_t)n;
 		v = SHIM_REPLACE;
 		break;
@@ -430,6 +435,17 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 	return SHIM_REPLACE;
 }
 
+void media_peek_free_locked(struct shim_media *s)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!s->peek[i])
+			continue;
+		sodium_memzero(s->peek[i], sizeof *s->peek[i]);
+		free(s->peek[i]);
+		s->peek[i] = NULL;
+	}
+}
+
 /*
  * MSG_PEEK: libsrtp has no way to authenticate without advancing the
  * replay window, and no context clone. So the first look at a packet
@@ -457,8 +473,8 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 
 	pthread_mutex_lock(s->mu);
 	int role = atomic_load(&s->rtp_fd) == f->fd ? 0 : 1;
-	struct peek_slot *slot = &s->peek[role];
-	if (slot->valid && slot->fd == f->fd && slot->ct_len == len &&
+	struct peek_slot *slot = s->peek[role];
+	if (slot && slot->valid && slot->fd == f->fd && slot->ct_len == len &&
 	    len <= sizeof slot->ct && memcmp(slot->ct, buf, len) == 0) {
 		v = slot->verdict;
 		if (v == SHIM_REPLACE) {
@@ -468,9 +484,13 @@ enum shim_verdict shim_media_incoming(struct shim_fd *f, uint8_t *buf,
 		if (!peek)
 			sodium_memzero(slot, sizeof *slot);
 	} else {
-		if (!peek && slot->valid)
+		if (!peek && slot && slot->valid)
 			sodium_memzero(slot, sizeof *slot);
-		bool keep = peek && len <= sizeof slot->ct;
+		if (peek && !slot && len <= SHIM_PKT_MAX)
+			slot = s->peek[role] = calloc(1, sizeof *slot);
+		/* No slot (out of memory): the peek is answered, and the
+		 * read that follows meets the replay window like a replay. */
+		bool keep = peek && slot && len <= sizeof slot->ct;
 		if (keep)
 			memcpy(slot->ct, buf, len);
 		v = media_incoming_locked(s, f, f->fd, buf, len, new_len, from,
