@@ -45,7 +45,13 @@
  * message that later messages authenticate is stored verbatim too: the
  * hash chain (§9) reveals H2, H1, H0 one message later, and each revealed
  * preimage is checked against the stored image and used to check the
- * stored message's MAC.
+ * stored message's MAC. Each is stored in an allocation of its own size.
+ * Once SECURE only what SECURE still answers is kept (go_secure): the two
+ * Hellos (a repeated Hello gets HelloACK again; ours is a=zrtp-hash), the
+ * HelloACK and, at the responder, the peer's Confirm2 and our Conf2ACK
+ * (§4.6: a lost Conf2ACK makes the initiator repeat Confirm2, answered
+ * with Conf2ACK again); the Commits, DHParts and Confirm1/Confirm2 are
+ * freed, as nothing in SECURE re-sends or checks them.
  *
  * Failures that show an attack or a broken peer (a MAC, the hash chain,
  * hvi, a public value, a ZID switch, a Hello hash) end the stream; packets
@@ -88,8 +94,9 @@
 
 #define KDF_CTX_MAX (12 + 12 + ZRTP_MAX_HASH_LEN)
 
+/* A message's bytes (buf NULL and len 0 while none). */
 struct stored {
-	uint8_t buf[ZRTP_MAX_MSG_LEN];
+	uint8_t *buf;
 	size_t len;
 };
 
@@ -200,10 +207,31 @@ static bool stored_mac_ok(const struct stored *m, const uint8_t key[32])
 	return zrtp_ct_equal(mac, m->buf + m->len - 8, 8);
 }
 
-static void store(struct stored *dst, const uint8_t *p, size_t len)
+static void stored_free(struct stored *m)
 {
+	free(m->buf);
+	m->buf = NULL;
+	m->len = 0;
+}
+
+/* 0 or -ENOMEM (then dst holds nothing). */
+static int store(struct stored *dst, const uint8_t *p, size_t len)
+{
+	if (len == 0 || len > ZRTP_MAX_MSG_LEN) {
+		stored_free(dst);
+		return -EINVAL;
+	}
+	if (dst->len != len) {
+		uint8_t *b = realloc(dst->buf, len);
+		if (!b) {
+			stored_free(dst);
+			return -ENOMEM;
+		}
+		dst->buf = b;
+		dst->len = len;
+	}
 	memcpy(dst->buf, p, len);
-	dst->len = len;
+	return 0;
 }
 
 static bool stored_equal(const struct stored *a, const uint8_t *p, size_t len)
@@ -226,22 +254,51 @@ static void emit(struct zrtp_stream *st, struct zrtp_event *ev)
 		st->s->cb.event(st->arg, ev);
 }
 
-static void send_stored(struct zrtp_stream *st, const struct stored *m)
+static void send_msg_bytes(struct zrtp_stream *st, const uint8_t *msg,
+			   size_t len)
 {
 	uint8_t pkt[ZRTP_MAX_PKT_LEN];
-	int n = zrtp_packet_wrap(pkt, sizeof pkt, st->seq++, st->ssrc, m->buf,
-				 m->len);
+	if (!msg || len == 0)
+		return;
+	int n = zrtp_packet_wrap(pkt, sizeof pkt, st->seq++, st->ssrc, msg, len);
 	if (n > 0 && st->s->cb.send)
 		(void)st->s->cb.send(st->arg, pkt, (size_t)n);
 }
 
+static void send_stored(struct zrtp_stream *st, const struct stored *m)
+{
+	send_msg_bytes(st, m->buf, m->len);
+}
+
+/* An answer built on the spot and not kept (ErrorACK, PingACK, ...). */
+static void send_unstored(struct zrtp_stream *st, const struct zrtp_msg *m)
+{
+	uint8_t buf[ZRTP_MAX_MSG_LEN];
+	int n = zrtp_msg_encode(buf, sizeof buf, m);
+	if (n > 0)
+		send_msg_bytes(st, buf, (size_t)n);
+}
+
 static int encode_into(struct stored *dst, const struct zrtp_msg *m)
 {
-	int n = zrtp_msg_encode(dst->buf, sizeof dst->buf, m);
+	uint8_t buf[ZRTP_MAX_MSG_LEN];
+	int n = zrtp_msg_encode(buf, sizeof buf, m);
 	if (n < 0)
 		return n;
-	dst->len = (size_t)n;
-	return 0;
+	return store(dst, buf, (size_t)n);
+}
+
+/* Every stored message, freed (a stream that ends or never started). */
+static void stored_free_all(struct zrtp_stream *st)
+{
+	struct stored *all[] = {
+		&st->hello, &st->commit, &st->dhpart, &st->confirm, &st->error,
+		&st->helloack, &st->conf2ack, &st->peer_hello_raw,
+		&st->peer_commit_raw, &st->peer_dhpart_raw,
+		&st->peer_confirm_raw,
+	};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		stored_free(all[i]);
 }
 
 static void timer_start(struct zrtp_stream *st, struct stored *m, unsigned base,
@@ -723,6 +780,12 @@ static void go_secure(struct zrtp_stream *st, uint64_t now)
 	zrtp_wipe(st->s0, sizeof st->s0);
 	zrtp_wipe(st->zrtpkey_i, sizeof st->zrtpkey_i);
 	zrtp_wipe(st->zrtpkey_r, sizeof st->zrtpkey_r);
+	/* What SECURE no longer answers or checks (top of this file). */
+	stored_free(&st->commit);
+	stored_free(&st->dhpart);
+	stored_free(&st->confirm);
+	stored_free(&st->peer_commit_raw);
+	stored_free(&st->peer_dhpart_raw);
 	wake_other_streams(st, now);
 }
 
@@ -877,7 +940,8 @@ static int on_hello(struct zrtp_stream *st, const struct zrtp_msg *m,
 			return fail(st, ZRTP_FAIL_HELLO_HASH, 0);
 		}
 	}
-	store(&st->peer_hello_raw, m->msg, m->msg_len);
+	if (store(&st->peer_hello_raw, m->msg, m->msg_len) < 0)
+		return fail(st, ZRTP_FAIL_INTERNAL, 0);
 	st->peer_hello = *h;
 	st->have_peer_hello = true;
 	if (!s->have_peer_zid) {
@@ -989,7 +1053,8 @@ static int become_responder(struct zrtp_stream *st, const struct zrtp_msg *m)
 		zrtp_ka_free(st->ka);
 		st->ka = NULL;
 	}
-	store(&st->peer_commit_raw, m->msg, m->msg_len);
+	if (store(&st->peer_commit_raw, m->msg, m->msg_len) < 0)
+		return fail(st, ZRTP_FAIL_INTERNAL, 0);
 	st->peer_commit = *c;
 	st->role = ZRTP_ROLE_RESPONDER;
 	st->algos = (struct zrtp_algos){ c->hash, c->cipher, c->auth, c->ka,
@@ -1074,7 +1139,8 @@ static int on_dhpart1(struct zrtp_stream *st, const struct zrtp_msg *m,
 		return fail(st, ZRTP_FAIL_HELLO_MAC, 0);
 	if (d->pv_len != zrtp_ka_pv_len(st->algos.ka))
 		return fail(st, ZRTP_FAIL_BAD_PV, ERR_BAD_PV);
-	store(&st->peer_dhpart_raw, m->msg, m->msg_len);
+	if (store(&st->peer_dhpart_raw, m->msg, m->msg_len) < 0)
+		return fail(st, ZRTP_FAIL_INTERNAL, 0);
 	memcpy(st->peer_h1, d->h1, 32);
 	int r = derive_dh(st, d);
 	if (r == -ZRTP_FAIL_BAD_PV)
@@ -1119,7 +1185,8 @@ static int on_dhpart2(struct zrtp_stream *st, const struct zrtp_msg *m)
 		return fail(st, ZRTP_FAIL_COMMIT_MAC, 0);
 	if (d->pv_len != zrtp_ka_pv_len(st->algos.ka))
 		return fail(st, ZRTP_FAIL_BAD_PV, ERR_BAD_PV);
-	store(&st->peer_dhpart_raw, m->msg, m->msg_len);
+	if (store(&st->peer_dhpart_raw, m->msg, m->msg_len) < 0)
+		return fail(st, ZRTP_FAIL_INTERNAL, 0);
 	memcpy(st->peer_h1, d->h1, 32);
 	int r = derive_dh(st, d);
 	if (r == -ZRTP_FAIL_BAD_PV)
@@ -1247,8 +1314,8 @@ static int on_confirm2(struct zrtp_stream *st, const struct zrtp_msg *m,
 		return -ZRTP_FAIL_UNEXPECTED;
 	if ((r = check_confirm(st, m, true)) < 0)
 		return r;
-	store(&st->peer_confirm_raw, m->msg, m->msg_len);
-	if (session_keys(st) < 0)
+	if (store(&st->peer_confirm_raw, m->msg, m->msg_len) < 0 ||
+	    session_keys(st) < 0)
 		return fail(st, ZRTP_FAIL_INTERNAL, 0);
 	send_stored(st, &st->conf2ack);
 	go_secure(st, now);
@@ -1276,9 +1343,7 @@ static int on_conf2ack(struct zrtp_stream *st, uint64_t now)
 static int on_error(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	struct zrtp_msg ack = { .type = ZRTP_MSG_ERRORACK };
-	struct stored out;
-	if (encode_into(&out, &ack) == 0)
-		send_stored(st, &out);
+	send_unstored(st, &ack);
 	/* An unauthenticated Error cannot tear down a secure stream. */
 	if (st->state == ZRTP_ST_SECURE || st->state == ZRTP_ST_FAILED)
 		return -ZRTP_FAIL_UNEXPECTED;
@@ -1308,9 +1373,7 @@ static int on_goclear(struct zrtp_stream *st, const struct zrtp_msg *m)
 		 8, mac) < 0 || !zrtp_ct_equal(mac, m->u.clear_mac, 8))
 		return -ZRTP_FAIL_UNEXPECTED;
 	struct zrtp_msg e = { .type = ZRTP_MSG_ERROR, .u.error_code = ERR_GOCLEAR };
-	struct stored out;
-	if (encode_into(&out, &e) == 0)
-		send_stored(st, &out);
+	send_unstored(st, &e);
 	struct zrtp_event ev = { .type = ZRTP_EV_GOCLEAR_REFUSED,
 				 .error_code = ERR_GOCLEAR };
 	emit(st, &ev);
@@ -1325,9 +1388,7 @@ static int on_sasrelay(struct zrtp_stream *st)
 	if (st->state != ZRTP_ST_SECURE)
 		return -ZRTP_FAIL_UNEXPECTED;
 	struct zrtp_msg ack = { .type = ZRTP_MSG_RELAYACK };
-	struct stored out;
-	if (encode_into(&out, &ack) == 0)
-		send_stored(st, &out);
+	send_unstored(st, &ack);
 	struct zrtp_event ev = { .type = ZRTP_EV_SASRELAY_IGNORED };
 	emit(st, &ev);
 	return 0;
@@ -1340,7 +1401,6 @@ static int on_ping(struct zrtp_stream *st, const struct zrtp_msg *m)
 {
 	struct zrtp_msg a = { .type = ZRTP_MSG_PINGACK };
 	uint8_t in[16], hash[32];
-	struct stored out;
 	memcpy(in, st->s->cfg.zid, 12);
 	put32(in + 12, st->ssrc);
 	if (sha256(in, sizeof in, hash) < 0)
@@ -1349,8 +1409,7 @@ static int on_ping(struct zrtp_stream *st, const struct zrtp_msg *m)
 	memcpy(a.u.pingack.sender_hash, hash, 8);
 	memcpy(a.u.pingack.received_hash, m->u.ping.endpoint_hash, 8);
 	a.u.pingack.ssrc = m->ssrc;
-	if (encode_into(&out, &a) == 0)
-		send_stored(st, &out);
+	send_unstored(st, &a);
 	return 0;
 }
 
@@ -1519,6 +1578,7 @@ struct zrtp_stream *zrtp_stream_new(struct zrtp_session *s, uint32_t ssrc,
 		s->dh_stream = st;
 	return st;
 err:
+	stored_free_all(st);
 	zrtp_wipe(st, sizeof *st);
 	free(st);
 	return NULL;
@@ -1537,6 +1597,7 @@ void zrtp_stream_free(struct zrtp_stream *st)
 	if (s->dh_stream == st)
 		s->dh_stream = NULL;
 	wipe_keys(st);
+	stored_free_all(st);
 	zrtp_wipe(st, sizeof *st);
 	free(st);
 }
