@@ -142,7 +142,10 @@ struct sipg_call {
 	uint32_t answered_cseq;
 	bool answered_valid;
 	size_t n_lines;
-	struct sipg_line lines[SIPG_MAX_LINES];
+	/* lines_cap (<= SIPG_MAX_LINES) allocated, grown to the most m=
+	 * lines an SDP of the call had (lines_reserve), zeroed when made. */
+	struct sipg_line *lines;
+	size_t lines_cap;
 	/* The peer's identity (learn_identity); "" until known. */
 	char peer_id[128];
 	char peer_name[64];
@@ -181,6 +184,7 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 /* sipg_mu held. Free slot i; the last slot moves into it. */
 static void call_drop_locked(size_t i)
 {
+	free(sipg_calls[i]->lines);
 	free(sipg_calls[i]);
 	sipg_calls[i] = sipg_calls[--sipg_n];
 	sipg_calls[sipg_n] = NULL;
@@ -363,9 +367,33 @@ static void codecs_of(const struct sdp_media *m, struct shim_codec_map *out)
 	}
 }
 
+/*
+ * Make room for n lines (at most SIPG_MAX_LINES), new ones zeroed; how
+ * many the call has room for (fewer only when memory ran out: those
+ * lines are not tracked, said at ERROR).
+ */
+static size_t lines_reserve(struct sipg_call *c, size_t n)
+{
+	if (n > SIPG_MAX_LINES)
+		n = SIPG_MAX_LINES;
+	if (n <= c->lines_cap)
+		return n;
+	struct sipg_line *t = realloc(c->lines, n * sizeof *t);
+	if (!t) {
+		shim_log(SHIM_LOG_ERROR, "sip: out of memory: call %.*s: m= "
+			 "lines from %zu on not tracked", (int)c->id_len,
+			 c->id, c->lines_cap);
+		return c->lines_cap;
+	}
+	memset(t + c->lines_cap, 0, (n - c->lines_cap) * sizeof *t);
+	c->lines = t;
+	c->lines_cap = n;
+	return n;
+}
+
 static void learn_local(struct sipg_call *c, const struct sdp_view *v)
 {
-	c->n_lines = v->n_media < SIPG_MAX_LINES ? v->n_media : SIPG_MAX_LINES;
+	c->n_lines = lines_reserve(c, v->n_media);
 	for (size_t i = 0; i < c->n_lines; i++) {
 		const struct sdp_media *m = &v->media[i];
 		struct sipg_line *l = &c->lines[i];
@@ -381,7 +409,7 @@ static void learn_local(struct sipg_call *c, const struct sdp_view *v)
 
 static void learn_peer(struct sipg_call *c, const struct sdp_view *v)
 {
-	size_t n = v->n_media < SIPG_MAX_LINES ? v->n_media : SIPG_MAX_LINES;
+	size_t n = lines_reserve(c, v->n_media);
 	if (n > c->n_lines)
 		c->n_lines = n;
 	for (size_t i = 0; i < n; i++) {
@@ -431,7 +459,8 @@ static void report_unprotected(struct sipg_call *c, const struct sdp_view *v,
 	bool fresh = false;
 
 	list[0] = '\0';
-	for (size_t i = 0; i < v->n_media && i < SIPG_MAX_LINES; i++) {
+	size_t n_lines = lines_reserve(c, v->n_media);
+	for (size_t i = 0; i < n_lines; i++) {
 		const struct sdp_media *m = &v->media[i];
 		bool whole = m->port != 0 && !m->protectable;
 		if (!whole && !(m->protectable && m->tcp_candidates))
