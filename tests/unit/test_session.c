@@ -415,6 +415,24 @@ START_TEST(test_implicit_conf2ack_from_srtp)
 }
 END_TEST
 
+/* RFC 6189 §4.6: a responder that is SECURE answers every Confirm2 the
+ * initiator repeats (its Conf2ACK lost) with Conf2ACK again, however long
+ * after; what the engine frees once SECURE is never what that needs. */
+START_TEST(test_secure_responder_answers_every_confirm2)
+{
+	struct sim sim;
+	sim_init(&sim, 46, 1);
+	sim.p[1].cfg.passive = true;
+	sim.tamper = drop_conf2ack;
+	run_call(&sim);
+	ck_assert_int_eq(sim.p[1].res[0].n_secure, 1);
+	ck_assert_int_eq(sim.p[0].res[0].n_secure, 0);
+	ck_assert_int_eq(sim.p[0].sent[ZRTP_MSG_CONFIRM2], 11);
+	ck_assert_int_eq(sim.p[1].sent[ZRTP_MSG_CONF2ACK], 11);
+	sim_destroy(&sim);
+}
+END_TEST
+
 /* Every response the responder sent, by type: copies must be identical. */
 struct resp_log {
 	int n[ZRTP_MSG_TYPE_COUNT];
@@ -1254,6 +1272,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_passive_never_commits);
 	tcase_add_test(tc, test_no_peer_hello_budget);
 	tcase_add_test(tc, test_implicit_conf2ack_from_srtp);
+	tcase_add_test(tc, test_secure_responder_answers_every_confirm2);
 	tcase_add_test(tc, test_duplicates_answered_from_store);
 	suite_add_tcase(s, tc);
 
