@@ -3,10 +3,11 @@
 # loads: render-prompts.sh PROMPTS_TXT OUTDIR.
 #
 # One festival process says every clip with the cmu_us_slt_arctic_hts
-# voice (a Scheme loop of utt.synth and utt.save.wave); then sox, per clip
-# and rate, trims the leading and trailing silence, resamples to 8000,
-# 16000 and 48000 Hz mono and normalises the peak to -3 dBFS, without
-# dither so a render is repeatable. Each rate is packed into
+# voice (a Scheme loop of utt.synth and utt.save.wave, each clip at its own
+# speaking rate: the optional third field, hts_engine's -r, default 1.0);
+# then sox, per clip and rate, trims the leading and trailing silence,
+# resamples to 8000, 16000 and 48000 Hz mono and normalises the peak to
+# -3 dBFS, without dither so a render is repeatable. Each rate is packed into
 # OUTDIR/clips-RATE.pcm (the clips' s16le samples back to back) and
 # OUTDIR/clips-RATE.idx (the text index; its format is described at the top
 # of shim/clips.c). The files appear in OUTDIR only when all are written.
@@ -25,10 +26,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zs-prompts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/wav" "$tmp/raw"
 
-# id<TAB>text lines, comments and blank lines dropped; ids checked here so
-# a typo fails the build instead of making an unloadable index.
+# id<TAB>text[<TAB>rate] lines, comments and blank lines dropped; ids and
+# rates checked here so a typo fails the build instead of making an
+# unloadable index.
 grep -v -e '^#' -e '^[[:space:]]*$' "$txt" >"$tmp/list"
-if awk -F'\t' 'NF != 2 || $1 !~ /^[a-z0-9_]+$/ || length($1) > 31 { print FILENAME ": bad line: " $0; bad = 1 }
+if awk -F'\t' '(NF != 2 && NF != 3) || $1 !~ /^[a-z0-9_]+$/ || length($1) > 31 ||
+		(NF == 3 && ($3 !~ /^[0-9]+(\.[0-9]+)?$/ || $3 + 0 < 0.5 || $3 + 0 > 2)) { print FILENAME ": bad line: " $0; bad = 1 }
 	seen[$1]++ { print FILENAME ": duplicate id " $1; bad = 1 }
 	END { exit !bad }' "$tmp/list" >&2; then
 	exit 1
@@ -36,11 +39,13 @@ fi
 
 {
 	echo '(voice_cmu_us_slt_arctic_hts)'
-	echo '(define (zs-say id text)'
+	echo '(set! zs-params hts_engine_params)'
+	echo '(define (zs-say id text rate)'
+	echo '  (set! hts_engine_params (append zs-params (list (list "-r" rate))))'
 	echo '  (let ((u (utt.synth (eval (list (quote Utterance) (quote Text) text)))))'
 	echo "    (utt.save.wave u (string-append \"$tmp/wav/\" id \".wav\") (quote riff))))"
 	awk -F'\t' '{ gsub(/\\/, "\\\\", $2); gsub(/"/, "\\\"", $2);
-		printf "(zs-say \"%s\" \"%s\")\n", $1, $2 }' "$tmp/list"
+		printf "(zs-say \"%s\" \"%s\" %s)\n", $1, $2, NF == 3 ? $3 : "1.0" }' "$tmp/list"
 } >"$tmp/say.scm"
 festival -b "$tmp/say.scm" >"$tmp/festival.log" 2>&1 || {
 	cat "$tmp/festival.log" >&2

@@ -93,7 +93,7 @@ static const char *id_of_text(const char *text)
 		if (line[0] == '#' || !tab)
 			continue;
 		*tab = '\0';
-		tab[strcspn(tab + 1, "\n") + 1] = '\0';
+		tab[strcspn(tab + 1, "\t\n") + 1] = '\0'; /* text; a rate may follow */
 		if (strcasecmp(tab + 1, text) == 0) {
 			snprintf(id, sizeof id, "%s", line);
 			fclose(f);
