@@ -73,6 +73,7 @@
 #include <time.h>
 
 #include "common/demux.h"
+#include "common/strmap.h"
 #include "sdp/sdp.h"
 #include "shim/clock.h"
 #include "shim/events.h"
@@ -153,6 +154,13 @@ static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
 /* sipg_n slots in use at the front; sipg_cap allocated; each non-NULL. */
 static struct sipg_call **sipg_calls;
 static size_t sipg_n, sipg_cap;
+/* Call-ID -> call (each key is the call's own id): a message finds its
+ * call without a scan of the table. */
+static struct strmap sipg_by_id = STRMAP_INIT;
+/* The last sweep for calls that lived long enough (table_expire_locked):
+ * at most once per SIPG_SWEEP_MS, not per message. */
+static uint64_t sipg_swept_ms;
+#define SIPG_SWEEP_MS 1000u
 static size_t sipg_max = SIPG_MAX_CALLS;
 
 static bool slice_eq(struct sip_slice s, const char *lit)
@@ -181,14 +189,20 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 /* sipg_mu held. Free slot i; the last slot moves into it. */
 static void call_drop_locked(size_t i)
 {
+	strmap_del(&sipg_by_id, sipg_calls[i]->id, sipg_calls[i]->id_len);
 	free(sipg_calls[i]);
 	sipg_calls[i] = sipg_calls[--sipg_n];
 	sipg_calls[sipg_n] = NULL;
 }
 
-/* sipg_mu held. Drop what has lived long enough. */
-static void table_expire_locked(uint64_t now)
+/* sipg_mu held. Drop what has lived long enough: a sweep of the table,
+ * so at most once per SIPG_SWEEP_MS (a lifetime is longer by that much at
+ * most), or when the table is at its ceiling. */
+static void table_expire_locked(uint64_t now, bool force)
 {
+	if (!force && now - sipg_swept_ms < SIPG_SWEEP_MS && now >= sipg_swept_ms)
+		return;
+	sipg_swept_ms = now;
 	for (size_t i = 0; i < sipg_n;) {
 		struct sipg_call *c = sipg_calls[i];
 		if (c->ended && now - c->ended_ms >= SIPG_ENDED_MS) {
@@ -215,13 +229,11 @@ static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
 {
 	if (id.len == 0 || id.len > SIPG_CALL_ID_MAX)
 		return NULL;
-	for (size_t i = 0; i < sipg_n; i++) {
-		struct sipg_call *c = sipg_calls[i];
-		if (c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
-			return c;
-	}
-	if (!create)
-		return NULL;
+	struct sipg_call *found = strmap_get(&sipg_by_id, id.p, id.len);
+	if (found || !create)
+		return found;
+	if (sipg_n >= sipg_max)
+		table_expire_locked(now, true);
 	if (sipg_n >= sipg_max) {
 		size_t victim = SIZE_MAX;
 		for (int pass = 0; pass < 2 && victim == SIZE_MAX; pass++)
@@ -272,6 +284,12 @@ static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
 	c->used = true;
 	memcpy(c->id, id.p, id.len);
 	c->id_len = id.len;
+	if (strmap_put(&sipg_by_id, c->id, c->id_len, c) < 0) {
+		shim_log(SHIM_LOG_ERROR, "sip: out of memory: call %.*s not "
+			 "tracked", (int)id.len, id.p);
+		free(c);
+		return NULL;
+	}
 	c->last_ms = now;
 	sipg_calls[sipg_n++] = c;
 	return c;
@@ -755,7 +773,7 @@ static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
 				 "keypad", (int)(m->call_id.len > 100 ? 100 :
 						 m->call_id.len), m->call_id.p);
 	}
-	table_expire_locked(now);
+	table_expire_locked(now, false);
 	bool is_request = m->kind == SIP_REQUEST;
 	bool may_start = p->have_sdp || (is_request &&
 					 slice_eq(m->method, "INVITE"));
