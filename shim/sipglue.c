@@ -182,7 +182,7 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 	shim_log(SHIM_LOG_INFO, "sip: call %.*s ended (%s)", (int)c->id_len,
 		 c->id, why);
 	/* The status file keeps the streams' final counters. */
-	shim_status_refresh_now();
+	shim_status_call_ending(c->id, c->id_len);
 	shim_media_call_ended(c->id, c->id_len);
 }
 
