@@ -173,6 +173,19 @@ int shim_cache_put(void *arg, const uint8_t zid[12],
 	return r;
 }
 
+size_t shim_cache_recent(void *arg, const uint8_t zid[12],
+			 uint8_t out[][32], bool *young)
+{
+	size_t n = 0;
+	*young = false;
+	pthread_mutex_lock(&cache_mu);
+	if (cache)
+		n = zrtp_cache_recent_retained(cache, zid, (uint64_t)time(NULL),
+					       out, ZRTP_RECENT_MAX, young);
+	pthread_mutex_unlock(&cache_mu);
+	return n;
+}
+
 /* cache_mu held. */
 static void cache_save_locked(void)
 {

@@ -393,6 +393,7 @@ static const struct zrtp_callbacks media_callbacks = {
 	.random = cb_random,
 	.cache_get = shim_cache_get,
 	.cache_put = shim_cache_put,
+	.cache_recent = shim_cache_recent,
 	.send = cb_send,
 	.event = cb_event,
 };
