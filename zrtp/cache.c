@@ -988,36 +988,57 @@ static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
 	return b;
 }
 
-int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+uint8_t *zrtp_cache_image(const struct zrtp_cache *c, size_t *len, int *err)
+{
+	uint8_t *img;
+	*len = 0;
+	*err = 0;
+	if (c == NULL) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (c->n > CACHE_MAX_RECORDS || c->npin > CACHE_MAX_PINS ||
+	    CACHE_HDR_LEN + c->n * CACHE_REC_LEN + c->npin * CACHE_PIN_LEN +
+	    CACHE_SUM_LEN > CACHE_FILE_MAX) {
+		*err = -EFBIG;
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		*err = -EIO;
+		return NULL;
+	}
+	img = cache_serialise(c, len);
+	if (img == NULL)
+		*err = -ENOMEM;
+	return img;
+}
+
+void zrtp_cache_image_free(uint8_t *img, size_t len)
+{
+	if (img == NULL)
+		return;
+	sodium_memzero(img, len);
+	free(img);
+}
+
+int zrtp_cache_write_image(const uint8_t *img, size_t img_len,
+			   const char *path)
 {
 	static const char suffix[] = ".tmp.XXXXXX";
-	uint8_t *img;
-	size_t img_len = 0, plen;
+	size_t plen;
 	char *tmp;
 	int fd, r = 0;
 
-	if (c == NULL || path == NULL)
+	if (img == NULL || path == NULL)
 		return -EINVAL;
 	if (path[0] == '\0')
 		return -ENOENT;
-	if (sodium_init() < 0)
-		return -EIO;
-	if (c->n > CACHE_MAX_RECORDS || c->npin > CACHE_MAX_PINS ||
-	    CACHE_HDR_LEN + c->n * CACHE_REC_LEN + c->npin * CACHE_PIN_LEN +
-	    CACHE_SUM_LEN > CACHE_FILE_MAX)
-		return -EFBIG;
 	plen = strlen(path);
 	tmp = malloc(plen + sizeof(suffix));
 	if (tmp == NULL)
 		return -ENOMEM;
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, suffix, sizeof(suffix));
-
-	img = cache_serialise(c, &img_len);
-	if (img == NULL) {
-		free(tmp);
-		return -ENOMEM;
-	}
 	/* The temp file shares the target's directory so rename is atomic. */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
@@ -1039,9 +1060,23 @@ int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
 	}
 	r = sync_dir_of(path);
 out:
-	sodium_memzero(img, img_len);
-	free(img);
 	free(tmp);
+	return r;
+}
+
+int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+{
+	size_t len;
+	int r;
+	if (c == NULL || path == NULL)
+		return -EINVAL;
+	if (path[0] == '\0')
+		return -ENOENT;
+	uint8_t *img = zrtp_cache_image(c, &len, &r);
+	if (img == NULL)
+		return r;
+	r = zrtp_cache_write_image(img, len, path);
+	zrtp_cache_image_free(img, len);
 	return r;
 }
 

@@ -80,6 +80,15 @@ int zrtp_cache_load(const char *path, struct zrtp_cache **out, char *why,
 int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
 	__attribute__((warn_unused_result));
 
+/* zrtp_cache_save in two steps, so that a caller can let go of its lock
+ * before the slow part: the file's bytes (NULL and *err -EFBIG, -ENOMEM;
+ * the image holds secrets: zrtp_cache_image_free wipes it), then their
+ * atomic write. */
+uint8_t *zrtp_cache_image(const struct zrtp_cache *c, size_t *len, int *err);
+int zrtp_cache_write_image(const uint8_t *img, size_t len, const char *path)
+	__attribute__((warn_unused_result));
+void zrtp_cache_image_free(uint8_t *img, size_t len);
+
 void zrtp_cache_own_zid(const struct zrtp_cache *c, uint8_t zid[12]);
 
 /*
