@@ -75,6 +75,9 @@ static size_t media_calls_max = MEDIA_MAX_CALLS;
 static struct strmap media_by_id = STRMAP_INIT;
 /* Where the search for a free slot starts (next fit). */
 static size_t media_free_hint;
+/* Ended streams whose rx is kept a moment (media_stream_end_drain_locked),
+ * each with a reference; under media_mu. */
+static struct shim_media *media_draining;
 static unsigned adopt_counter;
 
 const char *const media_phase_names[] = {
@@ -312,11 +315,21 @@ static void call_release_lines(struct shim_call *c)
 		}
 	}
 	pthread_mutex_unlock(&media_mu);
+	bool drain = false;
+	uint64_t now = shim_clock_ms();
 	for (int j = 0; j < MEDIA_MAX_LINES; j++) {
 		if (lines[j] && !keep[j]) {
 			pthread_mutex_lock(&c->mu);
-			media_stream_end_locked(lines[j]);
+			bool d = media_stream_end_drain_locked(lines[j], now);
 			pthread_mutex_unlock(&c->mu);
+			if (d) {
+				pthread_mutex_lock(&media_mu);
+				lines[j]->refs++;       /* the list's */
+				lines[j]->drain_next = media_draining;
+				media_draining = lines[j];
+				pthread_mutex_unlock(&media_mu);
+				drain = true;
+			}
 		}
 		if (lines[j])
 			media_stream_put(lines[j]);
@@ -331,6 +344,45 @@ static void call_release_lines(struct shim_call *c)
 		media_stream_put(o);    /* the rider's reference */
 	}
 	call_put(c);                    /* the table's reference */
+	if (drain)
+		shim_timer_kick(shim_media_timer_run);
+}
+
+uint64_t media_drain_run(uint64_t now)
+{
+	struct shim_media *done = NULL, **pp;
+	uint64_t next = UINT64_MAX;
+	pthread_mutex_lock(&media_mu);
+	for (pp = &media_draining; *pp;) {
+		struct shim_media *s = *pp;
+		/* rx_until is atomic: media_mu is a leaf lock, s->mu cannot
+		 * be taken here. */
+		uint64_t until = atomic_load(&s->rx_until);
+		if (until && now < until) {
+			if (until < next)
+				next = until;
+			pp = &s->drain_next;
+			continue;
+		}
+		*pp = s->drain_next;
+		s->drain_next = done;
+		done = s;
+	}
+	pthread_mutex_unlock(&media_mu);
+	while (done) {
+		struct shim_media *s = done;
+		done = s->drain_next;
+		s->drain_next = NULL;
+		pthread_mutex_lock(s->mu);
+		if (s->phase == PH_ENDED && s->rx) {
+			srtp_dealloc(s->rx);
+			s->rx = NULL;
+		}
+		s->rx_until = 0;
+		pthread_mutex_unlock(s->mu);
+		media_stream_put(s);            /* the list's */
+	}
+	return next;
 }
 
 /* call->mu held: learn the peer from an address (RTP), RTCP at +1 unless
