@@ -1141,6 +1141,13 @@ void shim_media_atfork_child(void)
 			s->phase = PH_ENDED;
 		}
 	}
+	/* Ended calls' streams keeping rx a moment are out of the table. */
+	for (struct shim_media *s = media_draining; s; s = s->drain_next) {
+		if (s->rx)
+			srtp_dealloc(s->rx);
+		s->rx = NULL;
+		atomic_store(&s->rx_until, 0);
+	}
 	shim_cache_atfork_child();
 	shim_timer_atfork_child();
 }
