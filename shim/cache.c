@@ -16,12 +16,23 @@
  *
  * cache_mu guards all of it; the engine's callbacks take it inside a
  * call's mutex (the lock order at the top of media.c).
+ *
+ * Saves happen on the timer thread (cache_flush), not in the put: a put
+ * marks the table dirty and kicks the timer, which takes the file's image
+ * under cache_mu and writes it (fsync, rename) holding only cache_save_mu.
+ * A handshake that ends on the application's thread (the Confirm2 or
+ * Conf2ACK arrives in its recv) therefore never waits for the disk, and
+ * nor do the other calls' handshakes: with 1,000 calls ending their
+ * handshakes within seconds, an fsync each on the application's thread
+ * stalled it for hundreds of milliseconds. Puts in a row coalesce into
+ * one write; a dirty table is also written when the process exits.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +48,7 @@
 #include "shim/log.h"
 #include "shim/real.h"
 #include "shim/settings.h"
+#include "shim/timer.h"
 #include "zrtp/cache.h"
 #include "zrtp/zrtp.h"
 
@@ -46,6 +58,58 @@ static bool cache_persist;              /* false: in memory only */
 static char cache_path[4200];
 static int cache_lock_fd = -1;
 static uint8_t our_zid[12];
+static atomic_bool cache_dirty;                 /* a put not written yet */
+static pthread_mutex_t cache_save_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* No lock held. Write the table if a put asked for it: the image under
+ * cache_mu, the write under cache_save_mu only (writes stay in order). */
+static void cache_flush(void)
+{
+	char path[sizeof cache_path];
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int err = 0;
+	pthread_mutex_lock(&cache_save_mu);
+	pthread_mutex_lock(&cache_mu);
+	bool want = atomic_exchange(&cache_dirty, false) && cache &&
+		    cache_persist;
+	if (want) {
+		img = zrtp_cache_image(cache, &len, &err);
+		memcpy(path, cache_path, sizeof path);
+	}
+	pthread_mutex_unlock(&cache_mu);
+	if (want) {
+		int r = img ? zrtp_cache_write_image(img, len, path) : err;
+		if (r < 0)
+			shim_log(SHIM_LOG_ERROR, "media: saving %s failed: %s",
+				 path, strerror(-r));
+		zrtp_cache_image_free(img, len);
+	}
+	pthread_mutex_unlock(&cache_save_mu);
+}
+
+static uint64_t cache_timer_run(uint64_t now)
+{
+	(void)now;
+	if (atomic_load(&cache_dirty))
+		cache_flush();
+	return UINT64_MAX;
+}
+
+__attribute__((destructor)) static void cache_at_exit(void)
+{
+	if (atomic_load(&cache_dirty))
+		cache_flush();
+}
+
+/* cache_mu held (or not): the table changed; the timer writes it. */
+static void cache_mark_dirty(void)
+{
+	if (!cache_persist)
+		return;
+	atomic_store(&cache_dirty, true);
+	shim_timer_kick(cache_timer_run);
+}
 
 static bool cache_try_slot(const char *dir, int slot)
 {
@@ -161,27 +225,30 @@ int shim_cache_put(void *arg, const uint8_t zid[12],
 	if (cache) {
 		r = zrtp_cache_put_retained(cache, zid, (uint64_t)time(NULL),
 					    in);
-		if (r == 0 && cache_persist) {
-			int s = zrtp_cache_save(cache, cache_path);
-			if (s < 0)
-				shim_log(SHIM_LOG_ERROR,
-					 "media: saving %s failed: %s",
-					 cache_path, strerror(-s));
-		}
+		if (r == 0)
+			cache_mark_dirty();
 	}
 	pthread_mutex_unlock(&cache_mu);
 	return r;
 }
 
+size_t shim_cache_recent(void *arg, const uint8_t zid[12],
+			 uint8_t out[][32], bool *young)
+{
+	size_t n = 0;
+	*young = false;
+	pthread_mutex_lock(&cache_mu);
+	if (cache)
+		n = zrtp_cache_recent_retained(cache, zid, (uint64_t)time(NULL),
+					       out, ZRTP_RECENT_MAX, young);
+	pthread_mutex_unlock(&cache_mu);
+	return n;
+}
+
 /* cache_mu held. */
 static void cache_save_locked(void)
 {
-	if (!cache_persist)
-		return;
-	int s = zrtp_cache_save(cache, cache_path);
-	if (s < 0)
-		shim_log(SHIM_LOG_ERROR, "media: saving %s failed: %s",
-			 cache_path, strerror(-s));
+	cache_mark_dirty();
 }
 
 int shim_cache_pin_lookup(const char *sip_id, uint8_t zid[12])
@@ -281,6 +348,8 @@ void shim_cache_own_zid(uint8_t zid[12])
 void shim_cache_atfork_child(void)
 {
 	pthread_mutex_init(&cache_mu, NULL);
+	pthread_mutex_init(&cache_save_mu, NULL);
+	atomic_store(&cache_dirty, false);
 	if (cache_lock_fd >= 0) {
 		shim_real.close(cache_lock_fd);
 		cache_lock_fd = -1;

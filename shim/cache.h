@@ -7,6 +7,8 @@
 #ifndef SHIM_CACHE_H
 #define SHIM_CACHE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct zrtp_retained;
@@ -18,6 +20,9 @@ void shim_cache_own_zid(uint8_t zid[12]);
 int shim_cache_get(void *arg, const uint8_t zid[12], struct zrtp_retained *out);
 int shim_cache_put(void *arg, const uint8_t zid[12],
 		   const struct zrtp_retained *in);
+/* zrtp_callbacks.cache_recent (zrtp.h) on the same table. */
+size_t shim_cache_recent(void *arg, const uint8_t zid[12],
+			 uint8_t out[][32], bool *young);
 
 /*
  * Names and pins (zrtp/cache.h), for the media layer and events.c.

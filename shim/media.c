@@ -57,6 +57,7 @@
 
 #include "shim/addr.h"
 #include "shim/cache.h"
+#include "common/strmap.h"
 #include "shim/clock.h"
 #include "shim/events.h"
 #include "shim/log.h"
@@ -69,6 +70,14 @@ pthread_mutex_t media_mu = PTHREAD_MUTEX_INITIALIZER;
 struct shim_call **media_calls;
 size_t media_calls_cap;
 static size_t media_calls_max = MEDIA_MAX_CALLS;
+/* Call-ID -> 1 + the call's slot in media_calls (the key is the call's
+ * own id), under media_mu: finding a call costs no scan of the table. */
+static struct strmap media_by_id = STRMAP_INIT;
+/* Where the search for a free slot starts (next fit). */
+static size_t media_free_hint;
+/* Ended streams whose rx is kept a moment (media_stream_end_drain_locked),
+ * each with a reference; under media_mu. */
+static struct shim_media *media_draining;
 static unsigned adopt_counter;
 
 const char *const media_phase_names[] = {
@@ -130,11 +139,20 @@ static struct shim_call *call_find(const char *id, size_t len)
 {
 	if (len > sizeof ((struct shim_call *)0)->id)
 		len = sizeof ((struct shim_call *)0)->id;
-	for (int i = 0; i < (int)media_calls_cap; i++)
-		if (media_calls[i] && media_calls[i]->id_len == len &&
-		    memcmp(media_calls[i]->id, id, len) == 0)
-			return media_calls[i];
-	return NULL;
+	uintptr_t v = (uintptr_t)strmap_get(&media_by_id, id, len);
+	return v ? media_calls[v - 1] : NULL;
+}
+
+/* media_mu held. Take c out of the table (its slot and the index). */
+static void call_unlist_locked(struct shim_call *c)
+{
+	uintptr_t v = (uintptr_t)strmap_del(&media_by_id, c->id, c->id_len);
+	if (v && media_calls[v - 1] == c) {
+		media_calls[v - 1] = NULL;
+		if (v - 1 < media_free_hint)
+			media_free_hint = v - 1;
+	}
+	c->in_table = false;
 }
 
 struct shim_media *media_find_name(const char *name)
@@ -184,15 +202,14 @@ static struct shim_media *stream_obtain(const char *id, size_t id_len,
 	c = call_find(id, id_len);
 	if (!c) {
 		int slot = -1;
-		for (int i = 0; i < (int)media_calls_cap && slot < 0; i++)
+		for (size_t i = media_free_hint; i < media_calls_cap && slot < 0; i++)
 			if (!media_calls[i])
-				slot = i;
+				slot = (int)i;
 		/* Full: evict a call none of whose fds is open any more. */
 		for (int i = 0; i < (int)media_calls_cap && slot < 0; i++)
 			if (!call_has_fds(media_calls[i])) {
 				evicted = media_calls[i];
-				evicted->in_table = false;
-				media_calls[i] = NULL;
+				call_unlist_locked(evicted);
 				slot = i;
 			}
 		/* Still full: grow, up to the ceiling. */
@@ -231,9 +248,17 @@ static struct shim_media *stream_obtain(const char *id, size_t id_len,
 		pthread_mutex_init(&c->mu, NULL);
 		c->id_len = id_len < sizeof c->id ? id_len : sizeof c->id;
 		memcpy(c->id, id, c->id_len);
+		if (strmap_put(&media_by_id, c->id, c->id_len,
+			       (void *)(uintptr_t)(slot + 1)) < 0) {
+			pthread_mutex_unlock(&media_mu);
+			pthread_mutex_destroy(&c->mu);
+			free(c);
+			return NULL;
+		}
 		c->refs = 1;            /* the table's */
 		c->in_table = true;
 		media_calls[slot] = c;
+		media_free_hint = (size_t)slot + 1;
 	}
 	s = c->lines[m_index];
 	if (!s) {
@@ -290,11 +315,21 @@ static void call_release_lines(struct shim_call *c)
 		}
 	}
 	pthread_mutex_unlock(&media_mu);
+	bool drain = false;
+	uint64_t now = shim_clock_ms();
 	for (int j = 0; j < MEDIA_MAX_LINES; j++) {
 		if (lines[j] && !keep[j]) {
 			pthread_mutex_lock(&c->mu);
-			media_stream_end_locked(lines[j]);
+			bool d = media_stream_end_drain_locked(lines[j], now);
 			pthread_mutex_unlock(&c->mu);
+			if (d) {
+				pthread_mutex_lock(&media_mu);
+				lines[j]->refs++;       /* the list's */
+				lines[j]->drain_next = media_draining;
+				media_draining = lines[j];
+				pthread_mutex_unlock(&media_mu);
+				drain = true;
+			}
 		}
 		if (lines[j])
 			media_stream_put(lines[j]);
@@ -309,6 +344,45 @@ static void call_release_lines(struct shim_call *c)
 		media_stream_put(o);    /* the rider's reference */
 	}
 	call_put(c);                    /* the table's reference */
+	if (drain)
+		shim_timer_kick(shim_media_timer_run);
+}
+
+uint64_t media_drain_run(uint64_t now)
+{
+	struct shim_media *done = NULL, **pp;
+	uint64_t next = UINT64_MAX;
+	pthread_mutex_lock(&media_mu);
+	for (pp = &media_draining; *pp;) {
+		struct shim_media *s = *pp;
+		/* rx_until is atomic: media_mu is a leaf lock, s->mu cannot
+		 * be taken here. */
+		uint64_t until = atomic_load(&s->rx_until);
+		if (until && now < until) {
+			if (until < next)
+				next = until;
+			pp = &s->drain_next;
+			continue;
+		}
+		*pp = s->drain_next;
+		s->drain_next = done;
+		done = s;
+	}
+	pthread_mutex_unlock(&media_mu);
+	while (done) {
+		struct shim_media *s = done;
+		done = s->drain_next;
+		s->drain_next = NULL;
+		pthread_mutex_lock(s->mu);
+		if (s->phase == PH_ENDED && s->rx) {
+			srtp_dealloc(s->rx);
+			s->rx = NULL;
+		}
+		s->rx_until = 0;
+		pthread_mutex_unlock(s->mu);
+		media_stream_put(s);            /* the list's */
+	}
+	return next;
 }
 
 /* call->mu held: learn the peer from an address (RTP), RTCP at +1 unless
@@ -885,10 +959,7 @@ void shim_media_detach(struct shim_fd *f)
 		pthread_mutex_lock(&media_mu);
 		struct shim_call *c = s->call;
 		if (c->in_table && !call_has_fds(c)) {
-			for (int i = 0; i < (int)media_calls_cap; i++)
-				if (media_calls[i] == c)
-					media_calls[i] = NULL;
-			c->in_table = false;
+			call_unlist_locked(c);
 			release = c;
 		}
 		pthread_mutex_unlock(&media_mu);
@@ -902,12 +973,8 @@ void shim_media_call_ended(const char *call_id, size_t len)
 {
 	pthread_mutex_lock(&media_mu);
 	struct shim_call *c = call_find(call_id, len);
-	if (c) {
-		for (int i = 0; i < (int)media_calls_cap; i++)
-			if (media_calls[i] == c)
-				media_calls[i] = NULL;
-		c->in_table = false;
-	}
+	if (c)
+		call_unlist_locked(c);
 	pthread_mutex_unlock(&media_mu);
 	if (!c)
 		return;
@@ -947,6 +1014,68 @@ void shim_media_keypad_key(const char *call_id, size_t len, char key)
 }
 
 /* --- counters, fork ---------------------------------------------------------- */
+
+/* Copy s's counters (s referenced, no lock held); drops the reference. */
+static void stats_fill_put(struct shim_media *s, struct shim_media_stats *out)
+{
+	pthread_mutex_lock(s->mu);
+	*out = s->st;
+	snprintf(out->name, sizeof out->name, "%s", s->name);
+	out->phase = media_phase_names[s->phase];
+	out->zrtp_state = s->zs ? (int)zrtp_stream_state(s->zs) : -1;
+	snprintf(out->sas, sizeof out->sas, "%s", s->sas);
+	pthread_mutex_unlock(s->mu);
+	media_stream_put(s);
+}
+
+/*
+ * One pass over the table (or one call's lines): a reference to each
+ * stream under media_mu, then each one's counters under its own lock.
+ * Returns how many streams there are (more than cap: the caller grows
+ * and asks again), or 0 when the scratch array cannot be allocated.
+ */
+static size_t stats_collect(struct shim_call *one, const char *id, size_t len,
+			    struct shim_media_stats *out, size_t cap)
+{
+	struct shim_media **ref = cap ? malloc(cap * sizeof *ref) : NULL;
+	size_t n = 0, k = 0;
+	if (cap && !ref)
+		return 0;
+	pthread_mutex_lock(&media_mu);
+	if (id)
+		one = call_find(id, len);
+	for (size_t c = 0; c < media_calls_cap; c++) {
+		struct shim_call *call = id ? one : media_calls[c];
+		for (int j = 0; call && j < MEDIA_MAX_LINES; j++) {
+			struct shim_media *s = call->lines[j];
+			if (!s)
+				continue;
+			if (k < cap) {
+				s->refs++;
+				ref[k++] = s;
+			}
+			n++;
+		}
+		if (id)
+			break;
+	}
+	pthread_mutex_unlock(&media_mu);
+	for (size_t i = 0; i < k; i++)
+		stats_fill_put(ref[i], &out[i]);
+	free(ref);
+	return n;
+}
+
+size_t shim_media_stats_all(struct shim_media_stats *out, size_t cap)
+{
+	return stats_collect(NULL, NULL, 0, out, cap);
+}
+
+size_t shim_media_stats_call(const char *call_id, size_t len,
+			     struct shim_media_stats *out, size_t cap)
+{
+	return call_id ? stats_collect(NULL, call_id, len, out, cap) : 0;
+}
 
 int shim_media_stats_get(size_t i, struct shim_media_stats *out)
 {
@@ -1011,6 +1140,13 @@ void shim_media_atfork_child(void)
 			media_peek_free_locked(s);
 			s->phase = PH_ENDED;
 		}
+	}
+	/* Ended calls' streams keeping rx a moment are out of the table. */
+	for (struct shim_media *s = media_draining; s; s = s->drain_next) {
+		if (s->rx)
+			srtp_dealloc(s->rx);
+		s->rx = NULL;
+		atomic_store(&s->rx_until, 0);
 	}
 	shim_cache_atfork_child();
 	shim_timer_atfork_child();

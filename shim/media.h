@@ -134,8 +134,17 @@ struct shim_media_stats {
 	uint64_t altered_episodes;     /* how many began */
 };
 
-/* The i-th live stream (0 <= i): 0, or -ENOENT past the last. */
+/* The i-th live stream (0 <= i): 0, or -ENOENT past the last. A scan to
+ * the i-th: for tests; a refresh of all uses shim_media_stats_all. */
 int shim_media_stats_get(size_t i, struct shim_media_stats *out);
+
+/* Every live stream's counters, in one pass: fills out[0..min(n, cap))
+ * and returns n, the number of live streams (n > cap: grow, ask again);
+ * 0 also when memory is short. shim_media_stats_call: the streams of the
+ * call with that Call-ID only (found without a scan). No lock held. */
+size_t shim_media_stats_all(struct shim_media_stats *out, size_t cap);
+size_t shim_media_stats_call(const char *call_id, size_t len,
+			     struct shim_media_stats *out, size_t cap);
 
 /* Tests only: the ceiling of the call table (0: the built-in one). */
 void shim_media_test_set_max_calls(size_t max);

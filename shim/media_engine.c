@@ -393,6 +393,7 @@ static const struct zrtp_callbacks media_callbacks = {
 	.random = cb_random,
 	.cache_get = shim_cache_get,
 	.cache_put = shim_cache_put,
+	.cache_recent = shim_cache_recent,
 	.send = cb_send,
 	.event = cb_event,
 };
@@ -446,8 +447,21 @@ bool media_stream_start_locked(struct shim_media *s, uint64_t now)
 	return true;
 }
 
+bool media_stream_end_drain_locked(struct shim_media *s, uint64_t now)
+{
+	srtp_t rx = s->phase == PH_SECURE ? s->rx : NULL;
+	s->rx = NULL;
+	media_stream_end_locked(s);
+	if (!rx)
+		return false;
+	s->rx = rx;
+	s->rx_until = now + MEDIA_END_RX_MS;
+	return true;
+}
+
 void media_stream_end_locked(struct shim_media *s)
 {
+	s->rx_until = 0;
 	if (s->tx) {
 		srtp_dealloc(s->tx);
 		s->tx = NULL;

@@ -117,6 +117,11 @@ struct shim_media {
 	enum media_phase phase;
 	bool fail_logged, clear_logged, client_zrtp_logged;
 	srtp_t tx, rx;
+	/* A call ended (BYE, CANCEL): rx stays until rx_until (ms) so that
+	 * the peer's SRTP sent before the end and still queued on the fd is
+	 * delivered, then the drain list (media.c) wipes it. */
+	_Atomic uint64_t rx_until;
+	struct shim_media *drain_next;   /* media_mu: on the drain list */
 	char sas[32];
 	uint64_t last_log_auth, last_log_early;
 	uint64_t pending_since[2];       /* reader duty, per fd role */
@@ -200,6 +205,14 @@ void media_pin_check_locked(struct shim_media *s,
 void media_stream_end_locked(struct shim_media *s);
 /* call->mu held (or one thread left): wipe and free the peek slots. */
 void media_peek_free_locked(struct shim_media *s);
+/* The end of its call: as media_stream_end_locked, but a SECURE stream
+ * keeps rx for MEDIA_END_RX_MS (true: the caller puts it on the drain
+ * list). */
+#define MEDIA_END_RX_MS 2000u
+bool media_stream_end_drain_locked(struct shim_media *s, uint64_t now);
+/* Timer thread: wipe the rx of ended streams whose time is up; returns
+ * the next deadline. */
+uint64_t media_drain_run(uint64_t now);
 
 /* media_path.c: call->mu held. The verdict for one received packet on fd
  * (unprotected in place). *kick: an engine ran (its deadline may have

@@ -377,7 +377,12 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 			return SHIM_REPLACE;
 		return SHIM_PASS;
 	}
-	if (s->phase == PH_ENDED || s->phase == PH_FAILED || !s->rx) {
+	/* What the peer sent before the call ended, still queued: the keys
+	 * are kept a moment for it (media_stream_end_drain_locked). */
+	bool draining = s->phase == PH_ENDED && s->rx &&
+			shim_clock_ms() < s->rx_until;
+	if ((s->phase == PH_ENDED && !draining) || s->phase == PH_FAILED ||
+	    !s->rx) {
 		s->st.rx_early++;
 		/* Nothing of it is delivered; but the user hears why the call
 		 * is silent, in a packet that carries the prompt alone. */

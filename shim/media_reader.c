@@ -275,6 +275,7 @@ uint64_t shim_media_timer_run(uint64_t now)
 			}
 	pthread_mutex_unlock(&media_mu);
 
+	next = media_drain_run(now);
 	for (size_t k = 0; k < n; k++) {
 		struct shim_media *s = list[k];
 		pthread_mutex_lock(s->mu);

@@ -102,6 +102,7 @@ static void real_resolve(void)
 	REAL(pselect, true);
 	REAL(poll, true);
 	REAL(ppoll, true);
+	REAL(epoll_ctl, true);
 	REAL(fork, true);
 #undef REAL
 }

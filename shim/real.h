@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -49,6 +50,7 @@ struct shim_real {
 	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *,
 		     const sigset_t *);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	pid_t (*fork)(void);
 };
 

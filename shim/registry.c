@@ -23,6 +23,11 @@
  *   drops the reference again and reports "untracked". A recycled entry is
  *   re-initialised before its refs go from 0 to 1 (release), and a CAS on
  *   refs > 0 synchronises with that store.
+ * - shim_fd_find_port (asked per SDP line) finds the fd bound to a port
+ *   through a port index kept under reg_lock (how many entries in the
+ *   table have that local port, and the fd when there is one), not by a
+ *   scan of the table; only a port shared by several fds (dup, reuse) is
+ *   scanned for.
  * - Lock order: reg_lock is never held while calling the layer above
  *   (the ops callbacks; the media layer may hold a stream mutex and call
  *   shim_fd_find_port).
@@ -59,6 +64,14 @@ static size_t reg_len;              /* 0 until shim_registry_init */
 static atomic_size_t reg_high;      /* 1 + highest fd ever tracked */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg_entry *reg_free;  /* under reg_lock */
+/* The port index (under reg_lock): per local port, how many table
+ * entries have it, and 1 + the fd of the last one indexed. NULL: no
+ * memory, find_port scans. */
+struct reg_port {
+	uint32_t n;
+	int fd1;
+};
+static struct reg_port *reg_ports;
 static const struct shim_registry_ops *reg_ops;
 
 void shim_registry_init(const struct shim_registry_ops *ops)
@@ -81,10 +94,39 @@ void shim_registry_init(const struct shim_registry_ops *ops)
 	}
 	reg_table = p;
 	reg_len = n;
+	/* Pages of it are touched only for ports in use. */
+	p = mmap(NULL, 65536 * sizeof(*reg_ports), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	reg_ports = p == MAP_FAILED ? NULL : p;
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer does not scan mmap'ed memory; entries live here. */
 	__lsan_register_root_region(p, n * sizeof(*reg_table));
 #endif
+}
+
+/* reg_lock held. f enters (+1) or leaves (-1) the table, or its local
+ * address does (set_local). */
+static void port_index(const struct shim_fd *f, int delta)
+{
+	uint16_t port = shim_addr_port(&f->local);
+	if (!reg_ports || port == 0)
+		return;
+	struct reg_port *r = &reg_ports[port];
+	if (delta > 0) {
+		r->n++;
+		r->fd1 = f->fd + 1;
+	} else if (r->n > 0) {
+		r->n--;
+		if (r->fd1 == f->fd + 1)
+			r->fd1 = 0;
+	}
+}
+
+/* reg_lock held. Is f the table's entry for its fd? */
+static bool in_table(const struct shim_fd *f)
+{
+	return (unsigned int)f->fd < reg_len &&
+	       atomic_load_explicit(&reg_table[f->fd], memory_order_relaxed) == f;
 }
 
 /* Everything except refs, which stale readers may be reading. */
@@ -130,6 +172,9 @@ static void entry_publish(int fd, struct shim_fd *f)
 	atomic_store_explicit(&f->refs, 1, memory_order_release);
 	pthread_mutex_lock(&reg_lock);
 	old = atomic_exchange_explicit(&reg_table[fd], f, memory_order_acq_rel);
+	if (old != NULL)
+		port_index(old, -1);
+	port_index(f, +1);
 	high = atomic_load_explicit(&reg_high, memory_order_relaxed);
 	if ((size_t)fd + 1 > high)
 		atomic_store_explicit(&reg_high, (size_t)fd + 1,
@@ -220,6 +265,8 @@ void shim_fd_remove(int fd)
 	pthread_mutex_lock(&reg_lock);
 	old = atomic_exchange_explicit(&reg_table[fd], NULL,
 				       memory_order_acq_rel);
+	if (old != NULL)
+		port_index(old, -1);
 	pthread_mutex_unlock(&reg_lock);
 	if (old != NULL)
 		shim_fd_put(old);
@@ -288,6 +335,28 @@ struct shim_fd *shim_fd_find_port(uint16_t port)
 	if (port == 0)
 		return NULL;
 	pthread_mutex_lock(&reg_lock);
+	if (reg_ports && reg_ports[port].n == 0) {
+		pthread_mutex_unlock(&reg_lock);
+		return NULL;
+	}
+	if (reg_ports && reg_ports[port].n == 1) {
+		/* The one indexed, when the index still names it. */
+		int fd1 = reg_ports[port].fd1;
+		struct shim_fd *f = fd1 > 0 && (size_t)fd1 <= reg_len ?
+			atomic_load_explicit(&reg_table[fd1 - 1],
+					     memory_order_acquire) : NULL;
+		if (f != NULL && shim_addr_port(&f->local) == port) {
+			if (f->kind == SHIM_FD_UDP) {
+				atomic_fetch_add_explicit(&f->refs, 1,
+							  memory_order_relaxed);
+				found = f;
+			}
+			pthread_mutex_unlock(&reg_lock);
+			return found;
+		}
+	}
+	/* Several fds share the port, or the index lost track of the one
+	 * (a port shared, then left by the fd it named): scan. */
 	for (size_t fd = 0; fd < high && found == NULL; fd++) {
 		struct shim_fd *f = atomic_load_explicit(&reg_table[fd],
 							  memory_order_acquire);
@@ -299,6 +368,8 @@ struct shim_fd *shim_fd_find_port(uint16_t port)
 		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 		found = f;
 	}
+	if (found && reg_ports && reg_ports[port].n == 1)
+		reg_ports[port].fd1 = found->fd + 1;
 	pthread_mutex_unlock(&reg_lock);
 	return found;
 }
@@ -329,9 +400,14 @@ void shim_fd_set_local(struct shim_fd *f, const struct sockaddr *sa,
 	if (len > sizeof(f->local))
 		len = sizeof(f->local);
 	pthread_mutex_lock(&reg_lock);
+	bool listed = in_table(f);
+	if (listed)
+		port_index(f, -1);
 	memset(&f->local, 0, sizeof(f->local));
 	if (sa != NULL)
 		memcpy(&f->local, sa, len);
+	if (listed)
+		port_index(f, +1);
 	pthread_mutex_unlock(&reg_lock);
 }
 

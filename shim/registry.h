@@ -26,7 +26,9 @@ struct shim_fd {
 	enum shim_fd_kind kind;
 	int family;                /* AF_INET or AF_INET6 */
 	bool nonblock_hint;        /* from socket()/fcntl: O_NONBLOCK seen */
-	atomic_bool client_reads;  /* the client has called recv on it */
+	atomic_bool client_reads;  /* the client has called recv on it, or
+				    * waits for it to be readable (epoll_ctl
+				    * EPOLLIN, poll, select: hooks_poll.c) */
 	struct sockaddr_storage local;  /* from bind(); zero if unbound */
 	struct sockaddr_storage peer;   /* from connect(); zero if none */
 	_Atomic(struct shim_media *) media;  /* set once media is learned */

@@ -73,6 +73,7 @@
 #include <time.h>
 
 #include "common/demux.h"
+#include "common/strmap.h"
 #include "sdp/sdp.h"
 #include "shim/clock.h"
 #include "shim/events.h"
@@ -97,6 +98,9 @@
 #define SIPG_ZRTP_VERSION "1.10"
 
 enum side { SIDE_NONE, SIDE_LOCAL, SIDE_PEER };
+
+/* A transport address as a key: IPv6 (IPv4 mapped), then the port. */
+#define SIPG_ADDR_KEY 18
 
 struct sipg_line {
 	/* Our side, from the last SDP we sent. */
@@ -150,18 +154,117 @@ struct sipg_call {
 	char peer_id[128];
 	char peer_name[64];
 	bool peer_id_asserted;          /* from P-Asserted-Identity */
+	/* The peer media addresses this call has in sipg_peer_addrs
+	 * (call_index_locked), as keys. */
+	size_t n_indexed;
+	uint8_t indexed[2 * SIPG_MAX_LINES][SIPG_ADDR_KEY];
 };
 
 static pthread_mutex_t sipg_mu = PTHREAD_MUTEX_INITIALIZER;
 /* sipg_n slots in use at the front; sipg_cap allocated; each non-NULL. */
 static struct sipg_call **sipg_calls;
 static size_t sipg_n, sipg_cap;
+/* Call-ID -> call (each key is the call's own id): a message finds its
+ * call without a scan of the table. */
+static struct strmap sipg_by_id = STRMAP_INIT;
+/*
+ * The peer media addresses (RTP and RTCP) of every live call's lines that
+ * are protectable, each with how many lines name it: what
+ * shim_sip_peer_media_addr asks per RTP-shaped send on an fd no stream
+ * owns, answered without a scan of every call's lines. An entry's key is
+ * its own bytes.
+ */
+struct sipg_addr_ref {
+	uint8_t key[SIPG_ADDR_KEY];
+	unsigned n;
+};
+static struct strmap sipg_peer_addrs = STRMAP_INIT;
+
+/* The last sweep for calls that lived long enough (table_expire_locked):
+ * at most once per SIPG_SWEEP_MS, not per message. */
+static uint64_t sipg_swept_ms;
+#define SIPG_SWEEP_MS 1000u
 static size_t sipg_max = SIPG_MAX_CALLS;
 
 static bool slice_eq(struct sip_slice s, const char *lit)
 {
 	size_t n = strlen(lit);
 	return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+/* --- the peer address index ----------------------------------------------- */
+
+static bool addr_key(const struct sockaddr *a, uint8_t key[SIPG_ADDR_KEY])
+{
+	memset(key, 0, SIPG_ADDR_KEY);
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const void *)a;
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &v4->sin_addr, 4);
+		memcpy(key + 16, &v4->sin_port, 2);
+		return true;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const void *)a;
+		memcpy(key, &v6->sin6_addr, 16);
+		memcpy(key + 16, &v6->sin6_port, 2);
+		return true;
+	}
+	return false;
+}
+
+static void addr_ref_add(const uint8_t key[SIPG_ADDR_KEY])
+{
+	struct sipg_addr_ref *r = strmap_get(&sipg_peer_addrs,
+					     (const char *)key, SIPG_ADDR_KEY);
+	if (r) {
+		r->n++;
+		return;
+	}
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return;   /* not indexed: such a send is not held early */
+	memcpy(r->key, key, SIPG_ADDR_KEY);
+	r->n = 1;
+	if (strmap_put(&sipg_peer_addrs, (const char *)r->key, SIPG_ADDR_KEY,
+		       r) < 0)
+		free(r);
+}
+
+static void addr_ref_drop(const uint8_t key[SIPG_ADDR_KEY])
+{
+	struct sipg_addr_ref *r = strmap_get(&sipg_peer_addrs,
+					     (const char *)key, SIPG_ADDR_KEY);
+	if (r && --r->n == 0) {
+		strmap_del(&sipg_peer_addrs, (const char *)r->key,
+			   SIPG_ADDR_KEY);
+		free(r);
+	}
+}
+
+/* sipg_mu held. Make the index say what c's lines say now (nothing for
+ * an ended call or one being dropped). O(lines). */
+static void call_index_locked(struct sipg_call *c, bool drop)
+{
+	for (size_t i = 0; i < c->n_indexed; i++)
+		addr_ref_drop(c->indexed[i]);
+	c->n_indexed = 0;
+	if (drop || c->ended)
+		return;
+	for (size_t j = 0; j < c->n_lines; j++) {
+		const struct sipg_line *l = &c->lines[j];
+		if (!l->have_peer || !l->peer_protectable)
+			continue;
+		const struct sockaddr_storage *a[2] = { &l->peer_rtp,
+							&l->peer_rtcp };
+		for (int k = 0; k < 2; k++) {
+			uint8_t *key = c->indexed[c->n_indexed];
+			if (!addr_key((const struct sockaddr *)a[k], key))
+				continue;
+			addr_ref_add(key);
+			c->n_indexed++;
+		}
+	}
 }
 
 /* --- the table ------------------------------------------------------------ */
@@ -174,25 +277,33 @@ static void call_end_locked(struct sipg_call *c, uint64_t now, const char *why)
 	c->ended = true;
 	c->ended_ms = now;
 	c->offer_by = SIDE_NONE;
+	call_index_locked(c, true);
 	shim_log(SHIM_LOG_INFO, "sip: call %.*s ended (%s)", (int)c->id_len,
 		 c->id, why);
 	/* The status file keeps the streams' final counters. */
-	shim_status_refresh_now();
+	shim_status_call_ending(c->id, c->id_len);
 	shim_media_call_ended(c->id, c->id_len);
 }
 
 /* sipg_mu held. Free slot i; the last slot moves into it. */
 static void call_drop_locked(size_t i)
 {
+	strmap_del(&sipg_by_id, sipg_calls[i]->id, sipg_calls[i]->id_len);
+	call_index_locked(sipg_calls[i], true);
 	free(sipg_calls[i]->lines);
 	free(sipg_calls[i]);
 	sipg_calls[i] = sipg_calls[--sipg_n];
 	sipg_calls[sipg_n] = NULL;
 }
 
-/* sipg_mu held. Drop what has lived long enough. */
-static void table_expire_locked(uint64_t now)
+/* sipg_mu held. Drop what has lived long enough: a sweep of the table,
+ * so at most once per SIPG_SWEEP_MS (a lifetime is longer by that much at
+ * most), or when the table is at its ceiling. */
+static void table_expire_locked(uint64_t now, bool force)
 {
+	if (!force && now - sipg_swept_ms < SIPG_SWEEP_MS && now >= sipg_swept_ms)
+		return;
+	sipg_swept_ms = now;
 	for (size_t i = 0; i < sipg_n;) {
 		struct sipg_call *c = sipg_calls[i];
 		if (c->ended && now - c->ended_ms >= SIPG_ENDED_MS) {
@@ -219,13 +330,11 @@ static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
 {
 	if (id.len == 0 || id.len > SIPG_CALL_ID_MAX)
 		return NULL;
-	for (size_t i = 0; i < sipg_n; i++) {
-		struct sipg_call *c = sipg_calls[i];
-		if (c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
-			return c;
-	}
-	if (!create)
-		return NULL;
+	struct sipg_call *found = strmap_get(&sipg_by_id, id.p, id.len);
+	if (found || !create)
+		return found;
+	if (sipg_n >= sipg_max)
+		table_expire_locked(now, true);
 	if (sipg_n >= sipg_max) {
 		size_t victim = SIZE_MAX;
 		for (int pass = 0; pass < 2 && victim == SIZE_MAX; pass++)
@@ -276,6 +385,12 @@ static struct sipg_call *call_get_locked(struct sip_slice id, bool create,
 	c->used = true;
 	memcpy(c->id, id.p, id.len);
 	c->id_len = id.len;
+	if (strmap_put(&sipg_by_id, c->id, c->id_len, c) < 0) {
+		shim_log(SHIM_LOG_ERROR, "sip: out of memory: call %.*s not "
+			 "tracked", (int)id.len, id.p);
+		free(c);
+		return NULL;
+	}
 	c->last_ms = now;
 	sipg_calls[sipg_n++] = c;
 	return c;
@@ -698,57 +813,17 @@ static struct parsed *parse(const uint8_t *msg, size_t len, bool stream)
 
 /* --- the two entry points -------------------------------------------------- */
 
-/* Same transport address? IPv4 also matches its v4-mapped IPv6 form. */
-static bool addr_same(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	struct sockaddr_in6 m;
-	const struct sockaddr_in *v4 = NULL;
-	const struct sockaddr_in6 *v6 = NULL;
-
-	if (a->ss_family == AF_INET && b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET && b->sa_family == AF_INET6) {
-		v4 = (const void *)a;
-		v6 = (const void *)b;
-	} else if (a->ss_family == AF_INET6 && b->sa_family == AF_INET) {
-		v4 = (const void *)b;
-		v6 = (const void *)a;
-	} else if (a->ss_family == AF_INET6 && b->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	} else {
-		return false;
-	}
-	memset(&m, 0, sizeof m);
-	m.sin6_addr.s6_addr[10] = 0xff;
-	m.sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&m.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
-	return v4->sin_port == v6->sin6_port &&
-	       memcmp(&m.sin6_addr, &v6->sin6_addr, 16) == 0;
-}
-
+/* The index answers (an IPv4 address also matches its v4-mapped IPv6
+ * form): no scan of the calls, per send. */
 bool shim_sip_peer_media_addr(const struct sockaddr *to)
 {
-	bool hit = false;
+	uint8_t key[SIPG_ADDR_KEY];
 
-	if (to == NULL)
+	if (to == NULL || !addr_key(to, key))
 		return false;
 	pthread_mutex_lock(&sipg_mu);
-	for (size_t i = 0; i < sipg_n && !hit; i++) {
-		const struct sipg_call *c = sipg_calls[i];
-		if (c->ended)
-			continue;
-		for (size_t j = 0; j < c->n_lines && !hit; j++) {
-			const struct sipg_line *l = &c->lines[j];
-			hit = l->have_peer && l->peer_protectable &&
-			      (addr_same(&l->peer_rtp, to) ||
-			       addr_same(&l->peer_rtcp, to));
-		}
-	}
+	bool hit = strmap_get(&sipg_peer_addrs, (const char *)key,
+			      SIPG_ADDR_KEY) != NULL;
 	pthread_mutex_unlock(&sipg_mu);
 	return hit;
 }
@@ -784,7 +859,7 @@ static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
 				 "keypad", (int)(m->call_id.len > 100 ? 100 :
 						 m->call_id.len), m->call_id.p);
 	}
-	table_expire_locked(now);
+	table_expire_locked(now, false);
 	bool is_request = m->kind == SIP_REQUEST;
 	bool may_start = p->have_sdp || (is_request &&
 					 slice_eq(m->method, "INVITE"));
@@ -803,6 +878,7 @@ static struct sipg_call *message_step_locked(const uint8_t *msg, size_t len,
 		      *role == SIP_SDP_OFFER) || c->established)
 			return NULL;
 		c->ended = false;
+		call_index_locked(c, false);
 	}
 	if (info.ends_media) {
 		if (really_ends(c, m, &info))
@@ -850,6 +926,7 @@ size_t shim_sip_outgoing(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!c)
 		goto out;
 	learn_local(c, &p->sdp);
+	call_index_locked(c, false);
 	report_unprotected(c, &p->sdp, true);
 	/* Answering the peer's offer: its side is known now. Offering: the
 	 * peer's side from the current session (if any) still holds until
@@ -907,6 +984,7 @@ void shim_sip_incoming(struct shim_fd *f, const uint8_t *msg, size_t len,
 	if (!c)
 		goto out;
 	learn_peer(c, &p->sdp);
+	call_index_locked(c, false);
 	report_unprotected(c, &p->sdp, false);
 	/* The peer's answer to our offer completes the exchange: tell the
 	 * media path. The peer's offer waits for our answer (we do not know

@@ -11,12 +11,19 @@
  * an event (shim_status_on_event, events.c's listener, records it in
  * memory), a line noted unprotected, a SIP message (shim_status_refresh,
  * which only marks and kicks the timer). The application's threads never
- * write it, with one exception: just before a call's streams end, sipglue
- * asks for its final counters (shim_status_refresh_now). Only with no
- * stream lock held may we ask the media layer for counters
- * (shim_media_stats_get takes the stream locks), which is why the packet
+ write it. Just before a call's streams end, sipglue has that call's
+ * final counters taken into the table (shim_status_call_ending: that
+ * call's streams only, found without a scan); the timer writes them.
+ * Only with no stream lock held may we ask the media layer for counters
+ * (shim_media_stats_all takes the stream locks), which is why the packet
  * path never refreshes. The first refresh that no longer finds a stream
  * the media layer once reported moves it to the history.
+ *
+ * Costs: a refresh is one pass over the streams (one snapshot of all, each
+ * entry found by name in a hash map) and one JSON text of them, O(N) on
+ * the timer thread, at most every ST_MIN_WRITE_MS; the file is written
+ * after status_mu is released, so an event on the packet path never waits
+ * for the write.
  *
  * status_mu guards the tables and the file; it is a leaf lock, taken with
  * a stream lock held (on events) or with none (refresh, timer). The
@@ -37,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/strmap.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/media.h"
@@ -57,6 +65,7 @@
 
 struct st_stream {
 	bool used;
+	struct st_stream *next_free;  /* !used: the free list */
 	bool live;                 /* seen in the last stats snapshot */
 	uint64_t seq;              /* last touched (for eviction) */
 	char name[128];
@@ -82,6 +91,10 @@ static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
  * while the table grows); unused ones have used false. */
 static struct st_stream **st_streams;
 static size_t st_cap;
+/* name -> used entry (the key is the entry's name); unused entries on a
+ * list: finding or making an entry costs no scan of the table. */
+static struct strmap st_by_name = STRMAP_INIT;
+static struct st_stream *st_free;
 static uint64_t st_seq;
 static bool status_dir_ok, status_dir_tried;
 
@@ -113,51 +126,62 @@ static void status_dirty(void)
 /* --- the stream table (status_mu held) ------------------------------------- */
 
 
-static struct st_stream *stream_find_locked(const char *name, bool create)
+/* The stalest entry the media layer has forgotten, else the stalest of
+ * all: a full table at its ceiling only (a scan). */
+static struct st_stream *stream_oldest_locked(void)
 {
-	struct st_stream *free_s = NULL, *oldest = NULL;
+	struct st_stream *oldest = NULL;
 	for (size_t i = 0; i < st_cap; i++) {
 		struct st_stream *s = st_streams[i];
-		if (!s->used) {
-			if (!free_s)
-				free_s = s;
-			continue;
-		}
-		if (strcmp(s->name, name) == 0)
-			return s;
-		/* Evict the stalest stream that the media layer has forgotten, else
-		 * the stalest of all. */
-		if (!oldest || (oldest->live && !s->live) ||
-		    (oldest->live == s->live && s->seq < oldest->seq))
+		if (s->used &&
+		    (!oldest || (oldest->live && !s->live) ||
+		     (oldest->live == s->live && s->seq < oldest->seq)))
 			oldest = s;
 	}
-	if (!create)
-		return NULL;
-	if (!free_s && st_cap < ST_MAX_STREAMS) {
+	return oldest;
+}
+
+static struct st_stream *stream_find_locked(const char *name, bool create)
+{
+	size_t len = strnlen(name, sizeof st_free->name - 1);
+	struct st_stream *s = strmap_get(&st_by_name, name, len);
+	if (s || !create)
+		return s;
+	if (!st_free && st_cap < ST_MAX_STREAMS) {
 		size_t cap = st_cap ? st_cap * 2 : 16;
 		struct st_stream **t = realloc(st_streams, cap * sizeof *t);
 		size_t k = st_cap;
 		if (t) {
 			st_streams = t;
-			for (; k < cap; k++)
+			for (; k < cap; k++) {
 				if (!(t[k] = calloc(1, sizeof *t[k])))
 					break;
+				t[k]->next_free = st_free;
+				st_free = t[k];
+			}
 			st_cap = k;
-			if (k > 0 && !t[k - 1]->used)
-				free_s = t[k - 1];
 		}
 	}
-	if (!free_s && !oldest)
-		return NULL;
-	struct st_stream *s = free_s ? free_s : oldest;
-	if (!free_s)
-		history_add_locked(s);   /* a full table: the stalest ends here */
+	if (!st_free) {
+		struct st_stream *oldest = stream_oldest_locked();
+		if (!oldest)
+			return NULL;
+		history_add_locked(oldest);   /* a full table: the stalest ends here */
+	}
+	s = st_free;
+	st_free = s->next_free;
 	memset(s, 0, sizeof *s);
 	s->used = true;
 	s->live = true;
 	s->zrtp_state = -1;
 	snprintf(s->name, sizeof s->name, "%s", name);
 	snprintf(s->phase, sizeof s->phase, "negotiating");
+	if (strmap_put(&st_by_name, s->name, len, s) < 0) {
+		s->used = false;
+		s->next_free = st_free;
+		st_free = s;
+		return NULL;
+	}
 	return s;
 }
 
@@ -217,9 +241,13 @@ static void history_add_locked(struct st_stream *s)
 		}
 		*h = *s;
 		h->live = false;
+		h->next_free = NULL;
 		h->ended = time(NULL);
 	}
+	strmap_del(&st_by_name, s->name, strnlen(s->name, sizeof s->name - 1));
 	memset(s, 0, sizeof *s);
+	s->next_free = st_free;
+	st_free = s;
 }
 
 /* --- the status file -------------------------------------------------------- */
@@ -360,16 +388,19 @@ static void sb_stream(struct sbuf *b, const struct st_stream *s, bool first)
 		  (unsigned long long)t->rx_err);
 }
 
-/* status_mu held. */
-static void status_write_locked(void)
+/* status_mu held. The file's text into st_buf: its length, 0 when there
+ * is nothing to write (no directory, no memory). The caller writes it
+ * with status_write_text once status_mu is released (snap_mu, held by the
+ * one refresh at a time, keeps st_buf for it). */
+static size_t status_format_locked(void)
 {
-	char dir[4200], tmp[4300], final[4300];
+	char dir[4200];
 	if (!status_dir(dir, sizeof dir))
-		return;
+		return 0;
 	if (!st_buf) {
 		st_buf = malloc(ST_BUF_START);
 		if (!st_buf)
-			return;
+			return 0;
 		st_buf_cap = ST_BUF_START;
 	}
 	struct sbuf b = { st_buf, 0, st_buf_cap, false };
@@ -394,14 +425,22 @@ static void status_write_locked(void)
 	sb_printf(&b, "\n]}\n");
 	st_buf = b.p;      /* it may have grown */
 	st_buf_cap = b.cap;
-	if (b.full)
+	return b.full ? 0 : b.len;
+}
+
+/* No lock but snap_mu held: st_buf's len bytes, atomically. */
+static void status_write_text(size_t len)
+{
+	char dir[4200], tmp[4300], final[4300];
+	pid_t pid = getpid();
+	if (!len || !status_dir(dir, sizeof dir))
 		return;
 	snprintf(tmp, sizeof tmp, "%s/.%d.json.tmp", dir, (int)pid);
 	snprintf(final, sizeof final, "%s/%d.json", dir, (int)pid);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		      0600);
 	if (fd >= 0) {
-		bool ok = shim_real_write_all(fd, b.p, b.len);
+		bool ok = shim_real_write_all(fd, st_buf, len);
 		shim_real.close(fd);
 		if (!ok || rename(tmp, final) != 0)
 			unlink(tmp);
@@ -511,56 +550,71 @@ void shim_status_note_unprotected(const char *stream_name, bool whole,
 	errno = saved;
 }
 
+/* status_mu held. Take a stream's counters into its entry. */
+static void stream_take_locked(const struct shim_media_stats *st)
+{
+	struct st_stream *s = stream_find_locked(st->name, true);
+	if (!s)
+		return;
+	s->live = true;
+	if (!s->seq)
+		s->seq = ++st_seq;
+	s->st = *st;
+	s->have_counters = true;
+	s->zrtp_state = st->zrtp_state;
+	s->altered = st->altered;
+	if (st->phase)
+		snprintf(s->phase, sizeof s->phase, "%s", st->phase);
+	if (st->sas[0])
+		snprintf(s->sas, sizeof s->sas, "%s", st->sas);
+}
+
+/* The snapshot buffer, kept between refreshes; snap_mu: one refresh (or
+ * call's final counters) at a time, and it also keeps st_buf for the
+ * write after status_mu is released. */
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct shim_media_stats *snap_buf;
+static size_t snap_cap;
+
+/* snap_mu held. Room for n snapshots; false if memory is short. */
+static bool snap_reserve(size_t n)
+{
+	if (n <= snap_cap)
+		return true;
+	size_t cap = snap_cap ? snap_cap : 64;
+	while (cap < n)
+		cap *= 2;
+	struct shim_media_stats *t = realloc(snap_buf, cap * sizeof *t);
+	if (!t)
+		return false;
+	snap_buf = t;
+	snap_cap = cap;
+	return true;
+}
+
 /* The refresh; returns how many streams the media layer has live. */
 static size_t status_refresh(void)
 {
 	int saved = errno;
-	/* The snapshot buffer is kept between refreshes (status_snap_mu:
-	 * the timer and the SIP path may both refresh). */
-	static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
-	static struct shim_media_stats *snap_buf;
-	static size_t snap_cap;
 	pthread_mutex_lock(&snap_mu);
-	struct shim_media_stats *snap = snap_buf;
-	size_t n = 0;
-	for (;;) {
-		if (n == snap_cap) {
-			size_t cap = snap_cap ? snap_cap * 2 : 64;
-			struct shim_media_stats *t = realloc(snap_buf,
-							     cap * sizeof *t);
-			if (!t)
-				break;
-			snap = snap_buf = t;
-			snap_cap = cap;
-		}
-		if (shim_media_stats_get(n, &snap[n]) != 0)
+	size_t n;
+	bool ok = snap_reserve(64);
+	/* Streams may start between the count and the copy: ask again with
+	 * the room the count said (a few times at most). */
+	for (int tries = 0;; tries++) {
+		n = ok ? shim_media_stats_all(snap_buf, snap_cap) : 0;
+		if (n <= snap_cap || tries == 3 || !(ok = snap_reserve(n + 16)))
 			break;
-		n++;
 	}
+	if (n > snap_cap)
+		n = snap_cap;
 	shim_events_reap();
 	pthread_mutex_lock(&status_mu);
-	if (snap) {
+	if (ok) {
 		for (size_t i = 0; i < st_cap; i++)
 			st_streams[i]->live = false;
-		for (size_t i = 0; i < n; i++) {
-			struct st_stream *s = stream_find_locked(snap[i].name,
-								 true);
-			if (!s)
-				continue;
-			s->live = true;
-			if (!s->seq)
-				s->seq = ++st_seq;
-			s->st = snap[i];
-			s->have_counters = true;
-			s->zrtp_state = snap[i].zrtp_state;
-			s->altered = snap[i].altered;
-			if (snap[i].phase)
-				snprintf(s->phase, sizeof s->phase, "%s",
-					 snap[i].phase);
-			if (snap[i].sas[0])
-				snprintf(s->sas, sizeof s->sas, "%s",
-					 snap[i].sas);
-		}
+		for (size_t i = 0; i < n; i++)
+			stream_take_locked(&snap_buf[i]);
 		/* Streams the media layer has let go of have ended. One it
 		 * never reported (an event raced the snapshot, a line only
 		 * noted unprotected) stays until the table needs its slot. */
@@ -570,8 +624,9 @@ static size_t status_refresh(void)
 				history_add_locked(s);
 		}
 	}
-	status_write_locked();
+	size_t len = status_format_locked();
 	pthread_mutex_unlock(&status_mu);
+	status_write_text(len);
 	pthread_mutex_unlock(&snap_mu);
 	errno = saved;
 	return n;
@@ -582,9 +637,21 @@ void shim_status_refresh(void)
 	status_dirty();
 }
 
-void shim_status_refresh_now(void)
+void shim_status_call_ending(const char *call_id, size_t len)
 {
-	(void)status_refresh();
+	struct shim_media_stats one[8];
+	int saved = errno;
+	size_t n = shim_media_stats_call(call_id, len, one,
+					 sizeof one / sizeof one[0]);
+	if (n > sizeof one / sizeof one[0])
+		n = sizeof one / sizeof one[0];
+	shim_events_reap();
+	pthread_mutex_lock(&status_mu);
+	for (size_t i = 0; i < n; i++)
+		stream_take_locked(&one[i]);
+	pthread_mutex_unlock(&status_mu);
+	status_dirty();
+	errno = saved;
 }
 
 /* Timer thread only. */

@@ -7,6 +7,7 @@
 #define SHIM_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct shim_event_note;
@@ -19,12 +20,12 @@ struct shim_event_note;
 void shim_status_refresh(void);
 
 /*
- * Rewrite the file now with fresh counters from the media layer, and reap
- * finished event commands. Takes the media locks: call it with no stream
- * lock held (sipglue: just before a call's streams end, for its final
- * counters).
+ * sipglue, just before a call's streams end: take that call's final
+ * counters (its streams only, found by Call-ID without a scan), reap
+ * finished event commands, and ask the timer for a write. Takes the media
+ * locks: call it with no stream lock held.
  */
-void shim_status_refresh_now(void);
+void shim_status_call_ending(const char *call_id, size_t len);
 
 /*
  * sipglue: m= line stream_name ("call-id/m-index") of a call is not

@@ -210,6 +210,12 @@ static void entry_normalise(struct zrtp_cache_entry *dst,
 		memcpy(dst->sip_id, src->sip_id, strlen(src->sip_id));
 	if (zrtp_cache_name_valid(src->name))
 		memcpy(dst->name, src->name, strlen(src->name));
+	/* In memory only (cache.h). */
+	dst->rs1_gen = src->has_rs1 ? src->rs1_gen : 0;
+	dst->rs2_gen = src->has_rs2 ? src->rs2_gen : 0;
+	memcpy(dst->recent, src->recent, sizeof dst->recent);
+	memcpy(dst->recent_at, src->recent_at, sizeof dst->recent_at);
+	dst->first_at = src->first_at;
 }
 
 /* --- names ----------------------------------------------------------------- */
@@ -834,6 +840,9 @@ static int cache_parse(const uint8_t *b, size_t len, struct zrtp_cache **out,
 		e->verified = (flags & CACHE_F_VERIFIED) != 0;
 		memcpy(e->rs1, r + 16, 32);
 		memcpy(e->rs2, r + 48, 32);
+		/* Generations are not in the file: rs1 newer than rs2. */
+		e->rs1_gen = e->has_rs1 ? 1 : 0;
+		e->rs2_gen = 0;
 		e->expiry = get_be64(r + 80);
 		if (version == CACHE_VERSION) {
 			memcpy(e->sip_id, r + 88, CACHE_ID_LEN);
@@ -979,36 +988,57 @@ static uint8_t *cache_serialise(const struct zrtp_cache *c, size_t *len)
 	return b;
 }
 
-int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+uint8_t *zrtp_cache_image(const struct zrtp_cache *c, size_t *len, int *err)
+{
+	uint8_t *img;
+	*len = 0;
+	*err = 0;
+	if (c == NULL) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (c->n > CACHE_MAX_RECORDS || c->npin > CACHE_MAX_PINS ||
+	    CACHE_HDR_LEN + c->n * CACHE_REC_LEN + c->npin * CACHE_PIN_LEN +
+	    CACHE_SUM_LEN > CACHE_FILE_MAX) {
+		*err = -EFBIG;
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		*err = -EIO;
+		return NULL;
+	}
+	img = cache_serialise(c, len);
+	if (img == NULL)
+		*err = -ENOMEM;
+	return img;
+}
+
+void zrtp_cache_image_free(uint8_t *img, size_t len)
+{
+	if (img == NULL)
+		return;
+	sodium_memzero(img, len);
+	free(img);
+}
+
+int zrtp_cache_write_image(const uint8_t *img, size_t img_len,
+			   const char *path)
 {
 	static const char suffix[] = ".tmp.XXXXXX";
-	uint8_t *img;
-	size_t img_len = 0, plen;
+	size_t plen;
 	char *tmp;
 	int fd, r = 0;
 
-	if (c == NULL || path == NULL)
+	if (img == NULL || path == NULL)
 		return -EINVAL;
 	if (path[0] == '\0')
 		return -ENOENT;
-	if (sodium_init() < 0)
-		return -EIO;
-	if (c->n > CACHE_MAX_RECORDS || c->npin > CACHE_MAX_PINS ||
-	    CACHE_HDR_LEN + c->n * CACHE_REC_LEN + c->npin * CACHE_PIN_LEN +
-	    CACHE_SUM_LEN > CACHE_FILE_MAX)
-		return -EFBIG;
 	plen = strlen(path);
 	tmp = malloc(plen + sizeof(suffix));
 	if (tmp == NULL)
 		return -ENOMEM;
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, suffix, sizeof(suffix));
-
-	img = cache_serialise(c, &img_len);
-	if (img == NULL) {
-		free(tmp);
-		return -ENOMEM;
-	}
 	/* The temp file shares the target's directory so rename is atomic. */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
@@ -1030,9 +1060,23 @@ int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
 	}
 	r = sync_dir_of(path);
 out:
-	sodium_memzero(img, img_len);
-	free(img);
 	free(tmp);
+	return r;
+}
+
+int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
+{
+	size_t len;
+	int r;
+	if (c == NULL || path == NULL)
+		return -EINVAL;
+	if (path[0] == '\0')
+		return -ENOENT;
+	uint8_t *img = zrtp_cache_image(c, &len, &r);
+	if (img == NULL)
+		return r;
+	r = zrtp_cache_write_image(img, len, path);
+	zrtp_cache_image_free(img, len);
 	return r;
 }
 
@@ -1051,16 +1095,103 @@ int zrtp_cache_get_retained(const struct zrtp_cache *c, const uint8_t zid[12],
 	memcpy(out->rs2, e.rs2, sizeof out->rs2);
 	out->has_rs1 = e.has_rs1;
 	out->has_rs2 = e.has_rs2;
+	out->rs1_gen = e.rs1_gen;
+	out->rs2_gen = e.rs2_gen;
 	out->verified = e.verified;
 	sodium_memzero(&e, sizeof e);
 	return 0;
+}
+
+/* One secret and its generation, while put_retained merges. */
+struct rs_cand {
+	const uint8_t *rs;
+	uint32_t gen;
+};
+
+/* a before b: the newer generation, then the greater bytes (both peers
+ * order their common secrets alike). */
+static bool rs_before(const struct rs_cand *a, const struct rs_cand *b)
+{
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
+	return memcmp(a->rs, b->rs, 32) > 0;
+}
+
+/* A secret let go of at now: the oldest slot (or an empty one) takes it. */
+static void recent_add(struct zrtp_cache_entry *e, const uint8_t rs[32],
+		       uint64_t now)
+{
+	size_t k = 0;
+	for (size_t i = 1; i < ZRTP_CACHE_RECENT; i++)
+		if (e->recent_at[i] < e->recent_at[k])
+			k = i;
+	memcpy(e->recent[k], rs, 32);
+	e->recent_at[k] = now ? now : 1;
+}
+
+/*
+ * ZRTP_PUT_NEW on e (the stored entry; has_old false: none or expired):
+ * rs1 is the newest of the stored secrets and the new one, rs2 the newest
+ * of an older generation than rs1, else the next of the same; what drops
+ * out is kept as recent. Puts of concurrent handshakes reach the same
+ * pair in any order, and both peers order the secrets alike.
+ */
+static void merge_new(struct zrtp_cache_entry *e, bool has_old,
+		      const struct zrtp_retained *in, uint64_t now)
+{
+	struct rs_cand cand[3];
+	uint8_t keep[3][32];
+	size_t n = 0;
+	if (has_old && e->has_rs1)
+		cand[n++] = (struct rs_cand){ e->rs1, e->rs1_gen };
+	if (has_old && e->has_rs2)
+		cand[n++] = (struct rs_cand){ e->rs2, e->rs2_gen };
+	bool dup = false;
+	for (size_t i = 0; i < n; i++)
+		dup |= sodium_memcmp(cand[i].rs, in->rs1, 32) == 0;
+	if (!dup)
+		cand[n++] = (struct rs_cand){ in->rs1, in->rs1_gen };
+	/* Sort (three at most) newest first. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && rs_before(&cand[j], &cand[j - 1]); j--) {
+			struct rs_cand t = cand[j];
+			cand[j] = cand[j - 1];
+			cand[j - 1] = t;
+		}
+	size_t second = n > 1 ? 1 : n;
+	for (size_t i = 1; i < n; i++)
+		if (cand[i].gen < cand[0].gen) {
+			second = i;
+			break;
+		}
+	/* The candidates point into e and in: copy before overwriting. */
+	uint32_t gen[3];
+	for (size_t i = 0; i < n; i++) {
+		memcpy(keep[i], cand[i].rs, 32);
+		gen[i] = cand[i].gen;
+	}
+	memcpy(e->rs1, keep[0], 32);
+	e->rs1_gen = gen[0];
+	e->has_rs1 = true;
+	e->has_rs2 = second < n;
+	if (e->has_rs2) {
+		memcpy(e->rs2, keep[second], 32);
+		e->rs2_gen = gen[second];
+	} else {
+		memset(e->rs2, 0, 32);
+		e->rs2_gen = 0;
+	}
+	for (size_t i = 1; i < n; i++)
+		if (i != second)
+			recent_add(e, keep[i], now);
+	sodium_memzero(keep, sizeof keep);
 }
 
 int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 			    uint64_t now, const struct zrtp_retained *in)
 {
 	struct zrtp_cache_entry e, old;
-	bool have_old;
+	bool have_old, has_old_secrets;
 	int r;
 
 	if (!c || !zid || !in)
@@ -1068,18 +1199,62 @@ int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 	memset(&e, 0, sizeof e);
 	memset(&old, 0, sizeof old);
 	have_old = zrtp_cache_get(c, zid, 0, &old) == 0;
-	/* The engine knows nothing of names: keep the ones stored. */
-	if (have_old) {
-		memcpy(e.sip_id, old.sip_id, sizeof e.sip_id);
-		memcpy(e.name, old.name, sizeof e.name);
-	}
+	/* Secrets that expired are no secrets (§4.9), but recent ones are
+	 * kept as such. */
+	has_old_secrets = have_old && (old.has_rs1 || old.has_rs2) &&
+			  (old.expiry == ZRTP_CACHE_NEVER || old.expiry > now);
+	if (have_old)
+		e = old;   /* names, recent secrets, generations */
 	memcpy(e.zid, zid, sizeof e.zid);
-	memcpy(e.rs1, in->rs1, sizeof e.rs1);
-	memcpy(e.rs2, in->rs2, sizeof e.rs2);
-	e.has_rs1 = in->has_rs1;
-	e.has_rs2 = in->has_rs2;
-	e.verified = in->verified;
-	if (in->ttl == 0)
+	switch (in->put) {
+	case ZRTP_PUT_NEW:
+		if (!in->has_rs1) {
+			r = -EINVAL;
+			goto out;
+		}
+		merge_new(&e, has_old_secrets, in, now);
+		e.verified = has_old_secrets ? old.verified && in->verified
+					     : in->verified;
+		break;
+	case ZRTP_PUT_REPLACE:
+		if (!in->has_rs1) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (has_old_secrets && old.has_rs2)
+			recent_add(&e, old.rs2, now);
+		e.has_rs2 = has_old_secrets && old.has_rs1;
+		memcpy(e.rs2, old.rs1, sizeof e.rs2);
+		e.rs2_gen = old.rs1_gen;
+		memcpy(e.rs1, in->rs1, sizeof e.rs1);
+		e.rs1_gen = e.has_rs2 ? old.rs1_gen + 1 : 0;
+		e.has_rs1 = true;
+		e.verified = in->verified;
+		break;
+	case ZRTP_PUT_FLAGS:
+		if (have_old) {
+			e.verified = in->verified;
+			break;
+		}
+		/* nothing stored: store what it carries */
+		__attribute__((fallthrough));
+	case ZRTP_PUT_STORE:
+	default:
+		memcpy(e.rs1, in->rs1, sizeof e.rs1);
+		memcpy(e.rs2, in->rs2, sizeof e.rs2);
+		e.has_rs1 = in->has_rs1;
+		e.has_rs2 = in->has_rs2;
+		e.rs1_gen = in->rs1_gen;
+		e.rs2_gen = in->rs2_gen;
+		e.verified = in->verified;
+		break;
+	}
+	if (!has_old_secrets && (e.has_rs1 || e.has_rs2) &&
+	    in->put != ZRTP_PUT_FLAGS)
+		e.first_at = now ? now : 1;
+	if (in->put == ZRTP_PUT_FLAGS && have_old)
+		e.expiry = old.expiry;
+	else if (in->ttl == 0)
 		e.expiry = have_old ? old.expiry : ZRTP_CACHE_NEVER;
 	else if (in->ttl == 0xffffffffu || now > UINT64_MAX - in->ttl)
 		e.expiry = ZRTP_CACHE_NEVER;
@@ -1092,7 +1267,34 @@ int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 	if (!e.has_rs2)
 		memset(e.rs2, 0, sizeof e.rs2);
 	r = zrtp_cache_put(c, &e);
+out:
 	sodium_memzero(&e, sizeof e);
 	sodium_memzero(&old, sizeof old);
 	return r;
+}
+
+size_t zrtp_cache_recent_retained(const struct zrtp_cache *c,
+				  const uint8_t zid[12], uint64_t now,
+				  uint8_t out[][32], size_t cap, bool *young)
+{
+	struct zrtp_cache_entry e;
+	size_t n = 0;
+	uint64_t since = now > ZRTP_CACHE_RECENT_S ? now - ZRTP_CACHE_RECENT_S : 0;
+
+	if (young)
+		*young = false;
+	if (!c || !zid || !out || zrtp_cache_get(c, zid, now, &e) < 0)
+		return 0;
+	if (e.has_rs1 && n < cap)
+		memcpy(out[n++], e.rs1, 32);
+	if (e.has_rs2 && n < cap)
+		memcpy(out[n++], e.rs2, 32);
+	for (size_t i = 0; i < ZRTP_CACHE_RECENT && n < cap; i++)
+		if (e.recent_at[i] && e.recent_at[i] >= since &&
+		    e.recent_at[i] <= now)
+			memcpy(out[n++], e.recent[i], 32);
+	if (young)
+		*young = e.first_at && e.first_at >= since && e.first_at <= now;
+	sodium_memzero(&e, sizeof e);
+	return n;
 }

@@ -20,6 +20,11 @@
 
 #define ZRTP_CACHE_NEVER UINT64_MAX
 
+/* Secrets replaced in the last ZRTP_CACHE_RECENT_S seconds, at most
+ * ZRTP_CACHE_RECENT of them, stay known (zrtp_cache_recent_retained). */
+#define ZRTP_CACHE_RECENT 8
+#define ZRTP_CACHE_RECENT_S 30
+
 /* Longest SIP identity ("sip:user@host:port", normalised) and display
  * name, in bytes without the NUL. */
 #define ZRTP_CACHE_ID_MAX 127
@@ -36,6 +41,18 @@ struct zrtp_cache_entry {
 	 * name (zrtp_cache_name_valid). Not secrets. */
 	char sip_id[ZRTP_CACHE_ID_MAX + 1];
 	char name[ZRTP_CACHE_NAME_MAX + 1];
+	/*
+	 * In memory only, never in the file (a loaded entry has rs1_gen 1,
+	 * rs2_gen 0, nothing recent, first_at 0): the generations of rs1 and
+	 * rs2 (struct zrtp_retained), the secrets put_retained let go of in
+	 * the last ZRTP_CACHE_RECENT_S seconds (recent_at 0: an empty slot),
+	 * and when the first secret with this peer was stored (0: not in
+	 * this process's life).
+	 */
+	uint32_t rs1_gen, rs2_gen;
+	uint8_t recent[ZRTP_CACHE_RECENT][32];
+	uint64_t recent_at[ZRTP_CACHE_RECENT];
+	uint64_t first_at;
 };
 
 /* A SIP identity pinned to the ZID it completed ZRTP with. */
@@ -62,6 +79,15 @@ int zrtp_cache_load(const char *path, struct zrtp_cache **out, char *why,
 /* Atomic save (temp file, fsync, rename, mode 0600). 0 or -errno. */
 int zrtp_cache_save(const struct zrtp_cache *c, const char *path)
 	__attribute__((warn_unused_result));
+
+/* zrtp_cache_save in two steps, so that a caller can let go of its lock
+ * before the slow part: the file's bytes (NULL and *err -EFBIG, -ENOMEM;
+ * the image holds secrets: zrtp_cache_image_free wipes it), then their
+ * atomic write. */
+uint8_t *zrtp_cache_image(const struct zrtp_cache *c, size_t *len, int *err);
+int zrtp_cache_write_image(const uint8_t *img, size_t len, const char *path)
+	__attribute__((warn_unused_result));
+void zrtp_cache_image_free(uint8_t *img, size_t len);
 
 void zrtp_cache_own_zid(const struct zrtp_cache *c, uint8_t zid[12]);
 
@@ -116,12 +142,29 @@ int zrtp_cache_remove(struct zrtp_cache *c, const uint8_t zid[12]);
  * implement zrtp_callbacks.cache_get/cache_put on this table. now is wall
  * time in seconds; put turns the engine's ttl into an expiry (ttl 0 keeps
  * the stored one). Same returns as zrtp_cache_get / zrtp_cache_put.
+ *
+ * put applies in->put to the entry as it is now (the caller holds the
+ * lock around the table, so concurrent handshakes' puts are serialised):
+ * ZRTP_PUT_NEW keeps, of the stored rs1, rs2 and the new secret, the
+ * newest (highest generation; among equals the greatest bytes, so both
+ * peers pick the same whatever order their handshakes end in) as rs1, and
+ * as rs2 the newest of an older generation (else the next of the same);
+ * verified stays set only if it was and the handshake says so.
+ * ZRTP_PUT_REPLACE: rs1 <- new, rs2 <- the stored rs1. ZRTP_PUT_FLAGS:
+ * verified only. ZRTP_PUT_STORE: as given. Secrets let go of are kept as
+ * recent (zrtp_cache_recent_retained).
  */
 struct zrtp_retained;
 int zrtp_cache_get_retained(const struct zrtp_cache *c, const uint8_t zid[12],
 			    uint64_t now, struct zrtp_retained *out);
 int zrtp_cache_put_retained(struct zrtp_cache *c, const uint8_t zid[12],
 			    uint64_t now, const struct zrtp_retained *in);
+/* zrtp_callbacks.cache_recent on this table: the unexpired rs1 and rs2
+ * and the secrets let go of since now - ZRTP_CACHE_RECENT_S; *young: the
+ * first secret with this peer was stored since then. */
+size_t zrtp_cache_recent_retained(const struct zrtp_cache *c,
+				  const uint8_t zid[12], uint64_t now,
+				  uint8_t out[][32], size_t cap, bool *young);
 
 size_t zrtp_cache_count(const struct zrtp_cache *c);
 /* The i-th entry (0 <= i < count), in no particular order. */

@@ -154,6 +154,9 @@ struct zrtp_stream {
 	uint8_t zrtpkey_i[ZRTP_MAX_KEY_LEN], zrtpkey_r[ZRTP_MAX_KEY_LEN];
 	size_t hash_len;
 	bool rs_match, cache_mismatch;
+	uint32_t s1_gen;                  /* rs_match: the matched secret's */
+	bool rs_concurrent;               /* no match, explained by another
+					   * handshake (concurrent_rotation) */
 	bool pending_rs;                  /* new rs1 held back after a mismatch */
 	uint8_t new_rs1[32];
 	uint32_t peer_cache_expiry;
@@ -513,6 +516,46 @@ static int total_hash(struct zrtp_stream *st, uint8_t *out)
 }
 
 /*
+ * No secret matched although we read some for this peer. Separate calls
+ * between the same two ZIDs run their DH handshakes at once (Multistream,
+ * §4.4.3, joins streams of one call only), each read the cache when it
+ * began and each rotates it (§4.6.1) when it ends, in an order that
+ * differs between the two sides: the peer may have read a newer secret
+ * than ours, or an older one ours has replaced meanwhile, or none yet
+ * while our first one with it is seconds old. That is no sign of anyone
+ * in the middle, and the peer proves it only by naming (rsID, §4.3.1) a
+ * secret we hold or just let go of (cache_recent): then no mismatch is
+ * reported. The secret is not used (the peer cannot know we hold it), so
+ * the call has no continuity and is not "verified": its SAS must be
+ * compared, and nothing of the cache changes but the new secret's merge.
+ * A peer that names nothing we know is a mismatch, as before, unless our
+ * very first secret with it is that recent.
+ */
+static bool concurrent_rotation(struct zrtp_stream *st,
+				const struct zrtp_dhpart *peer)
+{
+	struct zrtp_session *s = st->s;
+	uint8_t known[ZRTP_RECENT_MAX][32];
+	bool young = false, named = false, init = st->role == ZRTP_ROLE_INITIATOR;
+	if (!s->cb.cache_recent)
+		return false;
+	size_t n = s->cb.cache_recent(s->arg, s->peer_zid, known, &young);
+	if (n > ZRTP_RECENT_MAX)
+		n = ZRTP_RECENT_MAX;
+	const char *label = init ? "Responder" : "Initiator";
+	for (size_t i = 0; i < n && !named; i++) {
+		uint8_t id[8];
+		if (mac8(st->algos.hash, known[i], 32, (const uint8_t *)label,
+			 strlen(label), id) < 0)
+			continue;
+		named = zrtp_ct_equal(id, peer->rs1_id, 8) ||
+			zrtp_ct_equal(id, peer->rs2_id, 8);
+	}
+	zrtp_wipe(known, sizeof known);
+	return named || young;
+}
+
+/*
  * Which retained secret both sides share (§4.3.1). Both sides test the
  * same (initiator secret, responder secret) pairs in the same order, so
  * they pick the same value even when several IDs match.
@@ -542,12 +585,16 @@ static void match_secrets(struct zrtp_stream *st, const struct zrtp_dhpart *peer
 			if (zrtp_ct_equal(id, theirs[their], 8)) {
 				memcpy(s1, mine[my], 32);
 				*have_s1 = true;
+				st->s1_gen = my == 0 ? c->rs1_gen : c->rs2_gen;
 			}
 		}
 	}
 	st->rs_match = *have_s1;
 	/* §4.6.1.1: we hold a secret for this peer, yet nothing matches. */
-	st->cache_mismatch = (have[0] || have[1]) && !*have_s1;
+	st->rs_concurrent = (have[0] || have[1]) && !*have_s1 &&
+			    concurrent_rotation(st, peer);
+	st->cache_mismatch = (have[0] || have[1]) && !*have_s1 &&
+			     !st->rs_concurrent;
 }
 
 /* The keys of §4.5.3 from s0, for both roles. */
@@ -663,14 +710,22 @@ static uint32_t min_ttl(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-/* §4.6.1: rs2 <- rs1, rs1 <- the new secret. */
-static void cache_commit_new_rs(struct zrtp_stream *st, bool verified)
+/* §4.6.1: rs2 <- rs1, rs1 <- the new secret, as the cache applies it to
+ * what it holds by now (ZRTP_PUT_NEW, or ZRTP_PUT_REPLACE after the user
+ * vouched for a call with a mismatch). rs2 here is what a cache that just
+ * stores would keep. */
+static void cache_commit_new_rs(struct zrtp_stream *st, bool verified,
+				enum zrtp_retained_put put)
 {
 	struct zrtp_session *s = st->s;
-	struct zrtp_retained n = { .verified = verified };
+	struct zrtp_retained n = {
+		.verified = verified, .put = put,
+		.rs1_gen = st->rs_match ? st->s1_gen + 1 : 0,
+	};
 	if (s->cache_found && s->cached.has_rs1) {
 		memcpy(n.rs2, s->cached.rs1, 32);
 		n.has_rs2 = true;
+		n.rs2_gen = s->cached.rs1_gen;
 	}
 	memcpy(n.rs1, st->new_rs1, 32);
 	n.has_rs1 = true;
@@ -693,6 +748,7 @@ static void cache_update(struct zrtp_stream *st)
 		struct zrtp_retained keep = s->cached;
 		keep.verified = false;
 		keep.ttl = 0;   /* flag only: the stored expiry stands */
+		keep.put = ZRTP_PUT_FLAGS;
 		if (s->cb.cache_put(s->arg, s->peer_zid, &keep) == 0)
 			s->cached.verified = false;
 		zrtp_wipe(&keep, sizeof keep);
@@ -701,7 +757,10 @@ static void cache_update(struct zrtp_stream *st)
 	}
 	if (min_ttl(s->cfg.cache_ttl, st->peer_cache_expiry) == 0)
 		return;   /* either side asked not to keep a secret */
-	cache_commit_new_rs(st, st->rs_match && s->cached.verified);
+	/* A call that lost continuity to a concurrent one leaves the flag as
+	 * the cache has it; only a mismatch clears it (§4.6.1.1). */
+	cache_commit_new_rs(st, (st->rs_match || st->rs_concurrent) &&
+				s->cached.verified, ZRTP_PUT_NEW);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1675,13 +1734,14 @@ int zrtp_stream_set_verified(struct zrtp_stream *st, bool verified)
 	if (st->pending_rs && verified) {
 		/* The user vouched for this call after a mismatch: now the
 		 * new secret may replace the old (§4.6.1.1). */
-		cache_commit_new_rs(st, true);
+		cache_commit_new_rs(st, true, ZRTP_PUT_REPLACE);
 		st->pending_rs = false;
 		zrtp_wipe(st->new_rs1, sizeof st->new_rs1);
 	} else {
 		struct zrtp_retained r = s->cached;
 		r.verified = verified;
 		r.ttl = 0;
+		r.put = ZRTP_PUT_FLAGS;
 		int e = s->cb.cache_put(s->arg, s->peer_zid, &r);
 		zrtp_wipe(&r, sizeof r);
 		if (e < 0)

@@ -62,14 +62,43 @@ enum zrtp_state {
 
 enum zrtp_role { ZRTP_ROLE_NONE, ZRTP_ROLE_INITIATOR, ZRTP_ROLE_RESPONDER };
 
+/*
+ * What a put asks of the cache. Several handshakes with one peer may run
+ * at once (separate calls between the same two ZIDs): each read the cache
+ * when it began, and they finish in different orders on the two sides. So
+ * the engine does not hand over a whole new entry computed from what it
+ * read; it says what happened, and the cache applies it to what it holds
+ * now, under its own lock (zrtp_cache_put_retained, zrtp/cache.c).
+ */
+enum zrtp_retained_put {
+	ZRTP_PUT_STORE,    /* store rs1, rs2 and verified as given */
+	ZRTP_PUT_NEW,      /* rs1 is a new retained secret of generation
+			    * rs1_gen (the secret it matched + 1, or 0); rs2
+			    * and verified are what §4.6.1 gives from the
+			    * entry read at the start, for a cache that just
+			    * stores (ZRTP_PUT_STORE's meaning) */
+	ZRTP_PUT_REPLACE,  /* rs1 replaces the stored rs1, which becomes rs2
+			    * (the user confirmed the SAS after a mismatch) */
+	ZRTP_PUT_FLAGS,    /* only verified changes (secrets, expiry stay) */
+};
+
 /* The secrets the cache keeps for one peer, as the engine sees them. */
 struct zrtp_retained {
 	uint8_t rs1[32], rs2[32];
 	bool has_rs1, has_rs2;
 	bool verified;
 	uint32_t ttl;    /* put only: seconds to keep rs1 (0xffffffff: forever;
-			  * 0: a flag-only update, keep the stored expiry) */
+			  * 0: keep the stored expiry) */
+	/* The secrets' generations: a secret derived with the help of one of
+	 * generation g is of generation g + 1, one without any is of 0, so
+	 * both peers agree on it; the cache keeps the newest generation as
+	 * rs1 whatever the order its puts come in. */
+	uint32_t rs1_gen, rs2_gen;
+	enum zrtp_retained_put put;   /* put only */
 };
+
+/* How many secrets cache_recent hands back at most. */
+#define ZRTP_RECENT_MAX 10
 
 /* SRTP master keys and salts for one stream once it is secure. */
 struct zrtp_srtp_keys {
@@ -113,6 +142,19 @@ struct zrtp_callbacks {
 			 struct zrtp_retained *out);
 	int (*cache_put)(void *sess_arg, const uint8_t zid[12],
 			 const struct zrtp_retained *in);
+	/*
+	 * May be NULL. After a handshake found no secret it shares with the
+	 * peer although it read some from the cache: the peer's secrets the
+	 * cache holds now or let go of in the last moments (another handshake
+	 * with this peer, concurrent with this one, may have replaced the
+	 * ones this one read), at most ZRTP_RECENT_MAX into out; returns how
+	 * many. *young: the first secret with this peer is that recent (the
+	 * peer may not have stored it yet). The engine then reports no cache
+	 * mismatch when the peer named one of these (or held none and *young)
+	 * and reports one otherwise; the call has no continuity either way.
+	 */
+	size_t (*cache_recent)(void *sess_arg, const uint8_t zid[12],
+			       uint8_t out[ZRTP_RECENT_MAX][32], bool *young);
 	/* Stream-level: stream_arg. Send one packet: 0 or <0 (counted). */
 	int (*send)(void *stream_arg, const uint8_t *pkt, size_t len);
 	void (*event)(void *stream_arg, const struct zrtp_event *ev);

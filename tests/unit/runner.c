@@ -12,6 +12,7 @@ int main(void)
 	SRunner *sr = srunner_create(packet_suite());
 	srunner_add_suite(sr, crypto_suite());
 	srunner_add_suite(sr, cache_suite());
+	srunner_add_suite(sr, strmap_suite());
 	srunner_add_suite(sr, session_suite());
 	srunner_add_suite(sr, sip_suite());
 	srunner_add_suite(sr, sdp_suite());

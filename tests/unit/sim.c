@@ -58,6 +58,18 @@ static int sim_cache_get(void *arg, const uint8_t zid[12],
 	return 0;
 }
 
+/* Only with the real table (fcache): the simple one keeps no history. */
+static size_t sim_cache_recent(void *arg, const uint8_t zid[12],
+			       uint8_t out[ZRTP_RECENT_MAX][32], bool *young)
+{
+	struct sim_party *p = arg;
+	*young = false;
+	if (!p->fcache)
+		return 0;
+	return zrtp_cache_recent_retained(p->fcache, zid, p->wall, out,
+					  ZRTP_RECENT_MAX, young);
+}
+
 static int sim_cache_put(void *arg, const uint8_t zid[12],
 			 const struct zrtp_retained *in)
 {
@@ -206,6 +218,7 @@ static const struct zrtp_callbacks sim_callbacks = {
 	.random = sim_random,
 	.cache_get = sim_cache_get,
 	.cache_put = sim_cache_put,
+	.cache_recent = sim_cache_recent,
 	.send = sim_send,
 	.event = sim_event,
 };

@@ -15,5 +15,6 @@ Suite *verify_suite(void);
 Suite *demux_suite(void);
 Suite *conffile_suite(void);
 Suite *clips_suite(void);
+Suite *strmap_suite(void);
 
 #endif

@@ -1164,6 +1164,113 @@ START_TEST(test_load_bad_names)
 }
 END_TEST
 
+/*
+ * zrtp_cache_put_retained's merge (ZRTP_PUT_NEW): concurrent handshakes
+ * with one peer put their new secrets in whatever order they end; every
+ * order of the same puts leaves the same rs1 and rs2 (the newest
+ * generation, the greater bytes among equals; rs2 the newest of an older
+ * generation), so the two peers keep a common secret. What drops out is
+ * recent (zrtp_cache_recent_retained). REPLACE and FLAGS as documented.
+ */
+static void put_kind(struct zrtp_cache *c, const uint8_t z[12], uint8_t fill,
+		     uint32_t gen, enum zrtp_retained_put kind, bool verified,
+		     uint64_t now)
+{
+	struct zrtp_retained rt;
+	memset(&rt, 0, sizeof rt);
+	memset(rt.rs1, fill, 32);
+	memset(rt.rs2, 0xee, 32);      /* what a plain store would keep */
+	rt.has_rs1 = rt.has_rs2 = true;
+	rt.rs1_gen = gen;
+	rt.verified = verified;
+	rt.ttl = 0xffffffffu;
+	rt.put = kind;
+	ck_assert_int_eq(zrtp_cache_put_retained(c, z, now, &rt), 0);
+}
+
+START_TEST(test_put_new_any_order)
+{
+	/* P (gen 0), then its children A, B, C (gen 1), then D, a child of
+	 * C (gen 2) and E, another of B's siblings' children (gen 2). */
+	static const struct { uint8_t fill; uint32_t gen; } put[] = {
+		{ 0x50, 0 }, { 0x41, 1 }, { 0x43, 1 }, { 0x42, 1 },
+		{ 0x44, 2 }, { 0x3e, 2 },
+	};
+	static const int orders[][6] = {
+		{ 0, 1, 2, 3, 4, 5 }, { 0, 3, 2, 1, 5, 4 }, { 0, 2, 1, 3, 4, 5 },
+		{ 0, 1, 3, 4, 2, 5 }, { 0, 3, 5, 1, 4, 2 },
+	};
+	uint8_t z[12], d[32], c[32], out[ZRTP_RECENT_MAX][32];
+	memset(z, 0x11, 12);
+	memset(d, 0x44, 32);
+	memset(c, 0x43, 32);
+	for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+		uint8_t self[12] = { 1 };
+		struct zrtp_cache *t = zrtp_cache_new(self);
+		struct zrtp_cache_entry e;
+		for (int k = 0; k < 6; k++)
+			put_kind(t, z, put[orders[o][k]].fill,
+				 put[orders[o][k]].gen, ZRTP_PUT_NEW, true,
+				 1000 + k);
+		ck_assert_int_eq(zrtp_cache_get(t, z, 2000, &e), 0);
+		ck_assert(e.has_rs1 && e.has_rs2);
+		ck_assert_mem_eq(e.rs1, d, 32);
+		ck_assert_uint_eq(e.rs1_gen, 2);
+		ck_assert_mem_eq(e.rs2, c, 32);
+		ck_assert_uint_eq(e.rs2_gen, 1);
+		ck_assert(e.verified);
+		/* Within ZRTP_CACHE_RECENT_S of the last put, what dropped out
+		 * is known; so are rs1, rs2. */
+		bool young = true;
+		size_t n = zrtp_cache_recent_retained(t, z, 1010, out,
+						      ZRTP_RECENT_MAX, &young);
+		ck_assert_uint_ge(n, 5);
+		ck_assert(young);   /* the first secret is 10 s old */
+		ck_assert_mem_eq(out[0], d, 32);
+		n = zrtp_cache_recent_retained(t, z, 1000 + 6 + ZRTP_CACHE_RECENT_S,
+					       out, ZRTP_RECENT_MAX, &young);
+		ck_assert_uint_eq(n, 2);
+		ck_assert(!young);
+		zrtp_cache_free(t);
+	}
+}
+END_TEST
+
+START_TEST(test_put_replace_and_flags)
+{
+	uint8_t self[12] = { 1 }, z[12], a[32], b[32], n[32];
+	struct zrtp_cache *t = zrtp_cache_new(self);
+	struct zrtp_cache_entry e;
+	memset(z, 0x22, 12);
+	memset(a, 0xa0, 32);
+	memset(b, 0xb0, 32);
+	memset(n, 0x01, 32);
+	put_kind(t, z, 0xa0, 0, ZRTP_PUT_NEW, false, 1000);
+	put_kind(t, z, 0xb0, 1, ZRTP_PUT_NEW, false, 1001);
+	/* A flag-only put changes neither secret. */
+	put_kind(t, z, 0x99, 0, ZRTP_PUT_FLAGS, true, 1002);
+	ck_assert_int_eq(zrtp_cache_get(t, z, 2000, &e), 0);
+	ck_assert(e.verified);
+	ck_assert_mem_eq(e.rs1, b, 32);
+	ck_assert_mem_eq(e.rs2, a, 32);
+	/* A verified flag cleared (a mismatch) is not set again by a
+	 * handshake that read it set. */
+	put_kind(t, z, 0x99, 0, ZRTP_PUT_FLAGS, false, 1003);
+	put_kind(t, z, 0xc0, 2, ZRTP_PUT_NEW, true, 1004);
+	ck_assert_int_eq(zrtp_cache_get(t, z, 2000, &e), 0);
+	ck_assert(!e.verified);
+	/* Replace (after the user confirmed the SAS of a mismatching call):
+	 * the new secret, low generation or not, becomes rs1. */
+	put_kind(t, z, 0x01, 0, ZRTP_PUT_REPLACE, true, 1005);
+	ck_assert_int_eq(zrtp_cache_get(t, z, 2000, &e), 0);
+	ck_assert(e.verified);
+	ck_assert_mem_eq(e.rs1, n, 32);
+	ck_assert_uint_eq(e.rs1_gen, 3);
+	ck_assert_uint_eq(e.rs2_gen, 2);
+	zrtp_cache_free(t);
+}
+END_TEST
+
 Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -1219,6 +1326,8 @@ Suite *cache_suite(void)
 	tcase_add_test(tc, test_names_pins_roundtrip);
 	tcase_add_test(tc, test_load_v1);
 	tcase_add_test(tc, test_load_bad_names);
+	tcase_add_test(tc, test_put_new_any_order);
+	tcase_add_test(tc, test_put_replace_and_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -629,6 +629,244 @@ START_TEST(test_cache_expiry_from_confirm)
 }
 END_TEST
 
+/*
+ * Separate calls between the same two ZIDs at once (bench_calls.sh: 1,000
+ * calls between two processes). Each DH handshake reads the cache when it
+ * begins and rotates it when it ends; here two of them end in opposite
+ * orders on the two sides, three waves in a row, on the real cache table
+ * (zrtp_cache_put_retained). Stored as given (rs2 <- the rs1 each had
+ * read), the two sides' pairs drift apart until a later call finds no
+ * common secret: a false CACHE MISMATCH.
+ */
+static void same_zids_init(struct sim *s, uint64_t seed,
+			   const uint8_t zid[2][12], struct zrtp_cache *fc[2],
+			   uint64_t wall)
+{
+	sim_init(s, seed, 1);
+	for (int i = 0; i < 2; i++) {
+		memcpy(s->p[i].cfg.zid, zid[i], 12);
+		s->p[i].fcache = fc[i];
+		s->p[i].wall = wall;
+	}
+	sim_create(s);
+	ck_assert_ptr_nonnull(s->p[0].st[0]);
+	ck_assert_ptr_nonnull(s->p[1].st[0]);
+	sim_start(s);
+}
+
+static int n_in_state(const struct sim *s, enum zrtp_state a,
+		      enum zrtp_state b)
+{
+	int n = 0;
+	for (int i = 0; i < 2; i++) {
+		enum zrtp_state st = zrtp_stream_state(s->p[i].st[0]);
+		n += st == a || st == b;
+	}
+	return n;
+}
+
+/* One millisecond of s (sim_run stops before an event that is later). */
+static void step_ms(struct sim *s)
+{
+	uint64_t t = s->now + 1;
+	sim_run(s, 1);
+	if (s->now < t)
+		s->now = t;
+}
+
+/* Run s a millisecond at a time until want parties are in state a or b. */
+static void run_until(struct sim *s, int want, enum zrtp_state a,
+		      enum zrtp_state b)
+{
+	for (int ms = 0; ms < 5000 && n_in_state(s, a, b) < want; ms++)
+		step_ms(s);
+	ck_assert_int_ge(n_in_state(s, a, b), want);
+}
+
+static void entry_of(struct zrtp_cache *fc, const uint8_t zid[12],
+		     struct zrtp_cache_entry *e)
+{
+	ck_assert_int_eq(zrtp_cache_get(fc, zid, 0, e), 0);
+}
+
+START_TEST(test_concurrent_calls_same_zids)
+{
+	struct sim x, y;
+	struct zrtp_cache *fc[2];
+	uint8_t zid[2][12];
+	uint64_t wall = 1700000000;
+
+	sim_init(&x, 90, 1);
+	for (int i = 0; i < 2; i++) {
+		memcpy(zid[i], x.p[i].cfg.zid, 12);
+		fc[i] = zrtp_cache_new(zid[i]);
+	}
+	same_zids_init(&x, 90, zid, fc, wall);
+	sim_run(&x, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&x, 0));
+	sim_destroy(&x);
+
+	for (int wave = 0; wave < 3; wave++) {
+		wall += 60;
+		same_zids_init(&x, 100 + 2 * wave, zid, fc, wall);
+		same_zids_init(&y, 101 + 2 * wave, zid, fc, wall);
+		/* y: both have read the cache and sent their DHPart ... */
+		run_until(&y, 2, ZRTP_ST_WAIT_DHPART2, ZRTP_ST_WAIT_CONFIRM1);
+		/* ... x: one side (the responder) ends first ... */
+		run_until(&x, 1, ZRTP_ST_SECURE, ZRTP_ST_SECURE);
+		ck_assert_int_eq(n_in_state(&x, ZRTP_ST_SECURE, ZRTP_ST_SECURE), 1);
+		/* ... then y on both sides, then x's other side. */
+		sim_run(&y, RUN_LIMIT);
+		sim_run(&x, RUN_LIMIT);
+		ck_assert(sim_stream_agrees(&x, 0));
+		ck_assert(sim_stream_agrees(&y, 0));
+		for (int i = 0; i < 2; i++) {
+			ck_assert_int_eq(x.p[i].res[0].n_mismatch, 0);
+			ck_assert_int_eq(y.p[i].res[0].n_mismatch, 0);
+			ck_assert(x.p[i].res[0].rs1_match);
+			ck_assert(y.p[i].res[0].rs1_match);
+		}
+		sim_destroy(&x);
+		sim_destroy(&y);
+		/* Whatever the order, both sides keep the same pair. */
+		struct zrtp_cache_entry e0, e1;
+		entry_of(fc[0], zid[1], &e0);
+		entry_of(fc[1], zid[0], &e1);
+		ck_assert(e0.has_rs1 && e1.has_rs1 && e0.has_rs2 && e1.has_rs2);
+		ck_assert_mem_eq(e0.rs1, e1.rs1, 32);
+		ck_assert_mem_eq(e0.rs2, e1.rs2, 32);
+		ck_assert_uint_eq(e0.rs1_gen, e1.rs1_gen);
+		ck_assert_uint_eq(e0.rs1_gen, (uint32_t)wave + 1);
+	}
+
+	/* The next call, alone: continuity, no mismatch. */
+	wall += 60;
+	same_zids_init(&x, 120, zid, fc, wall);
+	sim_run(&x, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&x, 0));
+	for (int i = 0; i < 2; i++) {
+		ck_assert(x.p[i].res[0].rs1_match);
+		ck_assert_int_eq(x.p[i].res[0].n_mismatch, 0);
+	}
+	sim_destroy(&x);
+	for (int i = 0; i < 2; i++)
+		zrtp_cache_free(fc[i]);
+}
+END_TEST
+
+/*
+ * A handshake that read the cache before the peer's side of another
+ * concurrent handshake rotated it: party 0 is two handshakes ahead (its
+ * pair is two secrets the peer never named), party 1 commits them while
+ * this call is between its DHPart and the peer's. No secret in common, so
+ * no continuity; but each peer named a secret the other holds or has just
+ * let go of: no mismatch, and the verified flag stays. A minute later the
+ * same picture is a mismatch (nothing recent any more), and so is a peer
+ * that names nothing we know (a genuine mismatch, even right away).
+ */
+static void put_new(struct zrtp_cache *fc, const uint8_t zid[12],
+		    uint8_t fill, uint32_t gen, uint64_t wall)
+{
+	struct zrtp_retained r = { .has_rs1 = true, .verified = true,
+				   .ttl = 0xffffffffu, .rs1_gen = gen,
+				   .put = ZRTP_PUT_NEW };
+	memset(r.rs1, fill, 32);
+	ck_assert_int_eq(zrtp_cache_put_retained(fc, zid, wall, &r), 0);
+}
+
+static void ahead_by_two(struct sim *x, const uint8_t zid[2][12],
+			 struct zrtp_cache *fc[2], uint64_t wall, bool late,
+			 uint8_t fill)
+{
+	struct zrtp_cache_entry e;
+	entry_of(fc[0], zid[1], &e);
+	uint32_t g = e.rs1_gen;
+	put_new(fc[0], zid[1], fill, g + 1, wall);
+	put_new(fc[0], zid[1], fill + 1, g + 2, wall);
+	same_zids_init(x, 130, zid, fc, wall);
+	run_until(x, 1, ZRTP_ST_COMMIT_SENT, ZRTP_ST_WAIT_DHPART2);
+	for (int ms = 0; ms < 5000; ms++) {
+		enum zrtp_state st = zrtp_stream_state(x->p[1].st[0]);
+		if (st == ZRTP_ST_COMMIT_SENT || st == ZRTP_ST_WAIT_DHPART2)
+			break;
+		step_ms(x);
+	}
+	if (late)
+		for (int i = 0; i < 2; i++)
+			x->p[i].wall += 61;
+	put_new(fc[1], zid[0], fill, g + 1, x->p[1].wall);
+	put_new(fc[1], zid[0], fill + 1, g + 2, x->p[1].wall);
+	sim_run(x, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(x, 0));
+}
+
+START_TEST(test_concurrent_rotation_not_a_mismatch)
+{
+	struct sim x;
+	struct zrtp_cache *fc[2];
+	uint8_t zid[2][12];
+	uint64_t wall = 1700000000;
+
+	sim_init(&x, 91, 1);
+	for (int i = 0; i < 2; i++) {
+		memcpy(zid[i], x.p[i].cfg.zid, 12);
+		fc[i] = zrtp_cache_new(zid[i]);
+	}
+	same_zids_init(&x, 91, zid, fc, wall);
+	sim_run(&x, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&x, 0));
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(zrtp_stream_set_verified(x.p[i].st[0], true), 0);
+	sim_destroy(&x);
+
+	wall += 3600;    /* the first secret is not young any more */
+	ahead_by_two(&x, zid, fc, wall, false, 0xa1);
+	for (int i = 0; i < 2; i++) {
+		ck_assert(!x.p[i].res[0].rs1_match);
+		ck_assert(!x.p[i].res[0].verified);
+		ck_assert_int_eq(x.p[i].res[0].n_mismatch, 0);
+	}
+	sim_destroy(&x);
+	struct zrtp_cache_entry e0, e1;
+	entry_of(fc[0], zid[1], &e0);
+	entry_of(fc[1], zid[0], &e1);
+	ck_assert(e0.verified && e1.verified);
+	ck_assert_mem_eq(e0.rs1, e1.rs1, 32);
+
+	/* The same, but party 0 let go of what party 1 names more than
+	 * ZRTP_CACHE_RECENT_S ago: party 0 reports a mismatch (party 1 has
+	 * just stored what party 0 names). */
+	wall += 3600;
+	ahead_by_two(&x, zid, fc, wall, true, 0xc1);
+	ck_assert(!x.p[0].res[0].rs1_match);
+	ck_assert_int_eq(x.p[0].res[0].n_mismatch, 1);
+	ck_assert_int_eq(x.p[1].res[0].n_mismatch, 0);
+	sim_destroy(&x);
+
+	/* A peer (party 1) that holds nothing of ours, as someone in the
+	 * middle would: a mismatch, though party 0 rotated seconds ago. */
+	wall += 3600;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(zrtp_cache_remove(fc[i], zid[1 - i]), 0);
+	same_zids_init(&x, 140, zid, fc, wall);
+	sim_run(&x, RUN_LIMIT);
+	sim_destroy(&x);
+	/* Party 0 rotates seconds before the call (another call ends);
+	 * party 1 holds one secret, not party 0's. */
+	put_new(fc[0], zid[1], 0xb0, 1, wall + 95);
+	ck_assert_int_eq(zrtp_cache_remove(fc[1], zid[0]), 0);
+	put_new(fc[1], zid[0], 0xb1, 0, wall + 100);
+	same_zids_init(&x, 141, zid, fc, wall + 100);
+	sim_run(&x, RUN_LIMIT);
+	ck_assert(sim_stream_agrees(&x, 0));
+	ck_assert_int_eq(x.p[0].res[0].n_mismatch, 1);
+	ck_assert(!x.p[0].res[0].rs1_match);
+	sim_destroy(&x);
+	for (int i = 0; i < 2; i++)
+		zrtp_cache_free(fc[i]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* negative cases                                                      */
 
@@ -1287,6 +1525,8 @@ Suite *session_suite(void)
 	tcase_add_test(tc, test_cache_mismatch_clears_verified);
 	tcase_add_test(tc, test_continuity_through_cache_file);
 	tcase_add_test(tc, test_cache_expiry_from_confirm);
+	tcase_add_test(tc, test_concurrent_calls_same_zids);
+	tcase_add_test(tc, test_concurrent_rotation_not_a_mismatch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("negative");
