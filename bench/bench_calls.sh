@@ -9,8 +9,12 @@
 # Per N and mode it prints, per side: the steady-state CPU per packet handled
 # (process CPU over packets sent + received while every call is up, from
 # 2 s after the last call started to the first BYE), the packet rate, and
-# the RSS per call ((VmRSS with N calls up - max RSS of a run with 0 calls)
-# / N); and the verdict of tests/e2e/calls_check.py: all calls set up and
+# the RSS per call: what each call adds, (VmRSS with N calls up - VmRSS
+# with 1 call up) / (N - 1), the libraries a call loads (libsrtp2's and
+# OpenSSL's tables, spandsp for the keypad's in-band DTMF) and the first
+# call's fixed costs being paid once per process; and, "(over 0)", the same
+# over a process that had no call, (VmRSS with N up - max RSS of a 0-call
+# run) / N, those costs included; and the verdict of tests/e2e/calls_check.py: all calls set up and
 # ended, shimmed: all secure with the same SAS on both sides; each call
 # >= 99 % of the peer's packets (from its first arrived one), none cut.
 # A run that fails says so, with the shim's eviction lines, and the next
@@ -92,11 +96,16 @@ run_retry() {
 	done
 }
 
-printf '%-5s %-5s %-6s %10s %9s %12s %11s  %s\n' N mode side "us/pkt" "pkt/s" "RSS/call kB" "cpu total s" verdict
+printf '%-5s %-5s %-6s %10s %9s %12s %12s %11s  %s\n' N mode side "us/pkt" "pkt/s" "RSS/call kB" "(over 0) kB" "cpu total s" verdict
 for mode in ${BENCH_MODES:-plain shim}; do
 	run $mode 0 $mode.0
 	base_caller=$(sed -n 's/^summary.* maxrss_kb=\([0-9]*\).*/\1/p' "$W/$mode.0.caller.out")
 	base_callee=$(sed -n 's/^summary.* maxrss_kb=\([0-9]*\).*/\1/p' "$W/$mode.0.callee.out")
+	# One call up: the libraries a call loads and the first call's fixed
+	# costs are paid; what more calls add is the cost per call.
+	run $mode 1 $mode.1base
+	one_caller=$(sed -n 's/^steady.* rss_kb=\([0-9]*\).*/\1/p' "$W/$mode.1base.caller.out")
+	one_callee=$(sed -n 's/^steady.* rss_kb=\([0-9]*\).*/\1/p' "$W/$mode.1base.callee.out")
 	for n in $NS; do
 		t=$mode.$n
 		run_retry $mode "$n" "$t"
@@ -109,15 +118,16 @@ for mode in ${BENCH_MODES:-plain shim}; do
 		fi
 		if [ $? = 0 ]; then v=PASS; else v=FAIL; FAILED=1; fi
 		for side in caller callee; do
-			eval base=\$base_$side
-			awk -v n="$n" -v m=$mode -v s=$side -v base="${base:-0}" -v v=$v '
+			eval base=\$base_$side one=\$one_$side
+			awk -v n="$n" -v m=$mode -v s=$side -v base="${base:-0}" -v one="$one" -v v=$v '
 				/^summary/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); S[kv[1]] = kv[2] } }
 				/^steady/ && !/none/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); T[kv[1]] = kv[2] } }
 				END {
 					us = ("us_per_pkt" in T) ? T["us_per_pkt"] : "-"
 					pps = ("pps" in T) ? T["pps"] : "-"
-					rpc = ("rss_kb" in T) ? sprintf("%.1f", (T["rss_kb"] - base) / n) : "-"
-					printf "%-5s %-5s %-6s %10s %9s %12s %11s  %s\n", n, m, s, us, pps, rpc, S["cpu_s"], v
+					rpc0 = ("rss_kb" in T) ? sprintf("%.1f", (T["rss_kb"] - base) / n) : "-"
+					rpc = ("rss_kb" in T) && one != "" && n > 1 ? sprintf("%.1f", (T["rss_kb"] - one) / (n - 1)) : "-"
+					printf "%-5s %-5s %-6s %10s %9s %12s %12s %11s  %s\n", n, m, s, us, pps, rpc, rpc0, S["cpu_s"], v
 				}' "$W/$t.$side.out"
 		done
 		if [ $v = FAIL ]; then

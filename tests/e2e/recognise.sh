@@ -19,7 +19,10 @@
 # says the recording is a prompt ending with a code: the grammar is then
 # phrases followed by exactly that code's symbols (still any of them).
 # The dictionary is cmudict's entries for
-# those words plus the words cmudict lacks (below).
+# those words plus the words cmudict lacks (below), and one variant: the
+# voice's "eight" ends with a T so weak that the recogniser often took the
+# word for a pause ("code eight whiskey" heard as "code whiskey": 36 of 42
+# codes with an 8 heard right; with "eight" also as EY, 42 of 42).
 set -eu
 wav=${1:?usage: recognise.sh WAV [b32|b256]}
 mode=${2:-b32}
@@ -83,6 +86,8 @@ crowfoot K R OW F UH T
 deckhand D EH K HH AE N D
 dogsled D AO G S L EH D
 eightball EY T B AO L
+eight EY T
+eight(2) EY
 eyetooth AY T UW TH
 flatfoot F L AE T F UH T
 highchair HH AY CH EH R
