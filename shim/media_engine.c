@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,8 +43,41 @@ static void media_atfork_handler(void)
 	shim_media_atfork_child();
 }
 
+/*
+ * Debian's libsrtp2 is built on NSS: each of its AES and HMAC contexts
+ * opens an NSS context (NSS_InitContext) and closes it when freed, and
+ * NSS unloads its softoken (softokn3, freebl, sqlite3) when the last one
+ * closes. srtp_init's self-tests alone loaded and unloaded it 13 times in
+ * a baresip process, most of the shim's fixed CPU cost per process (about
+ * 20 ms). One context held for the life of the process keeps the softoken
+ * loaded; where libsrtp2 is not built on NSS there is no such symbol and
+ * nothing is done. The flags are NSS's (nss.h), those of a read-only
+ * context with no databases.
+ */
+static void nss_hold(void)
+{
+	typedef void *(*init_context_fn)(const char *, const char *,
+					 const char *, const char *, void *,
+					 unsigned int);
+	enum { NSS_READONLY = 0x1, NSS_NOCERTDB = 0x2, NSS_NOMODDB = 0x4,
+	       NSS_FORCEOPEN = 0x8, NSS_NOROOTINIT = 0x10,
+	       NSS_OPTIMIZESPACE = 0x20 };
+	static void *held;
+	init_context_fn init;
+	*(void **)&init = dlsym(RTLD_DEFAULT, "NSS_InitContext");
+	if (!init || held)
+		return;
+	held = init("", "", "", "", NULL,
+		    NSS_READONLY | NSS_NOCERTDB | NSS_NOMODDB | NSS_FORCEOPEN |
+		    NSS_NOROOTINIT | NSS_OPTIMIZESPACE);
+	if (!held)
+		shim_log(SHIM_LOG_DEBUG, "media: NSS_InitContext failed "
+			 "(libsrtp2 opens its own, slower)");
+}
+
 static void media_init_once(void)
 {
+	nss_hold();
 	if (sodium_init() < 0)
 		shim_log(SHIM_LOG_ERROR, "media: sodium_init failed");
 	srtp_err_status_t e = srtp_init();
