@@ -30,10 +30,12 @@ mkdir -p "$tmp/wav" "$tmp/raw"
 # rates checked here so a typo fails the build instead of making an
 # unloadable index.
 grep -v -e '^#' -e '^[[:space:]]*$' "$txt" >"$tmp/list"
-if awk -F'\t' '(NF != 2 && NF != 3) || $1 !~ /^[a-z0-9_]+$/ || length($1) > 31 ||
-		(NF == 3 && ($3 !~ /^[0-9]+(\.[0-9]+)?$/ || $3 + 0 < 0.5 || $3 + 0 > 2)) { print FILENAME ": bad line: " $0; bad = 1 }
-	seen[$1]++ { print FILENAME ": duplicate id " $1; bad = 1 }
-	END { exit !bad }' "$tmp/list" >&2; then
+if awk -F'\t' '/^#/ || /^[[:space:]]*$/ { next }
+	(NF != 2 && NF != 3) || $1 !~ /^[a-z0-9_]+$/ || length($1) > 31 ||
+		(NF == 3 && ($3 !~ /^[0-9]+(\.[0-9]+)?$/ || $3 + 0 < 0.5 || $3 + 0 > 2)) {
+		print FILENAME ":" FNR ": bad line: " $0; bad = 1 }
+	seen[$1]++ { print FILENAME ":" FNR ": duplicate id " $1; bad = 1 }
+	END { exit !bad }' "$txt" >&2; then
 	exit 1
 fi
 
