@@ -100,7 +100,7 @@ void shim_registry_init(const struct shim_registry_ops *ops)
 	reg_ports = p == MAP_FAILED ? NULL : p;
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer does not scan mmap'ed memory; entries live here. */
-	__lsan_register_root_region(p, n * sizeof(*reg_table));
+	__lsan_register_root_region(reg_table, n * sizeof(*reg_table));
 #endif
 }
 
