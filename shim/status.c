@@ -685,6 +685,16 @@ uint64_t shim_status_timer_run(uint64_t now)
 	return timer_next_ms;
 }
 
+/* A process that exits within ST_MIN_WRITE_MS of its last change (the
+ * last call's BYE, then exit) would leave the file saying what was true
+ * before it: write what is pending once more on the way out, as the
+ * cache does. */
+__attribute__((destructor)) static void status_at_exit(void)
+{
+	if (atomic_exchange(&st_want, false))
+		status_refresh();
+}
+
 void shim_status_atfork_child(void)
 {
 	pthread_mutex_init(&status_mu, NULL);
