@@ -1091,14 +1091,7 @@ int shim_media_stats_get(size_t i, struct shim_media_stats *out)
 	pthread_mutex_unlock(&media_mu);
 	if (!s)
 		return -ENOENT;
-	pthread_mutex_lock(s->mu);
-	*out = s->st;
-	snprintf(out->name, sizeof out->name, "%s", s->name);
-	out->phase = media_phase_names[s->phase];
-	out->zrtp_state = s->zs ? (int)zrtp_stream_state(s->zs) : -1;
-	snprintf(out->sas, sizeof out->sas, "%s", s->sas);
-	pthread_mutex_unlock(s->mu);
-	media_stream_put(s);
+	stats_fill_put(s, out);
 	return 0;
 }
 
