@@ -44,14 +44,16 @@ static void media_atfork_handler(void)
 }
 
 /*
- * Debian's libsrtp2 is built on NSS: each of its AES and HMAC contexts
- * opens an NSS context (NSS_InitContext) and closes it when freed, and
- * NSS unloads its softoken (softokn3, freebl, sqlite3) when the last one
- * closes. srtp_init's self-tests alone loaded and unloaded it 13 times in
- * a baresip process, most of the shim's fixed CPU cost per process (about
- * 20 ms). One context held for the life of the process keeps the softoken
- * loaded; where libsrtp2 is not built on NSS there is no such symbol and
- * nothing is done. The flags are NSS's (nss.h), those of a read-only
+ * Where the shim is linked with the shared libsrtp2 (shim/static-deps.sh
+ * found no archive), Debian's libsrtp2 does its crypto on NSS until
+ * srtp_evp_install: each of its AES and HMAC contexts opens an NSS
+ * context (NSS_InitContext) and closes it when freed, and NSS unloads its
+ * softoken (softokn3, freebl, sqlite3) when the last one closes, so that
+ * srtp_init's self-tests alone loaded and unloaded it 13 times (about
+ * 20 ms of CPU). One context held for the life of the process keeps it
+ * loaded. With libsrtp2.a linked in (the normal build), its kernel holds
+ * our types from the start and NSS is not touched (srtp_evp.c); nor is a
+ * client's own NSS. The flags are NSS's (nss.h), those of a read-only
  * context with no databases.
  */
 static void nss_hold(void)
@@ -64,6 +66,11 @@ static void nss_hold(void)
 	       NSS_OPTIMIZESPACE = 0x20 };
 	static void *held;
 	init_context_fn init;
+	Dl_info ours, srtp;
+	if (dladdr((void *)media_init, &ours) &&
+	    dladdr((void *)srtp_init, &srtp) &&
+	    ours.dli_fbase == srtp.dli_fbase)
+		return;   /* libsrtp2.a, on our types */
 	*(void **)&init = dlsym(RTLD_DEFAULT, "NSS_InitContext");
 	if (!init || held)
 		return;
@@ -85,9 +92,10 @@ static void media_init_once(void)
 	if (!srtp_ok)
 		shim_log(SHIM_LOG_ERROR, "media: srtp_init failed (%d): no "
 			 "media will flow", (int)e);
-	/* AES-ICM and HMAC-SHA1 on libcrypto instead of Debian's NSS build
-	 * (srtp_evp.h); a type libsrtp2 refuses stays its own, which is
-	 * slower but byte-for-byte the same. */
+	/* AES and HMAC-SHA1 on libcrypto instead of Debian's NSS build
+	 * (srtp_evp.h), where the kernel does not hold them already; a type
+	 * libsrtp2 refuses stays its own, which is slower but byte-for-byte
+	 * the same. */
 	if (srtp_ok && (e = srtp_evp_install()) != srtp_err_status_ok)
 		shim_log(SHIM_LOG_WARN, "media: SRTP stays partly on libsrtp2's "
 			 "own AES/HMAC (%d)", (int)e);

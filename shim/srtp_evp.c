@@ -1,5 +1,6 @@
 /*
- * AES-ICM and HMAC-SHA1 for libsrtp2 on OpenSSL libcrypto (srtp_evp.h).
+ * AES-ICM, AES-GCM and HMAC-SHA1 for libsrtp2 on OpenSSL libcrypto
+ * (srtp_evp.h).
  *
  * The layouts are libsrtp2's public ones (srtp2/cipher.h, srtp2/auth.h):
  * alloc makes the srtp_cipher_t / srtp_auth_t and its state in one block
@@ -12,7 +13,7 @@
  * keystream stays below 2^16 blocks (1 MiB), which set_iv's budget
  * enforces as libsrtp2's own ICM does (srtp_err_status_terminus). A
  * packet costs one EVP_EncryptInit_ex with only the IV (no fetch, no
- * allocation) and one EVP_EncryptUpdate in place.
+ * allocation) and one EVP_EncryptUpdate in place. AES-GCM: below.
  *
  * HMAC-SHA1 (RFC 2104): init hashes the key's inner and outer pad blocks
  * once into two SHA_CTX; start copies the inner one into the working
@@ -26,6 +27,8 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdbool.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +37,12 @@
 #include <openssl/sha.h>
 
 #include "shim/srtp_evp.h"
+
+/* libsrtp2's own known answers for AES-192 and AES-GCM (exported by
+ * libsrtp2.so and in libsrtp2.a; declared only in its private headers). */
+extern srtp_cipher_test_case_t srtp_aes_icm_192_test_case_0;
+extern srtp_cipher_test_case_t srtp_aes_gcm_128_test_case_0;
+extern srtp_cipher_test_case_t srtp_aes_gcm_256_test_case_0;
 
 #define ICM_SALT_LEN 14
 #define SHA1_LEN 20
@@ -48,9 +57,55 @@ unsigned long srtp_evp_key_setups(void)
 
 /* --- AES-ICM -------------------------------------------------------------- */
 
+/* The ciphers, fetched from the default provider once. Keying a context
+ * with EVP_aes_128_ctr() instead fetches it again on every init (a name
+ * lookup under a lock): libsrtp2's self-test keys each type some 260
+ * times at srtp_init, and each call keys several. */
+enum { F_CTR128, F_CTR192, F_CTR256, F_GCM128, F_GCM256, F_N };
+static const char *const fetch_names[F_N] = {
+	"AES-128-CTR", "AES-192-CTR", "AES-256-CTR", "AES-128-GCM",
+	"AES-256-GCM",
+};
+static EVP_CIPHER *fetched[F_N];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	for (int i = 0; i < F_N; i++)
+		fetched[i] = EVP_CIPHER_fetch(NULL, fetch_names[i], NULL);
+}
+
+/* The cipher i; the legacy handle should the fetch have failed (it
+ * works, only slower). */
+static const EVP_CIPHER *cipher_of(int i)
+{
+	pthread_once(&fetch_once, fetch_all);
+	if (fetched[i] != NULL)
+		return fetched[i];
+	switch (i) {
+	case F_CTR128: return EVP_aes_128_ctr();
+	case F_CTR192: return EVP_aes_192_ctr();
+	case F_CTR256: return EVP_aes_256_ctr();
+	case F_GCM128: return EVP_aes_128_gcm();
+	default: return EVP_aes_256_gcm();
+	}
+}
+
+/* Keys ctx with cipher (enc 1) or only rekeys it when it already has it:
+ * passing the cipher again would make OpenSSL free and remake the
+ * provider's context. */
+static bool key_ctx(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher,
+		    const uint8_t *key)
+{
+	if (EVP_CIPHER_CTX_get0_cipher(ctx) == cipher)
+		return EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, 1);
+	return EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, 1);
+}
+
 struct icm_state {
 	EVP_CIPHER_CTX *ctx;
-	int key_size;                /* 16 or 32: the AES key before the salt */
+	int key_size;                /* 16, 24 or 32: the AES key before the
+				      * salt */
 	uint8_t offset[16];          /* salt || 0x0000 */
 	size_t budget;               /* keystream octets left before the
 				      * 16-bit block counter would wrap */
@@ -71,6 +126,10 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len,
 		type = &srtp_evp_aes_icm_128;
 		algorithm = SRTP_AES_ICM_128;
 		key_size = SRTP_AES_128_KEY_LEN;
+	} else if (key_len == SRTP_AES_ICM_192_KEY_LEN_WSALT) {
+		type = &srtp_evp_aes_icm_192;
+		algorithm = SRTP_AES_ICM_192;
+		key_size = SRTP_AES_192_KEY_LEN;
 	} else if (key_len == SRTP_AES_ICM_256_KEY_LEN_WSALT) {
 		type = &srtp_evp_aes_icm_256;
 		algorithm = SRTP_AES_ICM_256;
@@ -110,12 +169,13 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t cp)
 static srtp_err_status_t icm_init(void *state, const uint8_t *key)
 {
 	struct icm_state *s = state;
-	const EVP_CIPHER *evp = s->key_size == SRTP_AES_256_KEY_LEN ?
-		EVP_aes_256_ctr() : EVP_aes_128_ctr();
+	const EVP_CIPHER *evp = cipher_of(
+		s->key_size == SRTP_AES_256_KEY_LEN ? F_CTR256 :
+		s->key_size == SRTP_AES_192_KEY_LEN ? F_CTR192 : F_CTR128);
 	memset(s->offset, 0, sizeof s->offset);
 	memcpy(s->offset, key + s->key_size, ICM_SALT_LEN);
 	s->budget = 0;
-	if (!EVP_EncryptInit_ex(s->ctx, evp, NULL, key, NULL))
+	if (!key_ctx(s->ctx, evp, key))
 		return srtp_err_status_cipher_fail;
 	__atomic_fetch_add(&key_setups, 1, __ATOMIC_RELAXED);
 	return srtp_err_status_ok;
@@ -251,6 +311,208 @@ const srtp_cipher_type_t srtp_evp_aes_icm_256 = {
 	.description = "AES-256 counter mode on OpenSSL EVP (zrtpshim)",
 	.test_data = &icm256_kat0,
 	.id = SRTP_AES_ICM_256,
+};
+
+/* AES-192: libsrtp2's own known answer (its exported test case). */
+const srtp_cipher_type_t srtp_evp_aes_icm_192 = {
+	.alloc = icm_alloc,
+	.dealloc = icm_dealloc,
+	.init = icm_init,
+	.encrypt = icm_encrypt,
+	.decrypt = icm_encrypt,
+	.set_iv = icm_set_iv,
+	.description = "AES-192 counter mode on OpenSSL EVP (zrtpshim)",
+	.test_data = &srtp_aes_icm_192_test_case_0,
+	.id = SRTP_AES_ICM_192,
+};
+
+/* --- AES-GCM -------------------------------------------------------------- */
+
+/*
+ * AES-GCM as libsrtp2's srtp.c drives it (RFC 7714): init takes the AES
+ * key alone (srtp.c folds the salt into the 12-octet IV itself); per
+ * packet, set_iv with the direction, set_aad with the authenticated
+ * header, then encrypt and get_tag (the tag is written after the
+ * ciphertext), or decrypt over ciphertext and tag, which checks the tag
+ * and leaves the plaintext length. Not used by ZRTP's profiles; here so
+ * that the kernel holds no NSS type (srtp_evp.h).
+ */
+struct gcm_state {
+	EVP_CIPHER_CTX *ctx;
+	int key_size;                /* 16 or 32 */
+	int tag_len;                 /* 8 or 16 */
+	srtp_cipher_direction_t dir;
+};
+
+struct gcm_block {
+	srtp_cipher_t c;
+	struct gcm_state s;
+};
+
+static srtp_err_status_t gcm_alloc(srtp_cipher_pointer_t *cp, int key_len,
+				   int tag_len)
+{
+	const srtp_cipher_type_t *type;
+	int algorithm, key_size;
+	if (key_len == SRTP_AES_GCM_128_KEY_LEN_WSALT) {
+		type = &srtp_evp_aes_gcm_128;
+		algorithm = SRTP_AES_GCM_128;
+		key_size = SRTP_AES_128_KEY_LEN;
+	} else if (key_len == SRTP_AES_GCM_256_KEY_LEN_WSALT) {
+		type = &srtp_evp_aes_gcm_256;
+		algorithm = SRTP_AES_GCM_256;
+		key_size = SRTP_AES_256_KEY_LEN;
+	} else {
+		return srtp_err_status_bad_param;
+	}
+	if (tag_len != 8 && tag_len != 16)
+		return srtp_err_status_bad_param;
+	struct gcm_block *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return srtp_err_status_alloc_fail;
+	b->s.ctx = EVP_CIPHER_CTX_new();
+	if (b->s.ctx == NULL) {
+		free(b);
+		return srtp_err_status_alloc_fail;
+	}
+	b->s.key_size = key_size;
+	b->s.tag_len = tag_len;
+	b->s.dir = srtp_direction_any;
+	b->c.type = type;
+	b->c.state = &b->s;
+	b->c.key_len = key_len;
+	b->c.algorithm = algorithm;
+	*cp = &b->c;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t gcm_dealloc(srtp_cipher_pointer_t cp)
+{
+	if (cp == NULL)
+		return srtp_err_status_bad_param;
+	struct gcm_block *b = (struct gcm_block *)cp;
+	EVP_CIPHER_CTX_free(b->s.ctx);
+	OPENSSL_cleanse(b, sizeof *b);
+	free(b);
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t gcm_init(void *state, const uint8_t *key)
+{
+	struct gcm_state *s = state;
+	s->dir = srtp_direction_any;
+	if (!key_ctx(s->ctx, cipher_of(s->key_size == SRTP_AES_256_KEY_LEN ?
+				       F_GCM256 : F_GCM128), key))
+		return srtp_err_status_init_fail;
+	__atomic_fetch_add(&key_setups, 1, __ATOMIC_RELAXED);
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t gcm_set_iv(void *state, uint8_t *iv,
+				    srtp_cipher_direction_t dir)
+{
+	struct gcm_state *s = state;
+	if (dir != srtp_direction_encrypt && dir != srtp_direction_decrypt)
+		return srtp_err_status_bad_param;
+	s->dir = dir;
+	if (!EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, iv,
+			       dir == srtp_direction_encrypt))
+		return srtp_err_status_init_fail;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t gcm_set_aad(void *state, const uint8_t *aad,
+				     uint32_t len)
+{
+	struct gcm_state *s = state;
+	int out = 0;
+	if (s->dir == srtp_direction_any || len > INT_MAX)
+		return srtp_err_status_bad_param;
+	if (len > 0 && !EVP_CipherUpdate(s->ctx, NULL, &out, aad, (int)len))
+		return srtp_err_status_algo_fail;
+	return srtp_err_status_ok;
+}
+
+static srtp_err_status_t gcm_encrypt(void *state, uint8_t *buf,
+				     unsigned int *len)
+{
+	struct gcm_state *s = state;
+	int out = 0;
+	if (s->dir != srtp_direction_encrypt || *len > INT_MAX)
+		return srtp_err_status_bad_param;
+	if (*len > 0 && (!EVP_CipherUpdate(s->ctx, buf, &out, buf, (int)*len) ||
+			 out != (int)*len))
+		return srtp_err_status_cipher_fail;
+	return srtp_err_status_ok;
+}
+
+/* After encrypt: the tag (tag_len octets) into tag. */
+static srtp_err_status_t gcm_get_tag(void *state, uint8_t *tag, uint32_t *len)
+{
+	struct gcm_state *s = state;
+	uint8_t none[16];
+	int out = 0;
+	if (s->dir != srtp_direction_encrypt)
+		return srtp_err_status_bad_param;
+	if (!EVP_CipherFinal_ex(s->ctx, none, &out) ||
+	    !EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, s->tag_len, tag))
+		return srtp_err_status_algo_fail;
+	*len = (uint32_t)s->tag_len;
+	return srtp_err_status_ok;
+}
+
+/* buf holds the ciphertext and then the tag; on success, *len is the
+ * plaintext's. A wrong tag: srtp_err_status_auth_fail. */
+static srtp_err_status_t gcm_decrypt(void *state, uint8_t *buf,
+				     unsigned int *len)
+{
+	struct gcm_state *s = state;
+	uint8_t none[16];
+	int out = 0;
+	if (s->dir != srtp_direction_decrypt || *len > INT_MAX ||
+	    *len < (unsigned)s->tag_len)
+		return srtp_err_status_bad_param;
+	unsigned int n = *len - (unsigned)s->tag_len;
+	if (!EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_TAG, s->tag_len,
+				 buf + n))
+		return srtp_err_status_algo_fail;
+	if (n > 0 && (!EVP_CipherUpdate(s->ctx, buf, &out, buf, (int)n) ||
+		      out != (int)n))
+		return srtp_err_status_cipher_fail;
+	if (EVP_CipherFinal_ex(s->ctx, none, &out) <= 0)
+		return srtp_err_status_auth_fail;
+	*len = n;
+	return srtp_err_status_ok;
+}
+
+/* Known answers: libsrtp2's own (its exported test cases, tags of 16 and
+ * of 8 octets). */
+const srtp_cipher_type_t srtp_evp_aes_gcm_128 = {
+	.alloc = gcm_alloc,
+	.dealloc = gcm_dealloc,
+	.init = gcm_init,
+	.set_aad = gcm_set_aad,
+	.encrypt = gcm_encrypt,
+	.decrypt = gcm_decrypt,
+	.set_iv = gcm_set_iv,
+	.get_tag = gcm_get_tag,
+	.description = "AES-128 GCM on OpenSSL EVP (zrtpshim)",
+	.test_data = &srtp_aes_gcm_128_test_case_0,
+	.id = SRTP_AES_GCM_128,
+};
+
+const srtp_cipher_type_t srtp_evp_aes_gcm_256 = {
+	.alloc = gcm_alloc,
+	.dealloc = gcm_dealloc,
+	.init = gcm_init,
+	.set_aad = gcm_set_aad,
+	.encrypt = gcm_encrypt,
+	.decrypt = gcm_decrypt,
+	.set_iv = gcm_set_iv,
+	.get_tag = gcm_get_tag,
+	.description = "AES-256 GCM on OpenSSL EVP (zrtpshim)",
+	.test_data = &srtp_aes_gcm_256_test_case_0,
+	.id = SRTP_AES_GCM_256,
 };
 
 /* --- HMAC-SHA1 ------------------------------------------------------------ */
@@ -411,17 +673,80 @@ const srtp_auth_type_t srtp_evp_hmac_sha1 = {
 
 /* --- installation --------------------------------------------------------- */
 
+/* Two functions of libsrtp2's crypto kernel that only its private
+ * crypto_kernel.h declares (exported by libsrtp2.so and in libsrtp2.a). */
+const srtp_cipher_type_t *
+srtp_crypto_kernel_get_cipher_type(srtp_cipher_type_id_t id);
+const srtp_auth_type_t *srtp_crypto_kernel_get_auth_type(srtp_auth_type_id_t id);
+
+static const struct {
+	const srtp_cipher_type_t *type;
+	srtp_cipher_type_id_t id;
+} our_ciphers[] = {
+	{ &srtp_evp_aes_icm_128, SRTP_AES_ICM_128 },
+	{ &srtp_evp_aes_icm_192, SRTP_AES_ICM_192 },
+	{ &srtp_evp_aes_icm_256, SRTP_AES_ICM_256 },
+	{ &srtp_evp_aes_gcm_128, SRTP_AES_GCM_128 },
+	{ &srtp_evp_aes_gcm_256, SRTP_AES_GCM_256 },
+};
+
 srtp_err_status_t srtp_evp_install(void)
 {
 	srtp_err_status_t first = srtp_err_status_ok, e;
-	e = srtp_replace_cipher_type(&srtp_evp_aes_icm_128, SRTP_AES_ICM_128);
-	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
-		first = e;
-	e = srtp_replace_cipher_type(&srtp_evp_aes_icm_256, SRTP_AES_ICM_256);
-	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
-		first = e;
-	e = srtp_replace_auth_type(&srtp_evp_hmac_sha1, SRTP_HMAC_SHA1);
-	if (e != srtp_err_status_ok && first == srtp_err_status_ok)
-		first = e;
+	for (size_t i = 0; i < sizeof our_ciphers / sizeof our_ciphers[0]; i++) {
+		const srtp_cipher_type_t *cur =
+			srtp_crypto_kernel_get_cipher_type(our_ciphers[i].id);
+		if (cur == our_ciphers[i].type)
+			continue;   /* in already (SRTP_EVP_KERNEL_NAMES) */
+		/* A kernel without that type (a libsrtp2 built without GCM)
+		 * is left so: replacing would add it. */
+		if (cur == NULL)
+			continue;
+		e = srtp_replace_cipher_type(our_ciphers[i].type,
+					     our_ciphers[i].id);
+		if (e != srtp_err_status_ok && first == srtp_err_status_ok)
+			first = e;
+	}
+	if (srtp_crypto_kernel_get_auth_type(SRTP_HMAC_SHA1) != &srtp_evp_hmac_sha1) {
+		e = srtp_replace_auth_type(&srtp_evp_hmac_sha1, SRTP_HMAC_SHA1);
+		if (e != srtp_err_status_ok && first == srtp_err_status_ok)
+			first = e;
+	}
 	return first;
 }
+
+#ifdef SRTP_EVP_KERNEL_NAMES
+/*
+ * The shim links libsrtp2.a (shim/static-deps.sh). Its crypto_kernel.o,
+ * which srtp_init's kernel comes from, names the types it loads:
+ * srtp_aes_icm_128/192/256, srtp_aes_gcm_128/256, srtp_hmac, and their
+ * debug modules. Defined here, they are ours, so the linker takes none of
+ * the archive's NSS objects (aes_icm_nss.o, aes_gcm_nss.o, hmac_nss.o):
+ * the shim then neither needs NSS nor loads it into the client, whose own
+ * NSS (if it has one) stays its own, and srtp_init keys and self-tests
+ * these types instead of opening NSS (about 7 ms of CPU per process).
+ * srtp_evp_install then finds them in place. tests/shim/check-exports.sh
+ * fails if any NSS code is linked in.
+ */
+extern const srtp_cipher_type_t srtp_aes_icm_128
+	__attribute__((alias("srtp_evp_aes_icm_128")));
+extern const srtp_cipher_type_t srtp_aes_icm_192
+	__attribute__((alias("srtp_evp_aes_icm_192")));
+extern const srtp_cipher_type_t srtp_aes_icm_256
+	__attribute__((alias("srtp_evp_aes_icm_256")));
+extern const srtp_cipher_type_t srtp_aes_gcm_128
+	__attribute__((alias("srtp_evp_aes_gcm_128")));
+extern const srtp_cipher_type_t srtp_aes_gcm_256
+	__attribute__((alias("srtp_evp_aes_gcm_256")));
+extern const srtp_auth_type_t srtp_hmac
+	__attribute__((alias("srtp_evp_hmac_sha1")));
+
+/* libsrtp2's srtp_debug_module_t (its private err.h): on, name. */
+struct srtp_evp_debug_module {
+	int on;
+	const char *name;
+};
+struct srtp_evp_debug_module srtp_mod_aes_icm = { 0, "aes icm" };
+struct srtp_evp_debug_module srtp_mod_aes_gcm = { 0, "aes gcm" };
+struct srtp_evp_debug_module srtp_mod_hmac = { 0, "hmac sha-1" };
+#endif

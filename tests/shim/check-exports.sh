@@ -58,4 +58,23 @@ if [ -z "$bad" ] && ldd "$so" 2>/dev/null | grep -E 'lib(srtp2|sodium|crypto|ssl
 	echo "FAIL: ldd shows the above"
 	fail=1
 fi
+
+# libsrtp2's crypto is ours: no NSS code is linked in (libsrtp2.a's NSS
+# objects are left out because the shim defines the type names its
+# kernel loads, shim/srtp_evp.c), so NSS is neither a dependency nor
+# named. Were it linked, the stock AES/HMAC could be what SRTP runs on.
+if readelf -d "$so" | grep -q 'Shared library: \[libnss3\|Shared library: \[libnspr4'; then
+	echo "FAIL: libzrtpshim.so depends on NSS:"
+	readelf -d "$so" | grep -E 'libnss|libnspr'
+	fail=1
+elif nm -D "$so" | awk '$1 == "U" { print $2 }' | grep -qE '^(NSS_|PK11_|PR_)'; then
+	echo "FAIL: libzrtpshim.so imports NSS functions:"
+	nm -D "$so" | awk '$1 == "U" { print $2 }' | grep -E '^(NSS_|PK11_|PR_)' | head
+	fail=1
+elif ! nm "$so" | grep -q ' srtp_evp_aes_icm_128$'; then
+	echo "FAIL: no srtp_evp_aes_icm_128 in libzrtpshim.so (unexpected build)"
+	fail=1
+else
+	echo "ok: no NSS in libzrtpshim.so; libsrtp2's kernel types are ours"
+fi
 exit $fail

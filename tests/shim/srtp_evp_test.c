@@ -1,6 +1,7 @@
 /*
- * shim/srtp_evp.c against libsrtp2's own AES-ICM and HMAC-SHA1 (Debian's,
- * on NSS), which stay reachable as libsrtp2's exported type structs: the
+ * shim/srtp_evp.c against libsrtp2's own AES-ICM, AES-GCM and HMAC-SHA1
+ * (Debian's, on NSS), which stay reachable as libsrtp2's exported type
+ * structs (this test links the shared libsrtp2, not the shim): the
  * RFC vectors, libsrtp2's known-answer tests, and whole SRTP and SRTCP
  * sessions of every profile, one side on ours and the other on stock,
  * byte for byte, across a rollover and with replays. First of all, the
@@ -30,7 +31,10 @@
 /* libsrtp2's own types (exported data of libsrtp2.so) and two functions
  * of its crypto kernel that only its private crypto_kernel.h declares. */
 extern const srtp_cipher_type_t srtp_aes_icm_128;
+extern const srtp_cipher_type_t srtp_aes_icm_192;
 extern const srtp_cipher_type_t srtp_aes_icm_256;
+extern const srtp_cipher_type_t srtp_aes_gcm_128;
+extern const srtp_cipher_type_t srtp_aes_gcm_256;
 extern const srtp_auth_type_t srtp_hmac;
 srtp_err_status_t srtp_crypto_kernel_alloc_cipher(srtp_cipher_type_id_t id,
 						  srtp_cipher_pointer_t *cp,
@@ -139,7 +143,13 @@ static void kernel_use(enum impl w)
 	ck_assert_int_eq(srtp_replace_cipher_type(w == OURS ?
 		&srtp_evp_aes_icm_128 : &srtp_aes_icm_128, SRTP_AES_ICM_128), 0);
 	ck_assert_int_eq(srtp_replace_cipher_type(w == OURS ?
+		&srtp_evp_aes_icm_192 : &srtp_aes_icm_192, SRTP_AES_ICM_192), 0);
+	ck_assert_int_eq(srtp_replace_cipher_type(w == OURS ?
 		&srtp_evp_aes_icm_256 : &srtp_aes_icm_256, SRTP_AES_ICM_256), 0);
+	ck_assert_int_eq(srtp_replace_cipher_type(w == OURS ?
+		&srtp_evp_aes_gcm_128 : &srtp_aes_gcm_128, SRTP_AES_GCM_128), 0);
+	ck_assert_int_eq(srtp_replace_cipher_type(w == OURS ?
+		&srtp_evp_aes_gcm_256 : &srtp_aes_gcm_256, SRTP_AES_GCM_256), 0);
 	ck_assert_int_eq(srtp_replace_auth_type(w == OURS ?
 		&srtp_evp_hmac_sha1 : &srtp_hmac, SRTP_HMAC_SHA1), 0);
 }
@@ -180,6 +190,21 @@ START_TEST(installed_by_media_init)
 	ck_assert_int_eq(srtp_crypto_kernel_alloc_cipher(SRTP_AES_ICM_256, &c,
 		SRTP_AES_ICM_256_KEY_LEN_WSALT, 0), 0);
 	ck_assert_ptr_eq(c->type, &srtp_evp_aes_icm_256);
+	srtp_cipher_dealloc(c);
+	c = NULL;
+	ck_assert_int_eq(srtp_crypto_kernel_alloc_cipher(SRTP_AES_ICM_192, &c,
+		SRTP_AES_ICM_192_KEY_LEN_WSALT, 0), 0);
+	ck_assert_ptr_eq(c->type, &srtp_evp_aes_icm_192);
+	srtp_cipher_dealloc(c);
+	c = NULL;
+	ck_assert_int_eq(srtp_crypto_kernel_alloc_cipher(SRTP_AES_GCM_128, &c,
+		SRTP_AES_GCM_128_KEY_LEN_WSALT, 16), 0);
+	ck_assert_ptr_eq(c->type, &srtp_evp_aes_gcm_128);
+	srtp_cipher_dealloc(c);
+	c = NULL;
+	ck_assert_int_eq(srtp_crypto_kernel_alloc_cipher(SRTP_AES_GCM_256, &c,
+		SRTP_AES_GCM_256_KEY_LEN_WSALT, 8), 0);
+	ck_assert_ptr_eq(c->type, &srtp_evp_aes_gcm_256);
 	srtp_cipher_dealloc(c);
 	srtp_auth_t *a = NULL;
 	ck_assert_int_eq(srtp_crypto_kernel_alloc_auth(SRTP_HMAC_SHA1, &a, 20,
@@ -312,6 +337,9 @@ START_TEST(libsrtp_kats)
 	/* ours against its own vectors and against libsrtp2's */
 	ck_assert_int_eq(srtp_cipher_type_self_test(&srtp_evp_aes_icm_128), 0);
 	ck_assert_int_eq(srtp_cipher_type_self_test(&srtp_evp_aes_icm_256), 0);
+	ck_assert_int_eq(srtp_cipher_type_self_test(&srtp_evp_aes_icm_192), 0);
+	ck_assert_int_eq(srtp_cipher_type_self_test(&srtp_evp_aes_gcm_128), 0);
+	ck_assert_int_eq(srtp_cipher_type_self_test(&srtp_evp_aes_gcm_256), 0);
 	ck_assert_int_eq(srtp_auth_type_self_test(&srtp_evp_hmac_sha1), 0);
 	ck_assert_int_eq(srtp_cipher_type_test(&srtp_evp_aes_icm_128,
 					       srtp_aes_icm_128.test_data), 0);
@@ -366,16 +394,34 @@ END_TEST
 
 /* ---- whole sessions, ours against stock -------------------------------- */
 
+/* RTCP gets the profile's cipher and HMAC-SHA1-80 (RFC 3711 5.2: the
+ * SRTCP tag is 80 bits; libsrtp2's _32 policy setters are for RTP); the
+ * GCM profiles (RFC 7714, not ZRTP's: ours are in the kernel too) keep
+ * their own. */
 struct profile {
 	const char *name;
 	void (*set)(srtp_crypto_policy_t *p);
-	int key_len;
+	void (*rtcp)(srtp_crypto_policy_t *p);
 };
 static const struct profile profiles[] = {
-	{ "AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default, 30 },
-	{ "AES_CM_128_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32, 30 },
-	{ "AES_CM_256_HMAC_SHA1_80", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80, 46 },
-	{ "AES_CM_256_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32, 46 },
+	{ "AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default,
+	  srtp_crypto_policy_set_rtp_default },
+	{ "AES_CM_128_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32,
+	  srtp_crypto_policy_set_rtp_default },
+	{ "AES_CM_256_HMAC_SHA1_80", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
+	  srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80 },
+	{ "AES_CM_256_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
+	  srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80 },
+	{ "AES_CM_192_HMAC_SHA1_80", srtp_crypto_policy_set_aes_cm_192_hmac_sha1_80,
+	  srtp_crypto_policy_set_aes_cm_192_hmac_sha1_80 },
+	{ "AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth,
+	  srtp_crypto_policy_set_aes_gcm_128_16_auth },
+	{ "AEAD_AES_256_GCM", srtp_crypto_policy_set_aes_gcm_256_16_auth,
+	  srtp_crypto_policy_set_aes_gcm_256_16_auth },
+	{ "AEAD_AES_128_GCM_8", srtp_crypto_policy_set_aes_gcm_128_8_auth,
+	  srtp_crypto_policy_set_aes_gcm_128_8_auth },
+	{ "AEAD_AES_256_GCM_8", srtp_crypto_policy_set_aes_gcm_256_8_auth,
+	  srtp_crypto_policy_set_aes_gcm_256_8_auth },
 };
 
 static int pr_tag_len(const struct profile *pr)
@@ -385,19 +431,14 @@ static int pr_tag_len(const struct profile *pr)
 	return p.auth_tag_len;
 }
 
-/* One session of implementation w; RTCP gets the profile's cipher and
- * HMAC-SHA1-80 (RFC 3711 5.2: the SRTCP tag is 80 bits; libsrtp2's _32
- * policy setters are for RTP). */
+/* One session of implementation w. */
 static srtp_t session(enum impl w, const struct profile *pr, const uint8_t *key,
 		      uint32_t ssrc)
 {
 	srtp_policy_t p;
 	memset(&p, 0, sizeof p);
 	pr->set(&p.rtp);
-	if (pr->key_len == 46)
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtcp);
-	else
-		srtp_crypto_policy_set_rtp_default(&p.rtcp);
+	pr->rtcp(&p.rtcp);
 	p.ssrc.type = ssrc_specific;
 	p.ssrc.value = ssrc;
 	p.key = (unsigned char *)key;
