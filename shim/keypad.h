@@ -19,6 +19,13 @@
 /* Keys further apart than this start a new sequence. */
 #define KEYPAD_GAP_MS 5000
 
+/* In-band tones are looked for in 100 ms of G.711 at a time (800
+ * samples, five packets of 20 ms): the detector's code and state are
+ * then brought in once for five packets instead of every packet, which
+ * on a busy host costs more than the detection itself. A key is seen at
+ * most 100 ms later; a tone lasts at least 40 ms either way. */
+#define KEYPAD_INBAND_BATCH 800
+
 /* Per stream (struct shim_media), under call->mu. */
 struct keypad_state {
 	bool ev_seen;              /* the client sends telephone-events */
@@ -27,6 +34,11 @@ struct keypad_state {
 	void *dtmf;                /* spandsp dtmf_rx_state_t *, made on the
 				    * first G.711 packet (not per packet) */
 	bool dtmf_unavailable;     /* spandsp missing: logged once */
+	uint8_t *inband;           /* G.711 octets not yet given to dtmf
+				    * (KEYPAD_INBAND_BATCH, made with dtmf) */
+	uint16_t inband_n;
+	bool inband_alaw;
+	uint64_t inband_ms;        /* when the last of them was sent */
 	char keys[SHIM_KEYSEQ_MAX + 1];   /* the last keys, oldest first */
 	unsigned n_keys;
 	uint64_t last_key_ms;

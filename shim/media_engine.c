@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 #include <srtp2/srtp.h>
 
@@ -84,6 +85,14 @@ static void nss_hold(void)
 
 static void media_init_once(void)
 {
+	/* The shim's own libcrypto (linked in, Makefile.am) reads no
+	 * openssl.cnf and loads no error strings: the system's or the
+	 * client's OpenSSL configuration (OPENSSL_CONF) is the client's,
+	 * and about 1 ms of CPU per process. Before anything uses it. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
+			    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+			    OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
 	nss_hold();
 	if (sodium_init() < 0)
 		shim_log(SHIM_LOG_ERROR, "media: sodium_init failed");
@@ -503,6 +512,9 @@ bool media_stream_end_drain_locked(struct shim_media *s, uint64_t now)
 
 void media_stream_end_locked(struct shim_media *s)
 {
+	/* first: the keypad's last gathered audio may hold a key, acted on
+	 * while the stream still has its ZRTP stream */
+	media_keypad_end_locked(s);
 	s->rx_until = 0;
 	if (s->tx) {
 		srtp_dealloc(s->tx);
@@ -518,7 +530,6 @@ void media_stream_end_locked(struct shim_media *s)
 	}
 	media_peek_free_locked(s);
 	media_prompt_end_locked(s);
-	media_keypad_end_locked(s);
 	s->phase = PH_ENDED;
 }
 

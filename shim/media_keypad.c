@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <spandsp/telephony.h>
@@ -101,8 +102,31 @@ void media_keypad_key_locked(struct shim_media *s, char key, const char *how,
 		act_locked(s, a, how);
 }
 
-/* In-band tones in one G.711 payload: spandsp's receiver, made for the
- * stream the first time (8000 samples/s, which G.711 is). */
+/* The G.711 octets gathered so far through spandsp's receiver, and the
+ * keys it found. */
+static void inband_flush_locked(struct shim_media *s, uint64_t now)
+{
+	const struct shim_spandsp *sp = shim_codec_spandsp();
+	size_t n = s->kp.inband_n;
+	if (!sp || !s->kp.dtmf || n == 0)
+		return;
+	int16_t pcm[KEYPAD_INBAND_BATCH];
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = s->kp.inband_alaw ? alaw_to_linear(s->kp.inband[i])
+					   : ulaw_to_linear(s->kp.inband[i]);
+	s->kp.inband_n = 0;
+	sp->dtmf_rx(s->kp.dtmf, pcm, (int)n);
+	char digits[SHIM_KEYSEQ_MAX + 1];
+	size_t got = sp->dtmf_rx_get(s->kp.dtmf, digits, SHIM_KEYSEQ_MAX);
+	for (size_t i = 0; i < got && i < SHIM_KEYSEQ_MAX; i++)
+		if (keypad_is_key(digits[i]))
+			media_keypad_key_locked(s, keypad_key_upper(digits[i]),
+						"in-band tone", now);
+}
+
+/* In-band tones in one G.711 payload: gathered, and given to spandsp's
+ * receiver (made for the stream the first time; 8000 samples/s, which
+ * G.711 is) by KEYPAD_INBAND_BATCH. */
 static void inband_locked(struct shim_media *s, const uint8_t *p, size_t n,
 			  bool alaw, uint64_t now)
 {
@@ -119,26 +143,33 @@ static void inband_locked(struct shim_media *s, const uint8_t *p, size_t n,
 	if (!s->kp.dtmf) {
 		if (s->kp.dtmf_unavailable)
 			return;
-		s->kp.dtmf = sp->dtmf_rx_init(NULL, NULL, NULL);
+		s->kp.inband = malloc(KEYPAD_INBAND_BATCH);
+		s->kp.dtmf = s->kp.inband ? sp->dtmf_rx_init(NULL, NULL, NULL)
+					  : NULL;
 		if (!s->kp.dtmf) {
+			free(s->kp.inband);
+			s->kp.inband = NULL;
 			s->kp.dtmf_unavailable = true;
 			shim_log(SHIM_LOG_WARN, "media %s: keypad: cannot make "
 				 "a DTMF receiver: no in-band keys", s->name);
 			return;
 		}
+		s->kp.inband_n = 0;
 	}
-	int16_t pcm[SHIM_PKT_MAX];
-	if (n > sizeof pcm / sizeof pcm[0])
-		n = sizeof pcm / sizeof pcm[0];
-	for (size_t i = 0; i < n; i++)
-		pcm[i] = alaw ? alaw_to_linear(p[i]) : ulaw_to_linear(p[i]);
-	sp->dtmf_rx(s->kp.dtmf, pcm, (int)n);
-	char digits[SHIM_KEYSEQ_MAX + 1];
-	size_t got = sp->dtmf_rx_get(s->kp.dtmf, digits, SHIM_KEYSEQ_MAX);
-	for (size_t i = 0; i < got && i < SHIM_KEYSEQ_MAX; i++)
-		if (keypad_is_key(digits[i]))
-			media_keypad_key_locked(s, keypad_key_upper(digits[i]),
-						"in-band tone", now);
+	if (s->kp.inband_n > 0 && s->kp.inband_alaw != alaw)
+		inband_flush_locked(s, now);
+	s->kp.inband_alaw = alaw;
+	s->kp.inband_ms = now;
+	while (n > 0) {
+		size_t room = KEYPAD_INBAND_BATCH - s->kp.inband_n;
+		size_t take = n < room ? n : room;
+		memcpy(s->kp.inband + s->kp.inband_n, p, take);
+		s->kp.inband_n = (uint16_t)(s->kp.inband_n + take);
+		p += take;
+		n -= take;
+		if (s->kp.inband_n == KEYPAD_INBAND_BATCH)
+			inband_flush_locked(s, now);
+	}
 }
 
 void media_keypad_rtp_locked(struct shim_media *s, const uint8_t *pkt,
@@ -196,7 +227,12 @@ void media_keypad_rtp_locked(struct shim_media *s, const uint8_t *pkt,
 void media_keypad_end_locked(struct shim_media *s)
 {
 	const struct shim_spandsp *sp = shim_codec_spandsp();
-	if (s->kp.dtmf && sp)
+	if (s->kp.dtmf && sp) {
+		/* the last of the audio too: a key pressed just before,
+		 * at the time it was sent */
+		inband_flush_locked(s, s->kp.inband_ms);
 		sp->dtmf_rx_free(s->kp.dtmf);
+	}
+	free(s->kp.inband);
 	memset(&s->kp, 0, sizeof s->kp);
 }

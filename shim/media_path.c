@@ -291,11 +291,12 @@ static void altered_on_fail(struct shim_media *s, int k, uint64_t now,
 	media_altered_check_locked(s, now);
 }
 
-static void altered_on_auth(struct shim_media *s, int k, uint64_t now)
+static void altered_on_auth(struct shim_media *s, int k)
 {
 	s->fail_since[k] = 0;
 	if (!s->st.altered)
-		return;
+		return;   /* every packet of a good call: no clock read */
+	uint64_t now = shim_clock_ms();
 	altered_forget_stale(s, now);
 	if (s->fail_since[!k])
 		return;   /* the other kind still fails */
@@ -426,7 +427,7 @@ enum shim_verdict media_incoming_locked(struct shim_media *s, struct shim_fd *f,
 	}
 	s->st.rx_srtp++;
 	if (watch)
-		altered_on_auth(s, rtcp, shim_clock_ms());
+		altered_on_auth(s, rtcp);
 	if (s->phase != PH_SECURE && s->zs &&
 	    zrtp_stream_state(s->zs) == ZRTP_ST_WAIT_CONF2ACK) {
 		/* RFC 6189 §4.6 (as bzrtp): SRTP from the peer that

@@ -8,12 +8,16 @@
  *
  * AES-ICM (RFC 3711 4.1.1): the counter block is (salt || 0x0000) XOR the
  * IV libsrtp2 builds (SSRC and packet index; for the key derivation, the
- * label), incremented by one per 16-byte block. OpenSSL's CTR mode
- * increments all 128 bits, ICM only the low 16; they agree while a
- * keystream stays below 2^16 blocks (1 MiB), which set_iv's budget
- * enforces as libsrtp2's own ICM does (srtp_err_status_terminus). A
- * packet costs one EVP_EncryptInit_ex with only the IV (no fetch, no
- * allocation) and one EVP_EncryptUpdate in place. AES-GCM: below.
+ * label), its low 16 bits incremented by one per 16-byte block, and the
+ * keystream is AES of the counter blocks. AES is OpenSSL's (EVP, in ECB
+ * over the packet's counter blocks at once: AES-NI, pipelined); the
+ * counter blocks and the XOR are here, as in every ICM. A keystream stays
+ * below 2^16 blocks (1 MiB), which set_iv's budget enforces as libsrtp2's
+ * own ICM does (srtp_err_status_terminus). A packet costs one
+ * EVP_EncryptUpdate and no allocation: no per-packet EVP_EncryptInit_ex
+ * (OpenSSL 3's CTR takes a new IV only through it, a long path that,
+ * measured in real calls, cost more than the AES itself). AES-GCM:
+ * below.
  *
  * HMAC-SHA1 (RFC 2104): init hashes the key's inner and outer pad blocks
  * once into two SHA_CTX; start copies the inner one into the working
@@ -61,9 +65,9 @@ unsigned long srtp_evp_key_setups(void)
  * with EVP_aes_128_ctr() instead fetches it again on every init (a name
  * lookup under a lock): libsrtp2's self-test keys each type some 260
  * times at srtp_init, and each call keys several. */
-enum { F_CTR128, F_CTR192, F_CTR256, F_GCM128, F_GCM256, F_N };
+enum { F_ECB128, F_ECB192, F_ECB256, F_GCM128, F_GCM256, F_N };
 static const char *const fetch_names[F_N] = {
-	"AES-128-CTR", "AES-192-CTR", "AES-256-CTR", "AES-128-GCM",
+	"AES-128-ECB", "AES-192-ECB", "AES-256-ECB", "AES-128-GCM",
 	"AES-256-GCM",
 };
 static EVP_CIPHER *fetched[F_N];
@@ -83,9 +87,9 @@ static const EVP_CIPHER *cipher_of(int i)
 	if (fetched[i] != NULL)
 		return fetched[i];
 	switch (i) {
-	case F_CTR128: return EVP_aes_128_ctr();
-	case F_CTR192: return EVP_aes_192_ctr();
-	case F_CTR256: return EVP_aes_256_ctr();
+	case F_ECB128: return EVP_aes_128_ecb();
+	case F_ECB192: return EVP_aes_192_ecb();
+	case F_ECB256: return EVP_aes_256_ecb();
 	case F_GCM128: return EVP_aes_128_gcm();
 	default: return EVP_aes_256_gcm();
 	}
@@ -103,10 +107,14 @@ static bool key_ctx(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher,
 }
 
 struct icm_state {
-	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER_CTX *ctx;         /* AES in ECB, keyed, no padding */
 	int key_size;                /* 16, 24 or 32: the AES key before the
 				      * salt */
 	uint8_t offset[16];          /* salt || 0x0000 */
+	uint8_t ctr[16];             /* the next counter block */
+	uint8_t ks[16];              /* the last keystream block ... */
+	unsigned ks_left;            /* ... and how many of its octets,
+				      * at its end, are not used yet */
 	size_t budget;               /* keystream octets left before the
 				      * 16-bit block counter would wrap */
 };
@@ -170,46 +178,102 @@ static srtp_err_status_t icm_init(void *state, const uint8_t *key)
 {
 	struct icm_state *s = state;
 	const EVP_CIPHER *evp = cipher_of(
-		s->key_size == SRTP_AES_256_KEY_LEN ? F_CTR256 :
-		s->key_size == SRTP_AES_192_KEY_LEN ? F_CTR192 : F_CTR128);
+		s->key_size == SRTP_AES_256_KEY_LEN ? F_ECB256 :
+		s->key_size == SRTP_AES_192_KEY_LEN ? F_ECB192 : F_ECB128);
 	memset(s->offset, 0, sizeof s->offset);
 	memcpy(s->offset, key + s->key_size, ICM_SALT_LEN);
 	s->budget = 0;
-	if (!key_ctx(s->ctx, evp, key))
+	s->ks_left = 0;
+	if (!key_ctx(s->ctx, evp, key) ||
+	    !EVP_CIPHER_CTX_set_padding(s->ctx, 0))
 		return srtp_err_status_cipher_fail;
 	__atomic_fetch_add(&key_setups, 1, __ATOMIC_RELAXED);
 	return srtp_err_status_ok;
 }
 
+/* The counter block: (salt || 0x0000) XOR iv; nothing of OpenSSL's is
+ * touched per packet here. */
 static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv,
 				    srtp_cipher_direction_t dir)
 {
 	(void)dir;
 	struct icm_state *s = state;
-	uint8_t counter[16];
 	for (int i = 0; i < 16; i++)
-		counter[i] = s->offset[i] ^ iv[i];
-	s->budget = (size_t)(0x10000 - ((unsigned)counter[14] << 8 |
-					counter[15])) * 16;
-	if (!EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, counter))
-		return srtp_err_status_cipher_fail;
+		s->ctr[i] = s->offset[i] ^ iv[i];
+	s->budget = (size_t)(0x10000 - ((unsigned)s->ctr[14] << 8 |
+					s->ctr[15])) * 16;
+	s->ks_left = 0;
 	return srtp_err_status_ok;
 }
 
+/* n (1..ICM_CHUNK) keystream blocks into ks: the counter blocks from
+ * s->ctr on (the low 16 bits counting, RFC 3711 4.1.1; the budget keeps
+ * them from wrapping), encrypted in one call. */
+#define ICM_CHUNK 32
+static bool icm_keystream(struct icm_state *s, uint8_t *ks, size_t n)
+{
+	unsigned c = (unsigned)s->ctr[14] << 8 | s->ctr[15];
+	for (size_t b = 0; b < n; b++, c++) {
+		memcpy(ks + 16 * b, s->ctr, 14);
+		ks[16 * b + 14] = (uint8_t)(c >> 8);
+		ks[16 * b + 15] = (uint8_t)c;
+	}
+	s->ctr[14] = (uint8_t)(c >> 8);
+	s->ctr[15] = (uint8_t)c;
+	/* EVP_Cipher: straight to the provider's cipher function (whole
+	 * blocks, nothing buffered), not through EVP_EncryptUpdate's
+	 * buffering; > 0 on success (the length, or 1 for a legacy one) */
+	return EVP_Cipher(s->ctx, ks, ks, (unsigned)(16 * n)) > 0;
+}
+
+static void xor_into(uint8_t *buf, const uint8_t *ks, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, buf + i, 8);
+		memcpy(&b, ks + i, 8);
+		a ^= b;
+		memcpy(buf + i, &a, 8);
+	}
+	for (; i < n; i++)
+		buf[i] ^= ks[i];
+}
+
 /* Encrypts and decrypts alike, in place, going on with the keystream of
- * the last set_iv (libsrtp2 may take a keystream prefix first). */
+ * the last set_iv (libsrtp2 may take a keystream prefix first, of any
+ * length: what is left of a block is kept for the next call). */
 static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf,
 				     unsigned int *len)
 {
 	struct icm_state *s = state;
-	if (*len > s->budget || *len > INT_MAX)
+	size_t n = *len;
+	if (n > s->budget + s->ks_left)
 		return srtp_err_status_terminus;
-	int out = 0;
-	if (*len > 0 &&
-	    (!EVP_EncryptUpdate(s->ctx, buf, &out, buf, (int)*len) ||
-	     out != (int)*len))
-		return srtp_err_status_cipher_fail;
-	s->budget -= *len;
+	size_t take = n < s->ks_left ? n : s->ks_left;
+	xor_into(buf, s->ks + 16 - s->ks_left, take);
+	s->ks_left -= (unsigned)take;
+	buf += take;
+	n -= take;
+	uint8_t ks[16 * ICM_CHUNK];
+	while (n > 0) {
+		size_t blocks = (n + 15) / 16;
+		if (blocks > ICM_CHUNK)
+			blocks = ICM_CHUNK;
+		if (!icm_keystream(s, ks, blocks))
+			return srtp_err_status_cipher_fail;
+		s->budget -= 16 * blocks;
+		size_t use = n < 16 * blocks ? n : 16 * blocks;
+		xor_into(buf, ks, use);
+		buf += use;
+		n -= use;
+		if (use < 16 * blocks) {
+			/* the last block's unused end, for the next call */
+			s->ks_left = (unsigned)(16 * blocks - use);
+			memcpy(s->ks, ks + 16 * (blocks - 1), 16);
+		}
+	}
+	OPENSSL_cleanse(ks, sizeof ks);
 	return srtp_err_status_ok;
 }
 
@@ -749,4 +813,23 @@ struct srtp_evp_debug_module {
 struct srtp_evp_debug_module srtp_mod_aes_icm = { 0, "aes icm" };
 struct srtp_evp_debug_module srtp_mod_aes_gcm = { 0, "aes gcm" };
 struct srtp_evp_debug_module srtp_mod_hmac = { 0, "hmac sha-1" };
+
+/*
+ * rand() as libsrtp2.a's cipher.o alone calls it: the random keys and
+ * data of its cipher self-tests (srtp_cipher_rand_for_tests, one call per
+ * octet), which srtp_init runs for every type, some 400,000 calls. glibc's
+ * rand takes a lock on each, about 1 ms of CPU per process. Defined here,
+ * this generator (xorshift32, per thread) is what the linker gives
+ * cipher.o; it is local to the shim (exports.map), so a client's rand is
+ * still libc's, and nothing else linked in calls rand. Test inputs need
+ * no more than variety.
+ */
+int rand(void)
+{
+	static __thread uint32_t x = 2463534242u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return (int)(x & RAND_MAX);
+}
 #endif

@@ -477,6 +477,30 @@ START_TEST(inband_pcma_withdraws)
 }
 END_TEST
 
+/* The tones are looked for in batches of KEYPAD_INBAND_BATCH samples; a
+ * key in the last, partial batch is still found when the stream ends. */
+START_TEST(inband_last_batch_at_end)
+{
+	reset();
+	shim_codec_libs_load();
+	struct shim_media *s = stream_new();
+	size_t n = tones("*1", 100, 100, pcm_buf, sizeof pcm_buf / 2);
+	ck_assert_uint_eq(n % KEYPAD_INBAND_BATCH, 0);
+	uint64_t t = send_pcm(s, pcm_buf, n, false, 1000);
+	ck_assert_str_eq(s->kp.keys, "*1");
+	/* "#" for 80 ms: four packets, less than a batch */
+	n = tones("#", 80, 0, pcm_buf, sizeof pcm_buf / 2);
+	ck_assert_uint_lt(n, KEYPAD_INBAND_BATCH);
+	send_pcm(s, pcm_buf, n, false, t);
+	ck_assert_uint_eq(s->kp.inband_n, n);
+	ck_assert_int_eq(n_verified_true, 0);
+	media_keypad_end_locked(s);
+	ck_assert_int_eq(n_verified_true, 1);
+	ck_assert_ptr_null(s->kp.inband);
+	stream_free(s);
+}
+END_TEST
+
 /* Speech-like sound: a voiced source whose pitch glides (harmonics under
  * a slowly moving formant-ish envelope) plus noise, syllables and
  * pauses. No key may come out of it. */
@@ -571,6 +595,7 @@ int main(void)
 	tcase_add_test(tc, not_secure_ignored);
 	tcase_add_test(tc, inband_pcmu_confirms);
 	tcase_add_test(tc, inband_pcma_withdraws);
+	tcase_add_test(tc, inband_last_batch_at_end);
 	tcase_add_test(tc, inband_speech_like_no_keys);
 	tcase_add_test(tc, inband_off_once_events_seen);
 	tcase_add_test(tc, inband_over_tone);

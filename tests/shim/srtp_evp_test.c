@@ -330,6 +330,50 @@ START_TEST(rfc3711_b3_key_derivation)
 }
 END_TEST
 
+/* Our keystream taken in pieces of every size 1..40 (then random ones),
+ * across 1..4 calls per block, equals stock's taken at once, for the
+ * three key sizes: what a call leaves of a block is the next call's. */
+START_TEST(icm_keystream_in_pieces)
+{
+	static const struct { const srtp_cipher_type_t *ours, *stock; int klen; }
+	types[] = {
+		{ &srtp_evp_aes_icm_128, &srtp_aes_icm_128, 30 },
+		{ &srtp_evp_aes_icm_192, &srtp_aes_icm_192, 38 },
+		{ &srtp_evp_aes_icm_256, &srtp_aes_icm_256, 46 },
+	};
+	for (size_t t = 0; t < 3; t++)
+		for (unsigned piece = 1; piece <= 60; piece++) {
+			uint8_t key[46], iv[16], whole[1400], parts[1400];
+			randombytes_buf(key, sizeof key);
+			randombytes_buf(iv, sizeof iv);
+			iv[14] = 0xfe;   /* the low 16 bits cross 0xff00 */
+			iv[15] = 0xd0;
+			keystream(types[t].stock, key, types[t].klen, iv, whole,
+				  sizeof whole);
+			srtp_cipher_t *c = NULL;
+			ck_assert_int_eq(srtp_cipher_type_alloc(types[t].ours, &c,
+						types[t].klen, 0), 0);
+			ck_assert_int_eq(srtp_cipher_init(c, key), 0);
+			ck_assert_int_eq(srtp_cipher_set_iv(c, iv,
+						srtp_direction_encrypt), 0);
+			memset(parts, 0, sizeof parts);
+			for (uint32_t off = 0; off < sizeof parts;) {
+				uint32_t n = piece <= 40 ? piece
+					: 1 + randombytes_uniform(300);
+				if (n > sizeof parts - off)
+					n = (uint32_t)(sizeof parts - off);
+				ck_assert_int_eq(srtp_cipher_encrypt(c,
+						parts + off, &n), 0);
+				off += n;
+			}
+			ck_assert_msg(memcmp(whole, parts, sizeof whole) == 0,
+				      "%s: pieces of %u differ",
+				      types[t].ours->description, piece);
+			ck_assert_int_eq(srtp_cipher_dealloc(c), 0);
+		}
+}
+END_TEST
+
 /* ---- libsrtp2's known-answer tests, both ways ------------------------------ */
 
 START_TEST(libsrtp_kats)
@@ -657,6 +701,7 @@ int main(void)
 	tcase_add_test(tc, rfc3711_b2_keystream);
 	tcase_add_test(tc, rfc6188_71_keystream);
 	tcase_add_test(tc, rfc3711_b3_key_derivation);
+	tcase_add_test(tc, icm_keystream_in_pieces);
 	tcase_add_test(tc, libsrtp_kats);
 	tcase_add_test(tc, hmac_random);
 	tcase_add_loop_test(tc, rtp_both_ways, 0,
