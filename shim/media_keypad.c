@@ -110,12 +110,17 @@ static void inband_flush_locked(struct shim_media *s, uint64_t now)
 	size_t n = s->kp.inband_n;
 	if (!sp || !s->kp.dtmf || n == 0)
 		return;
-	int16_t pcm[KEYPAD_INBAND_BATCH];
-	for (size_t i = 0; i < n; i++)
-		pcm[i] = s->kp.inband_alaw ? alaw_to_linear(s->kp.inband[i])
-					   : ulaw_to_linear(s->kp.inband[i]);
+	int16_t pcm[800];
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < 800 ? n - off : 800;
+		for (size_t i = 0; i < k; i++)
+			pcm[i] = s->kp.inband_alaw
+				 ? alaw_to_linear(s->kp.inband[off + i])
+				 : ulaw_to_linear(s->kp.inband[off + i]);
+		sp->dtmf_rx(s->kp.dtmf, pcm, (int)k);
+		off += k;
+	}
 	s->kp.inband_n = 0;
-	sp->dtmf_rx(s->kp.dtmf, pcm, (int)n);
 	char digits[SHIM_KEYSEQ_MAX + 1];
 	size_t got = sp->dtmf_rx_get(s->kp.dtmf, digits, SHIM_KEYSEQ_MAX);
 	for (size_t i = 0; i < got && i < SHIM_KEYSEQ_MAX; i++)

@@ -428,23 +428,54 @@ static size_t status_format_locked(void)
 	return b.full ? 0 : b.len;
 }
 
-/* No lock but snap_mu held: st_buf's len bytes, atomically. */
+/* The file's name and its spare's (the previous text, hidden). */
+static bool status_paths(char *final, char *spare, size_t cap)
+{
+	char dir[4200];
+	int pid = (int)getpid();
+	if (!status_dir(dir, sizeof dir))
+		return false;
+	int a = snprintf(final, cap, "%s/%d.json", dir, pid);
+	int b = snprintf(spare, cap, "%s/.%d.json.tmp", dir, pid);
+	return a > 0 && (size_t)a < cap && b > 0 && (size_t)b < cap;
+}
+
+/* RENAME_EXCHANGE works here (cleared when the file system refuses it). */
+static bool st_exchange = true;
+
+/*
+ * No lock but snap_mu held: st_buf's len bytes, atomically. The text is
+ * written over the spare file (the one before last, kept under the hidden
+ * name), which then trades names with the file (renameat2
+ * RENAME_EXCHANGE): a reader sees the old text or the new one, whole, and
+ * no file is made or deleted per write. Renaming a new file over the old
+ * one cost the file system an inode and its blocks at every refresh, once
+ * a second per process during calls: most of the timer thread's CPU.
+ * Where the exchange is refused (a file system without it), or there is
+ * no file yet, the spare is renamed over it as before.
+ */
 static void status_write_text(size_t len)
 {
-	char dir[4200], tmp[4300], final[4300];
-	pid_t pid = getpid();
-	if (!len || !status_dir(dir, sizeof dir))
+	char final[4300], spare[4300];
+	if (!len || !status_paths(final, spare, sizeof final))
 		return;
-	snprintf(tmp, sizeof tmp, "%s/.%d.json.tmp", dir, (int)pid);
-	snprintf(final, sizeof final, "%s/%d.json", dir, (int)pid);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
-	if (fd >= 0) {
-		bool ok = shim_real_write_all(fd, st_buf, len);
-		shim_real.close(fd);
-		if (!ok || rename(tmp, final) != 0)
-			unlink(tmp);
+	int fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	bool ok = shim_real_write_all(fd, st_buf, len) &&
+		  ftruncate(fd, (off_t)len) == 0;
+	shim_real.close(fd);
+	if (!ok) {
+		unlink(spare);
+		return;
 	}
+	if (st_exchange &&
+	    renameat2(AT_FDCWD, spare, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
+		return;
+	if (st_exchange && errno != ENOENT)   /* EINVAL: not here */
+		st_exchange = false;
+	if (rename(spare, final) != 0)
+		unlink(spare);
 }
 
 /* --- status.h ---------------------------------------------------------------- */
@@ -693,6 +724,13 @@ __attribute__((destructor)) static void status_at_exit(void)
 {
 	if (atomic_exchange(&st_want, false))
 		status_refresh();
+	/* the spare (status_write_text) is no one's business after us */
+	char final[4300], spare[4300];
+	if (pthread_mutex_trylock(&snap_mu) != 0)
+		return;   /* a refresh still running: it stays */
+	if (status_paths(final, spare, sizeof final))
+		unlink(spare);
+	pthread_mutex_unlock(&snap_mu);
 }
 
 void shim_status_atfork_child(void)

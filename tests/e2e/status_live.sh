@@ -59,8 +59,19 @@ timeout -k 2 10 sh -c 'XDG_STATE_HOME="$1" ZRTPSHIM_DIR= "$2" status --watch --i
 watch_rc=$?
 sleep 2
 zs_status --json >"$W/st2.json" 2>"$W/st2.err"
+# each refresh swaps the file with the hidden spare holding the text
+# before (shim/status.c): during the call both processes have one
+ls -A "$STATE/zrtpshim/status" >"$W/ls_live" 2>&1
 wait $ALICE
 wait $BOB
+ls -A "$STATE/zrtpshim/status" >"$W/ls_after" 2>&1
+spares=$(grep -c '^\.[0-9]*\.json\.tmp$' "$W/ls_live")
+left=$(grep -c '^\.' "$W/ls_after")
+if [ "$spares" -eq 2 ] && [ "$left" -eq 0 ]; then
+	pass "status files: a spare per process during the call (refreshed by exchange), none left after exit"
+else
+	fail "status files: $spares spares during the call (want 2), $left hidden files after exit (want 0): $(tr '\n' ' ' <"$W/ls_live") / $(tr '\n' ' ' <"$W/ls_after")"
+fi
 
 counters "$W/st1.json" >"$W/c1" 2>&1
 counters "$W/st2.json" >"$W/c2" 2>&1
