@@ -42,6 +42,10 @@
 
 #include "shim/srtp_evp.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>   /* the counter blocks and the XOR, 16 octets at a time */
+#endif
+
 /* libsrtp2's own known answers for AES-192 and AES-GCM (exported by
  * libsrtp2.so and in libsrtp2.a; declared only in its private headers). */
 extern srtp_cipher_test_case_t srtp_aes_icm_192_test_case_0;
@@ -209,15 +213,23 @@ static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv,
 /* n (1..ICM_CHUNK) keystream blocks into ks: the counter blocks from
  * s->ctr on (the low 16 bits counting, RFC 3711 4.1.1; the budget keeps
  * them from wrapping), encrypted in one call. */
-#define ICM_CHUNK 32
+#define ICM_CHUNK 96
 static bool icm_keystream(struct icm_state *s, uint8_t *ks, size_t n)
 {
 	unsigned c = (unsigned)s->ctr[14] << 8 | s->ctr[15];
+#ifdef __SSE2__
+	__m128i t = _mm_loadu_si128((const __m128i *)s->ctr);
+	for (size_t b = 0; b < n; b++, c++)
+		_mm_storeu_si128((__m128i *)(ks + 16 * b),
+				 _mm_insert_epi16(t, (int)(((c & 0xff) << 8) |
+							  ((c >> 8) & 0xff)), 7));
+#else
 	for (size_t b = 0; b < n; b++, c++) {
 		memcpy(ks + 16 * b, s->ctr, 14);
 		ks[16 * b + 14] = (uint8_t)(c >> 8);
 		ks[16 * b + 15] = (uint8_t)c;
 	}
+#endif
 	s->ctr[14] = (uint8_t)(c >> 8);
 	s->ctr[15] = (uint8_t)c;
 	/* EVP_Cipher: straight to the provider's cipher function (whole
@@ -229,6 +241,12 @@ static bool icm_keystream(struct icm_state *s, uint8_t *ks, size_t n)
 static void xor_into(uint8_t *buf, const uint8_t *ks, size_t n)
 {
 	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(buf + i),
+				 _mm_xor_si128(_mm_loadu_si128((const __m128i *)(buf + i)),
+					       _mm_loadu_si128((const __m128i *)(ks + i))));
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t a, b;
 		memcpy(&a, buf + i, 8);
@@ -256,12 +274,17 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf,
 	buf += take;
 	n -= take;
 	uint8_t ks[16 * ICM_CHUNK];
+	size_t used = 0;             /* of ks, to wipe */
 	while (n > 0) {
 		size_t blocks = (n + 15) / 16;
 		if (blocks > ICM_CHUNK)
 			blocks = ICM_CHUNK;
-		if (!icm_keystream(s, ks, blocks))
+		if (16 * blocks > used)
+			used = 16 * blocks;
+		if (!icm_keystream(s, ks, blocks)) {
+			OPENSSL_cleanse(ks, used);
 			return srtp_err_status_cipher_fail;
+		}
 		s->budget -= 16 * blocks;
 		size_t use = n < 16 * blocks ? n : 16 * blocks;
 		xor_into(buf, ks, use);
@@ -273,7 +296,7 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf,
 			memcpy(s->ks, ks + 16 * (blocks - 1), 16);
 		}
 	}
-	OPENSSL_cleanse(ks, sizeof ks);
+	OPENSSL_cleanse(ks, used);
 	return srtp_err_status_ok;
 }
 
