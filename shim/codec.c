@@ -61,7 +61,8 @@ unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e)
 
 static struct shim_spandsp spandsp;
 static _Atomic(const struct shim_spandsp *) spandsp_ready;
-static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
+static pthread_once_t spandsp_once = PTHREAD_ONCE_INIT;
+static pthread_once_t opus_once = PTHREAD_ONCE_INIT;
 
 /* libopus's functions we use (opus.h's prototypes). */
 static struct {
@@ -156,15 +157,29 @@ static void spandsp_open(void)
 	atomic_store(&spandsp_ready, &spandsp);
 }
 
-static void libs_open(void)
+void shim_codec_spandsp_load(void)
 {
-	spandsp_open();
-	opus_open();
+	pthread_once(&spandsp_once, spandsp_open);
+}
+
+void shim_codec_opus_load(void)
+{
+	pthread_once(&opus_once, opus_open);
 }
 
 void shim_codec_libs_load(void)
 {
-	pthread_once(&libs_once, libs_open);
+	shim_codec_spandsp_load();
+	shim_codec_opus_load();
+}
+
+/* Whether m has a payload type of codec c. */
+bool shim_codec_map_has(const struct shim_codec_map *m, enum shim_codec c)
+{
+	for (unsigned i = 0; i < m->n && i < SHIM_CODECS_MAX; i++)
+		if (m->e[i].codec == c)
+			return true;
+	return false;
 }
 
 const struct shim_spandsp *shim_codec_spandsp(void)

@@ -53,7 +53,7 @@ unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e);
 
 /*
  * spandsp's G.722 and DTMF receiver, and libopus, from their shared
- * libraries loaded at run time (dlopen once, shim_codec_libs_load):
+ * libraries loaded at run time (dlopen once, when a stream needs them):
  * Debian's libopus.a is not PIC and its libspandsp.a crashes in its MMX
  * dot product, so neither can be linked in statically, and loading them
  * lazily spares a client that never needs them their dependencies. The
@@ -73,9 +73,15 @@ struct shim_spandsp {
 	int (*dtmf_rx_free)(void *s);
 };
 
-/* Load both (once; call without stream locks held: dlopen takes the
- * loader's lock). */
+/* Load spandsp, libopus, or both (each once; call without stream locks
+ * held: dlopen takes the loader's lock). The media layer loads only what
+ * a stream's codecs need (media.c). */
+void shim_codec_spandsp_load(void);
+void shim_codec_opus_load(void);
 void shim_codec_libs_load(void);
+
+/* Whether m has a payload type of codec c. */
+bool shim_codec_map_has(const struct shim_codec_map *m, enum shim_codec c);
 /* spandsp's functions, or NULL (not loaded, or not loadable: logged
  * once at WARN). Never loads. */
 const struct shim_spandsp *shim_codec_spandsp(void);

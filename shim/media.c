@@ -566,6 +566,38 @@ static int media_ride(struct shim_media *s, struct shim_media *o,
 
 /* --- the public entry points ---------------------------------------------- */
 
+/*
+ * The codec libraries a stream may need, loaded now, with no lock held
+ * (dlopen takes the loader's lock): spandsp for prompts on G.722 and for
+ * the keypad's in-band tones on G.711 where they are looked for
+ * (media_keypad_inband_wanted), libopus for prompts on Opus. A library no
+ * stream needs stays unloaded: spandsp alone brings libtiff, libstdc++
+ * and more into the client, measured at about 18 ms of CPU per process
+ * on this project's machines. The answer's describe (the peer's codecs
+ * known) may load what the offer's did not.
+ */
+static void codec_libs_for(const struct shim_media_desc *d)
+{
+	const struct shim_codec_map *l = &d->local_codecs;
+	const struct shim_codec_map *p = d->have_peer && d->peer_codecs.n
+					 ? &d->peer_codecs : NULL;
+	bool prompts = shim_config.prompts != SHIM_PROMPTS_OFF;
+#define HAS(c) (shim_codec_map_has(l, c) || (p && shim_codec_map_has(p, c)))
+	bool g711 = HAS(SHIM_CODEC_PCMU) || HAS(SHIM_CODEC_PCMA);
+	bool inband = g711 && media_keypad_inband_wanted(l, p);
+	if (g711 && !inband && p && shim_config.inband == SHIM_INBAND_AUTO)
+		shim_log(SHIM_LOG_INFO, "media call %.*s m=%u: keypad: no in-band "
+			 "tones looked for: both SDPs have telephone-event "
+			 "(ZRTPSHIM_INBAND=auto; always looks anyway)",
+			 (int)(d->call_id_len > 16 ? 16 : d->call_id_len),
+			 d->call_id, d->m_index);
+	if ((prompts && HAS(SHIM_CODEC_G722)) || inband)
+		shim_codec_spandsp_load();
+	if (prompts && HAS(SHIM_CODEC_OPUS))
+		shim_codec_opus_load();
+#undef HAS
+}
+
 int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 {
 	struct shim_call *evicted;
@@ -576,7 +608,7 @@ int shim_media_describe(const struct shim_media_desc *d, char hash_out[65])
 		return -EINVAL;
 	if (d->audio) {
 		media_prompt_prepare();
-		shim_codec_libs_load();   /* the keypad's DTMF receiver */
+		codec_libs_for(d);
 	}
 	struct shim_media *s = stream_obtain(d->call_id, d->call_id_len,
 					     d->m_index, false, &evicted);

@@ -244,7 +244,7 @@ bool media_prompt_mix_locked(struct shim_media *s, uint8_t *buf, size_t *len,
 			     bool peer);
 /* call->mu held: the stream ends; free what the player holds. */
 void media_prompt_end_locked(struct shim_media *s);
-/* Load the clips and the codec libraries (once; no stream lock held). */
+/* Load the clips (once; no stream lock held). */
 void media_prompt_prepare(void);
 
 /* keypad.c, call->mu held. One RTP packet the client sends, plaintext
@@ -257,6 +257,12 @@ void media_keypad_key_locked(struct shim_media *s, char key, const char *how,
 			     uint64_t now);
 /* The stream ends: free the DTMF receiver. */
 void media_keypad_end_locked(struct shim_media *s);
+/* Whether the keypad looks for in-band tones in a G.711 stream with
+ * these payload types (peer NULL: not known yet), by ZRTPSHIM_INBAND:
+ * always, never, or (auto) unless both SDPs have telephone-event, with
+ * which the client sends its keys as events (RFC 4733). */
+bool media_keypad_inband_wanted(const struct shim_codec_map *local,
+				const struct shim_codec_map *peer);
 
 /* media_reader.c: call->mu held. True (and forgotten) if this ZRTP
  * datagram's copy already went to the engine from behind the head of

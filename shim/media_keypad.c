@@ -139,8 +139,9 @@ static void inband_locked(struct shim_media *s, const uint8_t *p, size_t n,
 	if (!sp) {
 		if (!s->kp.dtmf_unavailable)
 			shim_log(SHIM_LOG_INFO, "media %s: keypad: no in-band "
-				 "DTMF detection (libspandsp not loaded); "
-				 "telephone-events and SIP INFO still work",
+				 "DTMF detection (libspandsp not loaded: not "
+				 "installed, or this call's SDPs did not call for "
+				 "it); telephone-events and SIP INFO still work",
 				 s->name);
 		s->kp.dtmf_unavailable = true;
 		return;
@@ -174,6 +175,20 @@ static void inband_locked(struct shim_media *s, const uint8_t *p, size_t n,
 		n -= take;
 		if (s->kp.inband_n == KEYPAD_INBAND_BATCH)
 			inband_flush_locked(s, now);
+	}
+}
+
+bool media_keypad_inband_wanted(const struct shim_codec_map *local,
+				const struct shim_codec_map *peer)
+{
+	switch (shim_config.inband) {
+	case SHIM_INBAND_ALWAYS:
+		return true;
+	case SHIM_INBAND_OFF:
+		return false;
+	default:
+		return !(shim_codec_map_has(local, SHIM_CODEC_TEL_EVENT) &&
+			 (!peer || shim_codec_map_has(peer, SHIM_CODEC_TEL_EVENT)));
 	}
 }
 
@@ -219,8 +234,12 @@ void media_keypad_rtp_locked(struct shim_media *s, const uint8_t *pkt,
 	case SHIM_CODEC_PCMU:
 	case SHIM_CODEC_PCMA:
 		/* A client that sends telephone-events sends its keys that
-		 * way, not also as tones (RFC 4733 §2.6). */
-		if (!s->kp.ev_seen && e->rate == 8000 && e->channels <= 1)
+		 * way, not also as tones (RFC 4733 §2.6); nor, by default,
+		 * one that negotiated them (ZRTPSHIM_INBAND). */
+		if (!s->kp.ev_seen && e->rate == 8000 && e->channels <= 1 &&
+		    media_keypad_inband_wanted(&s->codecs_local,
+					       s->codecs_peer.n ? &s->codecs_peer
+								: NULL))
 			inband_locked(s, pkt + off, end - off,
 				      e->codec == SHIM_CODEC_PCMA, now);
 		break;

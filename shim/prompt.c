@@ -58,7 +58,8 @@ static bool clips_ok;
 
 static void prepare_once(void)
 {
-	shim_codec_libs_load();
+	/* the codec libraries: loaded by the media layer for the streams
+	 * whose codecs need them */
 	clips_ok = clips_load(shim_config.prompts_dir[0] ? shim_config.prompts_dir
 							 : NULL) == 0;
 }

@@ -87,6 +87,8 @@ static const struct setting settings[] = {
 	  FIELD(key_confirm), "*1#" },
 	{ "ZRTPSHIM_KEY_WITHDRAW", "key_withdraw", SETTING_KEYS, NULL, 0, 0,
 	  FIELD(key_withdraw), "*9#" },
+	{ "ZRTPSHIM_INBAND", "inband", SETTING_WORDS, "auto|always|off",
+	  0, 0, &shim_config.inband, 0, "auto" },
 	{ "ZRTPSHIM_NOTIFY", "notify", SETTING_SWITCH, "off|on", 0, 0,
 	  &shim_config.notify, 0, "on" },
 	{ "ZRTPSHIM_HISTORY", "history", SETTING_UINT,

@@ -20,6 +20,14 @@ enum shim_prompts {
 	SHIM_PROMPTS_CODE,         /* the state, warnings and the SAS */
 };
 
+/* ZRTPSHIM_INBAND: when the keypad looks for DTMF tones in the client's
+ * G.711 audio (shim/media_keypad.c). */
+enum shim_inband {
+	SHIM_INBAND_AUTO,          /* unless both SDPs have telephone-event */
+	SHIM_INBAND_ALWAYS,        /* on every G.711 stream */
+	SHIM_INBAND_OFF,           /* never */
+};
+
 #define SHIM_KEYSEQ_MAX 8          /* DTMF keys of one keypad sequence */
 
 struct shim_config {
@@ -42,6 +50,7 @@ struct shim_config {
 	char key_repeat[SHIM_KEYSEQ_MAX + 1];
 	char key_confirm[SHIM_KEYSEQ_MAX + 1];
 	char key_withdraw[SHIM_KEYSEQ_MAX + 1];
+	enum shim_inband inband;   /* ZRTPSHIM_INBAND: auto|always|off */
 	bool notify;               /* ZRTPSHIM_NOTIFY: desktop notifications */
 	uint32_t history;          /* ZRTPSHIM_HISTORY: ended streams kept in
 				    * the status file */

@@ -167,6 +167,7 @@ static void reset(void)
 		 "*1#");
 	snprintf(shim_config.key_withdraw, sizeof shim_config.key_withdraw,
 		 "*9#");
+	shim_config.inband = SHIM_INBAND_AUTO;
 }
 
 static size_t rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
@@ -511,6 +512,55 @@ START_TEST(inband_last_batch_at_end)
 }
 END_TEST
 
+/* ZRTPSHIM_INBAND: auto looks for tones unless both SDPs have
+ * telephone-event (the client then sends its keys as events); always and
+ * off do what they say. The stream's peer map has telephone-event. */
+START_TEST(inband_policy)
+{
+	struct shim_codec_map with = { 0 }, without = { 0 };
+	with.e[0] = (struct shim_codec_entry){ PT_PCMU, SHIM_CODEC_PCMU, 1,
+					       8000, "PCMU" };
+	with.e[1] = (struct shim_codec_entry){ PT_EVENT, SHIM_CODEC_TEL_EVENT,
+					       1, 8000, "telephone-event" };
+	with.n = 2;
+	without.e[0] = with.e[0];
+	without.n = 1;
+	reset();
+	ck_assert(!media_keypad_inband_wanted(&with, &with));
+	ck_assert(!media_keypad_inband_wanted(&with, NULL));  /* not known yet */
+	ck_assert(media_keypad_inband_wanted(&with, &without));
+	ck_assert(media_keypad_inband_wanted(&without, &with));
+	ck_assert(media_keypad_inband_wanted(&without, NULL));
+	shim_config.inband = SHIM_INBAND_ALWAYS;
+	ck_assert(media_keypad_inband_wanted(&with, &with));
+	shim_config.inband = SHIM_INBAND_OFF;
+	ck_assert(!media_keypad_inband_wanted(&without, &without));
+
+	/* through the packets: both with telephone-event, auto: the tones
+	 * pass unread; always: they are keys */
+	shim_codec_libs_load();
+	for (int mode = 0; mode < 3; mode++) {
+		reset();
+		shim_config.inband = mode == 2 ? SHIM_INBAND_OFF
+			: mode == 1 ? SHIM_INBAND_ALWAYS : SHIM_INBAND_AUTO;
+		struct shim_media *s = stream_new();
+		if (mode < 2)
+			s->codecs_local = s->codecs_peer;   /* both sides */
+		size_t n = tones("*1#", 100, 100, pcm_buf, sizeof pcm_buf / 2);
+		uint64_t t = send_pcm(s, pcm_buf, n, false, 1000);
+		send_quiet_batch(s, false, t);
+		if (mode == 1) {
+			ck_assert_int_eq(n_verified_true, 1);
+		} else {
+			ck_assert_int_eq(n_verified_true, 0);
+			ck_assert_ptr_null(s->kp.dtmf);
+			ck_assert_uint_eq(s->kp.n_keys, 0);
+		}
+		stream_free(s);
+	}
+}
+END_TEST
+
 /* Speech-like sound: a voiced source whose pitch glides (harmonics under
  * a slowly moving formant-ish envelope) plus noise, syllables and
  * pauses. No key may come out of it. */
@@ -607,6 +657,7 @@ int main(void)
 	tcase_add_test(tc, inband_pcmu_confirms);
 	tcase_add_test(tc, inband_pcma_withdraws);
 	tcase_add_test(tc, inband_last_batch_at_end);
+	tcase_add_test(tc, inband_policy);
 	tcase_add_test(tc, inband_speech_like_no_keys);
 	tcase_add_test(tc, inband_off_once_events_seen);
 	tcase_add_test(tc, inband_over_tone);
