@@ -23,6 +23,9 @@
 #define READER_DELAY_MS 300        /* pending this long on an unread fd */
 #define READER_POLL_MS 100
 #define READER_ZRTP_POLL_MS 10     /* while negotiating: ZRTP waits for us */
+#define READER_SECURE_POLL_MS 500  /* secure: ZRTP is rare (a peer's repeat
+				    * of Confirm2 waits up to 1.2 s), and each
+				    * wake-up costs the client's CPU */
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -197,8 +200,10 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 		goto out;
 	pthread_mutex_lock(s->mu);
 	bool negotiating = s->phase == PH_NEGOTIATING;
+	uint64_t poll_ms = negotiating ? READER_ZRTP_POLL_MS
+		: s->phase == PH_SECURE ? READER_SECURE_POLL_MS : READER_POLL_MS;
 	pthread_mutex_unlock(s->mu);
-	next = now + (negotiating ? READER_ZRTP_POLL_MS : READER_POLL_MS);
+	next = now + poll_ms;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	if (shim_real.poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
 		s->pending_since[role] = 0;
@@ -243,7 +248,7 @@ static uint64_t reader_duty(struct shim_media *s, int role, uint64_t now)
 			s->st.rx_not_reading++;
 		pthread_mutex_unlock(s->mu);
 	}
-	next = now + READER_POLL_MS;
+	next = now + poll_ms;
 out:
 	shim_fd_put(f);
 	return next;
