@@ -1247,6 +1247,41 @@ static void judge_altered(const struct scenario *sc, const struct outcome *o)
 	      "nothing altered delivered, nothing in clear");
 }
 
+/*
+ * The same with a B that never reads its socket: the shim's reader takes
+ * A's packets for it and authenticates one of each batch it drains
+ * (shim/media_reader.c), so the alarm still comes, within the reader's
+ * rhythm (a drain every READER_DELAY_MS + READER_SECURE_POLL_MS, 800 ms)
+ * on top of altered_ms, once, and ends once the corruption stops.
+ */
+static void judge_altered_unread(const struct scenario *sc,
+				 const struct outcome *o)
+{
+	const struct side_result *a = &o->a, *b = &o->b;
+	long dt = (long)(b->altered_at_ms - o->ab.corrupt_first_ms);
+	printf("  B (never reads): altered %ld ms after the first altered "
+	       "packet (%d altered), end %d\n", dt, o->ab.corrupted,
+	       b->altered_end);
+	CHECK(o->ab.corrupted > 0, "the relay altered A's media (%d)",
+	      o->ab.corrupted);
+	CHECK(b->altered == 1 && dt >= (long)sc->altered_ms &&
+	      dt <= (long)sc->altered_ms + 800 + 400,
+	      "B: one altered event, %ld ms after the first altered packet "
+	      "(%d events; window %u + the reader's 800 ms)", dt, b->altered,
+	      sc->altered_ms);
+	CHECK(a->altered == 0, "A: no altered event (%d)", a->altered);
+	CHECK(b->altered_end == 1, "B: the end said once (%d)",
+	      b->altered_end);
+	CHECK(b->st.rx_not_reading > 0 && b->st.rx_auth_fail > 0 &&
+	      b->st.rx_auth_fail < (uint64_t)o->ab.corrupted,
+	      "B: the reader took A's packets (%llu) and authenticated a "
+	      "sample of them (%llu failed of %d altered)",
+	      (unsigned long long)b->st.rx_not_reading,
+	      (unsigned long long)b->st.rx_auth_fail, o->ab.corrupted);
+	CHECK(b->delivered_rtp == 0 && o->ab.leaks == 0 && o->ba.leaks == 0,
+	      "nothing delivered to B, nothing in clear");
+}
+
 static void judge_tamper(const struct outcome *o)
 {
 	const struct side_result *b = &o->b;
@@ -1331,6 +1366,10 @@ int main(void)
 		{ .name = "hello-hash-mismatch", .b_shim = true, .b_reads = true,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .spoil_hash = true, .run_ms = 2500 },
+		{ .name = "altered-b-never-reads", .b_shim = true,
+		  .b_reads = false, .policy = SHIM_POLICY_REQUIRE,
+		  .a_peer_signals = true, .altered_ms = 800,
+		  .corrupt_ms = 2400, .run_ms = 5000 },
 		{ .name = "b-never-reads", .b_shim = true, .b_reads = false,
 		  .policy = SHIM_POLICY_REQUIRE, .a_peer_signals = true,
 		  .run_ms = 4000 },
@@ -1393,8 +1432,10 @@ int main(void)
 				judge_tamper(&o);
 			if (sc->client_srtp)
 				judge_client_srtp(&o);
-			if (sc->corrupt_ms)
+			if (sc->corrupt_ms && sc->b_reads)
 				judge_altered(sc, &o);
+			else if (sc->corrupt_ms)
+				judge_altered_unread(sc, &o);
 			if (sc->corrupt_cache) {
 				CHECK(dir_has(o.dir, "cache.corrupt-"),
 				      "corrupt cache moved aside");
