@@ -520,7 +520,8 @@ START_TEST(rtp_both_ways)
 	uint16_t seq = 65530;
 	uint32_t ssrc_be = htonl(ssrc);
 	/* the packet of sequence 2 (ROC 1), plain and protected */
-	uint8_t wrapped_plain[32], wrapped[32 + SRTP_MAX_TRAILER_LEN];
+	uint8_t wrapped_plain[32 + SRTP_MAX_TRAILER_LEN],
+		wrapped[32 + SRTP_MAX_TRAILER_LEN];
 	int wrapped_len = 0;
 	for (int len = 12; len <= MAXP; len++, seq++) {
 		uint8_t plain[MAXP], a[MAXP + SRTP_MAX_TRAILER_LEN],
