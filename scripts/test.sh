@@ -13,7 +13,16 @@ mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
 make -j"$(nproc)" >/dev/null
-make -j"$(nproc)" check || { tail -n 200 tests/unit/*.log tests/interop/*.log 2>/dev/null; exit 1; }
+# On a failure: each failed test's failed checks, then its log's end.
+failed_logs() {
+	for t in $(find tests -name '*.trs' | xargs grep -l '^:test-result: \(FAIL\|ERROR\)'); do
+		echo "==> ${t%.trs}.log: failed checks <=="
+		grep -E '^(FAIL|not ok|ERROR)' "${t%.trs}.log" | head -n 40
+		echo "==> ${t%.trs}.log: its end <=="
+		tail -n 60 "${t%.trs}.log"
+	done
+}
+make -j"$(nproc)" check || { failed_logs; exit 1; }
 # The tarball builds from a read-only copy and passes its tests; the
 # end-to-end tests skip there (ZS_DISTCHECK=1). About a minute.
 log=$(mktemp /tmp/zs-distcheck.XXXXXX)
