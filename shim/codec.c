@@ -15,6 +15,14 @@
 #include <spandsp/telephony.h>
 #include <spandsp/bit_operations.h>
 #include <spandsp/g711.h>
+#if defined(SHIM_SPANDSP_LINKED)
+#include <stddef.h>
+#include <spandsp/logging.h>
+#include <spandsp/super_tone_rx.h>
+#include <spandsp/queue.h>
+#include <spandsp/tone_generate.h>
+#include <spandsp/dtmf.h>
+#endif
 
 #include "shim/codec.h"
 #include "shim/log.h"
@@ -57,12 +65,18 @@ unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e)
 	}
 }
 
-/* --- spandsp, loaded at run time ------------------------------------------ */
+/* --- spandsp and libopus ---------------------------------------------------- */
 
-static struct shim_spandsp spandsp;
-static _Atomic(const struct shim_spandsp *) spandsp_ready;
-static pthread_once_t spandsp_once = PTHREAD_ONCE_INIT;
+static pthread_once_t spandsp_so_once = PTHREAD_ONCE_INIT;
+static pthread_once_t g722_once = PTHREAD_ONCE_INIT;
+static pthread_once_t dtmf_once = PTHREAD_ONCE_INIT;
 static pthread_once_t opus_once = PTHREAD_ONCE_INIT;
+static void *spandsp_so;
+
+static struct shim_g722 g722_fns;
+static _Atomic(const struct shim_g722 *) g722_ready;
+static struct shim_dtmf_rx dtmf_fns;
+static _Atomic(const struct shim_dtmf_rx *) dtmf_ready;
 
 /* libopus's functions we use (opus.h's prototypes). */
 static struct {
@@ -81,6 +95,28 @@ static struct {
 } opus;
 static _Atomic bool opus_ready;
 
+struct lib_sym {
+	const char *name;
+	void **slot;
+};
+
+/* Every name of syms from handle h (lib: its soname) into its slot; false
+ * (logged: "without" says what the user goes without) if one is missing.
+ * The handle stays open either way: nothing to undo safely. */
+static bool lib_syms(void *h, const char *lib, const struct lib_sym *syms,
+		     size_t n, const char *without)
+{
+	for (size_t i = 0; i < n; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			shim_log(SHIM_LOG_WARN, "codec: %s has no %s: %s", lib,
+				 syms[i].name, without);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void opus_open(void)
 {
 	void *h = dlopen("libopus.so.0", RTLD_NOW | RTLD_LOCAL);
@@ -90,7 +126,7 @@ static void opus_open(void)
 			 "libopus0)", dlerror());
 		return;
 	}
-	struct { const char *name; void **slot; } syms[] = {
+	const struct lib_sym syms[] = {
 		{ "opus_decoder_create", (void **)&opus.decoder_create },
 		{ "opus_decode", (void **)&opus.decode },
 		{ "opus_decoder_destroy", (void **)&opus.decoder_destroy },
@@ -99,15 +135,9 @@ static void opus_open(void)
 		{ "opus_encoder_ctl", (void **)&opus.encoder_ctl },
 		{ "opus_encoder_destroy", (void **)&opus.encoder_destroy },
 	};
-	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (!*syms[i].slot) {
-			shim_log(SHIM_LOG_WARN, "codec: libopus.so.0 has no %s: "
-				 "no prompts on Opus calls", syms[i].name);
-			return;
-		}
-	}
-	atomic_store(&opus_ready, true);
+	if (lib_syms(h, "libopus.so.0", syms, sizeof syms / sizeof syms[0],
+		     "no prompts on Opus calls"))
+		atomic_store(&opus_ready, true);
 }
 
 /* AddressSanitizer's runtime refuses RTLD_DEEPBIND (it aborts the
@@ -119,7 +149,7 @@ static void opus_open(void)
 #define SPANDSP_DEEPBIND RTLD_DEEPBIND
 #endif
 
-static void spandsp_open(void)
+static void spandsp_so_open(void)
 {
 	/* RTLD_DEEPBIND: spandsp's calls to its own exported helpers must
 	 * reach spandsp. A client linked with libre's librem (baresip) has
@@ -129,37 +159,121 @@ static void spandsp_open(void)
 	 * RTLD_LAZY: spandsp needs libtiff and its image libraries (for
 	 * fax), whose functions the shim never calls; binding them all now
 	 * cost a tenth of the load. */
-	void *h = dlopen("libspandsp.so.2",
-			 RTLD_LAZY | RTLD_LOCAL | SPANDSP_DEEPBIND);
-	if (!h) {
+	spandsp_so = dlopen("libspandsp.so.2",
+			    RTLD_LAZY | RTLD_LOCAL | SPANDSP_DEEPBIND);
+	if (!spandsp_so)
 		shim_log(SHIM_LOG_WARN, "codec: cannot load libspandsp.so.2 "
-			 "(%s): no spoken prompts on G.722 calls and no in-band "
-			 "DTMF keys (Debian package libspandsp2)", dlerror());
+			 "(%s): no spoken prompts on G.722 calls%s (Debian "
+			 "package libspandsp2)", dlerror(),
+#if defined(SHIM_SPANDSP_LINKED)
+			 ""
+#else
+			 " and no in-band DTMF keys"
+#endif
+			 );
+}
+
+/* G.722 always comes from libspandsp.so.2: Debian's libspandsp.a has a
+ * dot product in MMX assembly (vector_int.o) that clobbers a register its
+ * caller, compiled in the same unit, relies on, so G.722 from the archive
+ * crashes; through the shared library's PLT the caller does not rely on
+ * it. */
+static void g722_open(void)
+{
+	pthread_once(&spandsp_so_once, spandsp_so_open);
+	if (!spandsp_so)
 		return;
-	}
-	struct { const char *name; void **slot; } syms[] = {
-#define SYM(n) { #n, (void **)&spandsp.n }
+	const struct lib_sym syms[] = {
+#define SYM(n) { #n, (void **)&g722_fns.n }
 		SYM(g722_encode_init), SYM(g722_encode), SYM(g722_encode_free),
 		SYM(g722_decode_init), SYM(g722_decode), SYM(g722_decode_free),
+#undef SYM
+	};
+	if (lib_syms(spandsp_so, "libspandsp.so.2", syms,
+		     sizeof syms / sizeof syms[0], "no G.722 prompts"))
+		atomic_store(&g722_ready, &g722_fns);
+}
+
+#if defined(SHIM_SPANDSP_LINKED)
+/*
+ * The DTMF receiver is linked into the shim from spandsp's static archive
+ * (configure.ac), its symbols local to the shim: its calls to its own
+ * Goertzel filters reach them whatever a client exports under their names
+ * (librem's, in baresip), and nothing is loaded at run time (the shared
+ * library brings libtiff and a dozen image libraries: ~18 ms of CPU per
+ * process).
+ *
+ * The archive's logging.o reaches stderr in a way a shared object cannot
+ * take, so the four logging functions the DTMF code calls are defined
+ * here, and log nothing: spandsp's own log would go to the client's
+ * stderr. span_log_test says no level is enabled, so span_log is never
+ * asked to format anything; span_log_init leaves the state as
+ * dtmf_rx_init cleared it.
+ */
+int span_log(logging_state_t *s, int level, const char *format, ...)
+{
+	(void)s;
+	(void)level;
+	(void)format;
+	return 0;
+}
+
+logging_state_t *span_log_init(logging_state_t *s, int level, const char *tag)
+{
+	(void)level;
+	(void)tag;
+	return s;
+}
+
+int span_log_set_protocol(logging_state_t *s, const char *protocol)
+{
+	(void)s;
+	(void)protocol;
+	return 0;
+}
+
+int span_log_test(logging_state_t *s, int level)
+{
+	(void)s;
+	(void)level;
+	return 0;
+}
+
+/* The struct's prototypes take the state as void *: the same calls. */
+static void dtmf_open(void)
+{
+	dtmf_fns.dtmf_rx_init = (void *(*)(void *, void *, void *))dtmf_rx_init;
+	dtmf_fns.dtmf_rx = (int (*)(void *, const int16_t *, int))dtmf_rx;
+	dtmf_fns.dtmf_rx_get = (size_t (*)(void *, char *, int))dtmf_rx_get;
+	dtmf_fns.dtmf_rx_free = (int (*)(void *))dtmf_rx_free;
+	atomic_store(&dtmf_ready, &dtmf_fns);
+}
+#else
+static void dtmf_open(void)
+{
+	pthread_once(&spandsp_so_once, spandsp_so_open);
+	if (!spandsp_so)
+		return;
+	const struct lib_sym syms[] = {
+#define SYM(n) { #n, (void **)&dtmf_fns.n }
 		SYM(dtmf_rx_init), SYM(dtmf_rx), SYM(dtmf_rx_get),
 		SYM(dtmf_rx_free),
 #undef SYM
 	};
-	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (!*syms[i].slot) {
-			shim_log(SHIM_LOG_WARN, "codec: libspandsp.so.2 has no "
-				 "%s: no G.722 prompts, no in-band DTMF keys",
-				 syms[i].name);
-			return;   /* the handle stays: nothing to undo safely */
-		}
-	}
-	atomic_store(&spandsp_ready, &spandsp);
+	if (lib_syms(spandsp_so, "libspandsp.so.2", syms,
+		     sizeof syms / sizeof syms[0], "no in-band DTMF keys"))
+		atomic_store(&dtmf_ready, &dtmf_fns);
+}
+#endif
+
+void shim_codec_g722_load(void)
+{
+	pthread_once(&g722_once, g722_open);
 }
 
-void shim_codec_spandsp_load(void)
+void shim_codec_dtmf_load(void)
 {
-	pthread_once(&spandsp_once, spandsp_open);
+	pthread_once(&dtmf_once, dtmf_open);
 }
 
 void shim_codec_opus_load(void)
@@ -169,7 +283,8 @@ void shim_codec_opus_load(void)
 
 void shim_codec_libs_load(void)
 {
-	shim_codec_spandsp_load();
+	shim_codec_g722_load();
+	shim_codec_dtmf_load();
 	shim_codec_opus_load();
 }
 
@@ -182,9 +297,14 @@ bool shim_codec_map_has(const struct shim_codec_map *m, enum shim_codec c)
 	return false;
 }
 
-const struct shim_spandsp *shim_codec_spandsp(void)
+const struct shim_g722 *shim_codec_g722(void)
 {
-	return atomic_load(&spandsp_ready);
+	return atomic_load(&g722_ready);
+}
+
+const struct shim_dtmf_rx *shim_codec_dtmf(void)
+{
+	return atomic_load(&dtmf_ready);
 }
 
 /* --- decoders and encoders ------------------------------------------------ */
@@ -195,7 +315,7 @@ const struct shim_spandsp *shim_codec_spandsp(void)
 
 void shim_codec_state_fini(struct shim_codec_state *st)
 {
-	const struct shim_spandsp *sp = shim_codec_spandsp();
+	const struct shim_g722 *sp = shim_codec_g722();
 	switch (st->codec) {
 	case SHIM_CODEC_G722:
 		if (sp && st->dec)
@@ -228,7 +348,7 @@ int shim_codec_state_init(struct shim_codec_state *st,
 		return -ENOTSUP;
 	switch (e->codec) {
 	case SHIM_CODEC_G722: {
-		const struct shim_spandsp *sp = shim_codec_spandsp();
+		const struct shim_g722 *sp = shim_codec_g722();
 		if (!sp)
 			return -ENOTSUP;
 		st->dec = sp->g722_decode_init(NULL, 64000, 0);
@@ -271,7 +391,7 @@ int shim_codec_state_init(struct shim_codec_state *st,
 int shim_codec_decode(struct shim_codec_state *st, const uint8_t *in,
 		      size_t len, int16_t *pcm, size_t cap)
 {
-	const struct shim_spandsp *sp;
+	const struct shim_g722 *sp;
 	switch (st->codec) {
 	case SHIM_CODEC_PCMU:
 	case SHIM_CODEC_PCMA:
@@ -284,7 +404,7 @@ int shim_codec_decode(struct shim_codec_state *st, const uint8_t *in,
 		return (int)len;
 	case SHIM_CODEC_G722:
 		/* two samples per byte at 64 kbit/s (RFC 3551 §4.5.2) */
-		sp = shim_codec_spandsp();
+		sp = shim_codec_g722();
 		if (!sp || len * 2 > cap || len > 4096)
 			return -1;
 		return sp->g722_decode(st->dec, pcm, in, (int)len);
@@ -320,7 +440,7 @@ int shim_codec_decode(struct shim_codec_state *st, const uint8_t *in,
 int shim_codec_encode(struct shim_codec_state *st, const int16_t *pcm,
 		      size_t n, uint8_t *out, size_t cap)
 {
-	const struct shim_spandsp *sp;
+	const struct shim_g722 *sp;
 	switch (st->codec) {
 	case SHIM_CODEC_PCMU:
 	case SHIM_CODEC_PCMA:
@@ -332,7 +452,7 @@ int shim_codec_encode(struct shim_codec_state *st, const int16_t *pcm,
 					 : linear_to_alaw(pcm[i]);
 		return (int)n;
 	case SHIM_CODEC_G722:
-		sp = shim_codec_spandsp();
+		sp = shim_codec_g722();
 		if (!sp || n / 2 > cap || n > 8192)
 			return -1;
 		return sp->g722_encode(st->enc, out, pcm, (int)n);

@@ -52,39 +52,47 @@ unsigned shim_codec_pcm_rate(const struct shim_codec_entry *e);
 
 
 /*
- * spandsp's G.722 and DTMF receiver, and libopus, from their shared
- * libraries loaded at run time (dlopen once, when a stream needs them):
- * Debian's libopus.a is not PIC and its libspandsp.a crashes in its MMX
- * dot product, so neither can be linked in statically, and loading them
- * lazily spares a client that never needs them their dependencies. The
- * G.711 conversions are spandsp's inline functions (spandsp/g711.h) and
- * need no library.
+ * spandsp's G.722 codec and DTMF receiver, and libopus, each made ready
+ * once, when a stream first needs it (never for a client that does not):
+ *   - the DTMF receiver is linked into the shim from Debian's static
+ *     libspandsp.a, symbols local (configure.ac; without the archive it
+ *     comes from libspandsp.so.2 as G.722 does);
+ *   - G.722 from libspandsp.so.2, loaded at run time (dlopen): the
+ *     archive's G.722 crashes in its MMX dot product (codec.c);
+ *   - libopus from libopus.so.0 (Debian's libopus.a is not PIC).
+ * The G.711 conversions are spandsp's inline functions (spandsp/g711.h)
+ * and need no library.
  */
-struct shim_spandsp {
+struct shim_g722 {
 	void *(*g722_encode_init)(void *s, int rate, int options);
 	int (*g722_encode)(void *s, uint8_t *out, const int16_t *amp, int len);
 	int (*g722_encode_free)(void *s);
 	void *(*g722_decode_init)(void *s, int rate, int options);
 	int (*g722_decode)(void *s, int16_t *amp, const uint8_t *in, int len);
 	int (*g722_decode_free)(void *s);
+};
+
+struct shim_dtmf_rx {
 	void *(*dtmf_rx_init)(void *s, void *callback, void *user_data);
 	int (*dtmf_rx)(void *s, const int16_t *amp, int samples);
 	size_t (*dtmf_rx_get)(void *s, char *digits, int max);
 	int (*dtmf_rx_free)(void *s);
 };
 
-/* Load spandsp, libopus, or both (each once; call without stream locks
- * held: dlopen takes the loader's lock). The media layer loads only what
- * a stream's codecs need (media.c). */
-void shim_codec_spandsp_load(void);
+/* Make G.722, the DTMF receiver, libopus, or all three ready (each once;
+ * call without stream locks held: dlopen takes the loader's lock). The
+ * media layer loads only what a stream's codecs need (media.c). */
+void shim_codec_g722_load(void);
+void shim_codec_dtmf_load(void);
 void shim_codec_opus_load(void);
 void shim_codec_libs_load(void);
 
 /* Whether m has a payload type of codec c. */
 bool shim_codec_map_has(const struct shim_codec_map *m, enum shim_codec c);
-/* spandsp's functions, or NULL (not loaded, or not loadable: logged
- * once at WARN). Never loads. */
-const struct shim_spandsp *shim_codec_spandsp(void);
+/* The functions, or NULL (not made ready, or cannot be: logged once at
+ * WARN). Never load. */
+const struct shim_g722 *shim_codec_g722(void);
+const struct shim_dtmf_rx *shim_codec_dtmf(void);
 
 /* A decoder and an encoder for one stream's codec, made when a prompt
  * first needs them (never per packet). */

@@ -106,7 +106,7 @@ void media_keypad_key_locked(struct shim_media *s, char key, const char *how,
  * keys it found. */
 static void inband_flush_locked(struct shim_media *s, uint64_t now)
 {
-	const struct shim_spandsp *sp = shim_codec_spandsp();
+	const struct shim_dtmf_rx *sp = shim_codec_dtmf();
 	size_t n = s->kp.inband_n;
 	if (!sp || !s->kp.dtmf || n == 0)
 		return;
@@ -135,13 +135,13 @@ static void inband_flush_locked(struct shim_media *s, uint64_t now)
 static void inband_locked(struct shim_media *s, const uint8_t *p, size_t n,
 			  bool alaw, uint64_t now)
 {
-	const struct shim_spandsp *sp = shim_codec_spandsp();
+	const struct shim_dtmf_rx *sp = shim_codec_dtmf();
 	if (!sp) {
 		if (!s->kp.dtmf_unavailable)
 			shim_log(SHIM_LOG_INFO, "media %s: keypad: no in-band "
-				 "DTMF detection (libspandsp not loaded: not "
-				 "installed, or this call's SDPs did not call for "
-				 "it); telephone-events and SIP INFO still work",
+				 "DTMF detection (spandsp's receiver not ready: "
+				 "libspandsp not installed, or this call's SDPs did "
+				 "not call for it); telephone-events and SIP INFO still work",
 				 s->name);
 		s->kp.dtmf_unavailable = true;
 		return;
@@ -250,7 +250,7 @@ void media_keypad_rtp_locked(struct shim_media *s, const uint8_t *pkt,
 
 void media_keypad_end_locked(struct shim_media *s)
 {
-	const struct shim_spandsp *sp = shim_codec_spandsp();
+	const struct shim_dtmf_rx *sp = shim_codec_dtmf();
 	if (s->kp.dtmf && sp) {
 		/* the last of the audio too: a key pressed just before,
 		 * at the time it was sent */

@@ -82,4 +82,28 @@ elif ! nm "$so" | grep -q ' srtp_evp_aes_icm_128$'; then
 else
 	echo "ok: no NSS in libzrtpshim.so; libsrtp2's kernel types are ours"
 fi
+
+# spandsp: a client's own spandsp (baresip's g722 module), or a library
+# exporting names spandsp uses (librem's goertzel_*), never meets ours. Its
+# names are neither defined nor imported dynamically, and libspandsp is no
+# dependency; where configure linked the DTMF receiver in (ZS_SPANDSP_LINKED,
+# from AM_TESTS_ENVIRONMENT), it is there, local.
+sp_dyn=$(nm -D "$so" | awk '{print $NF}' |
+	grep -E '^(dtmf_|g722_|goertzel_|span_log|tone_gen|queue_|make_goertzel)' || true)
+if [ -n "$sp_dyn" ]; then
+	echo "FAIL: spandsp names in the dynamic symbol table:" $sp_dyn
+	fail=1
+elif echo "$needed" | grep -q '^libspandsp'; then
+	echo "FAIL: libzrtpshim.so depends on libspandsp"
+	fail=1
+elif [ "${ZS_SPANDSP_LINKED:-}" = yes ]; then
+	if nm "$so" | grep -q ' t dtmf_rx$' && nm "$so" | grep -q ' t goertzel_init$'; then
+		echo "ok: spandsp's DTMF receiver linked in, local (dtmf_rx, goertzel_init)"
+	else
+		echo "FAIL: configure linked spandsp's DTMF receiver, but libzrtpshim.so has no local dtmf_rx/goertzel_init"
+		fail=1
+	fi
+else
+	echo "ok: no spandsp name in the dynamic symbol table (this build loads libspandsp.so.2 at run time)"
+fi
 exit $fail
