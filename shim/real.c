@@ -7,15 +7,21 @@
  * preloaded twice, or an RTLD_NEXT chain that loops back to us) aborts with
  * a message. Calling through either would recurse forever or jump to 0.
  *
- * The check for "our own hook" compares the object dladdr() reports for the
- * resolved address with the object holding this file, instead of comparing
- * against &socket etc.: inside a dlopen'ed (not preloaded) copy, &socket
- * would be libc's own address and the naive check would abort wrongly.
+ * The check for "our own hook" asks whether the resolved address lies in
+ * one of the loaded segments of the object holding this file, instead of
+ * comparing against &socket etc.: inside a dlopen'ed (not preloaded) copy,
+ * &socket would be libc's own address and the naive check would abort
+ * wrongly. The segments are found once (dl_iterate_phdr); dladdr on each
+ * resolved address would search libc's symbol table every time, a
+ * measurable part of a client's start.
  */
 #include "config.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +56,49 @@ static void real_die(const char *name, const char *why)
 	abort();
 }
 
+/* This library's loaded segments (PT_LOAD), found once by real_resolve. */
+#define SELF_SEGS_MAX 8
+static struct { uintptr_t lo, hi; } self_seg[SELF_SEGS_MAX];
+static int n_self_seg;
+
+/* dl_iterate_phdr's callback: if the object holds address data, record
+ * its segments and stop. */
+static int self_find(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t me = (uintptr_t)data;
+	bool mine = false;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum && !mine; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		mine = ph->p_type == PT_LOAD && me >= lo &&
+		       me - lo < ph->p_memsz;
+	}
+	if (!mine)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum && n_self_seg < SELF_SEGS_MAX;
+	     i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		self_seg[n_self_seg].lo = info->dlpi_addr + ph->p_vaddr;
+		self_seg[n_self_seg].hi = self_seg[n_self_seg].lo + ph->p_memsz;
+		n_self_seg++;
+	}
+	return 1;
+}
+
+static bool is_self(const void *p)
+{
+	for (int i = 0; i < n_self_seg; i++)
+		if ((uintptr_t)p >= self_seg[i].lo &&
+		    (uintptr_t)p < self_seg[i].hi)
+			return true;
+	return false;
+}
+
 static void *real_lookup(const char *name, bool required)
 {
-	Dl_info self, found;
 	void *p;
 
 	dlerror();
@@ -62,8 +108,7 @@ static void *real_lookup(const char *name, bool required)
 			real_die(name, "dlsym(RTLD_NEXT) returned NULL");
 		return NULL;
 	}
-	if (dladdr((void *)shim_real_init, &self) != 0 &&
-	    dladdr(p, &found) != 0 && self.dli_fbase == found.dli_fbase)
+	if (is_self(p))
 		real_die(name, "dlsym(RTLD_NEXT) returned the shim's own hook "
 			       "(is libzrtpshim preloaded twice?)");
 	return p;
@@ -71,6 +116,7 @@ static void *real_lookup(const char *name, bool required)
 
 static void real_resolve(void)
 {
+	dl_iterate_phdr(self_find, (void *)(uintptr_t)shim_real_init);
 	/* The casts go through void * on purpose: POSIX guarantees dlsym's
 	 * object pointer converts to a function pointer. */
 #define REAL(member, req) \
