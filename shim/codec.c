@@ -194,6 +194,22 @@ static void g722_open(void)
 		atomic_store(&g722_ready, &g722_fns);
 }
 
+/* spandsp's dtmf_rx_init fills shared filter descriptors the first time,
+ * behind a plain flag: two streams' first receivers made at once on two
+ * threads would both write them. One receiver made and freed here, under
+ * dtmf_once, fills them before any stream can. */
+static void dtmf_ready_set(void)
+{
+	void *warm = dtmf_fns.dtmf_rx_init(NULL, NULL, NULL);
+	if (!warm) {
+		shim_log(SHIM_LOG_WARN, "codec: cannot make a DTMF receiver: "
+			 "no in-band DTMF keys");
+		return;
+	}
+	dtmf_fns.dtmf_rx_free(warm);
+	atomic_store(&dtmf_ready, &dtmf_fns);
+}
+
 #if defined(SHIM_SPANDSP_LINKED)
 /*
  * The DTMF receiver is linked into the shim from spandsp's static archive
@@ -246,7 +262,7 @@ static void dtmf_open(void)
 	dtmf_fns.dtmf_rx = (int (*)(void *, const int16_t *, int))dtmf_rx;
 	dtmf_fns.dtmf_rx_get = (size_t (*)(void *, char *, int))dtmf_rx_get;
 	dtmf_fns.dtmf_rx_free = (int (*)(void *))dtmf_rx_free;
-	atomic_store(&dtmf_ready, &dtmf_fns);
+	dtmf_ready_set();
 }
 #else
 static void dtmf_open(void)
@@ -262,7 +278,7 @@ static void dtmf_open(void)
 	};
 	if (lib_syms(spandsp_so, "libspandsp.so.2", syms,
 		     sizeof syms / sizeof syms[0], "no in-band DTMF keys"))
-		atomic_store(&dtmf_ready, &dtmf_fns);
+		dtmf_ready_set();
 }
 #endif
 
