@@ -570,11 +570,12 @@ static int media_ride(struct shim_media *s, struct shim_media *o,
  * The codec libraries a stream may need, loaded now, with no lock held
  * (dlopen takes the loader's lock): spandsp's G.722 for prompts on G.722,
  * its DTMF receiver for the keypad's in-band tones on G.711 where they are
- * looked for (media_keypad_inband_wanted), libopus for prompts on Opus. A
- * library no stream needs stays unloaded: libspandsp.so.2 alone brings
- * libtiff, libstdc++ and more into the client, measured at about 18 ms of
- * CPU per process on this project's machines. The answer's describe (the peer's codecs
- * known) may load what the offer's did not.
+ * looked for (media_keypad_inband_wanted; linked in where configure
+ * could, codec.h), libopus for prompts on Opus. A library no stream needs
+ * stays unloaded: libspandsp.so.2 alone brings libtiff, libstdc++ and more
+ * into the client, about 18 ms of CPU per process on this project's
+ * machines. The answer's describe (the peer's codecs known) may load what
+ * the offer's did not.
  */
 static void codec_libs_for(const struct shim_media_desc *d)
 {
