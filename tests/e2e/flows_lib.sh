@@ -1,33 +1,6 @@
 # Sourced after lib.sh by tests/e2e/flows_*.sh (issue 12 item 4: call
 # flows pinned as tests).
 
-# ctrl PORT COMMAND [PARAMS]: one command to baresip's ctrl_tcp (a
-# netstring of JSON); prints the response's "data" line if one came.
-ctrl() {
-	python3 - "$@" <<'PY'
-import json, socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-m = {"command": sys.argv[2], "token": "t"}
-if len(sys.argv) > 3:
-    m["params"] = sys.argv[3]
-m = json.dumps(m).encode()
-s.sendall(str(len(m)).encode() + b":" + m + b",")
-s.settimeout(1.0)
-buf = b""
-try:
-    while True:
-        c = s.recv(4096)
-        if not c:
-            break
-        buf += c
-        if b'"response":true' in buf:
-            break
-except socket.timeout:
-    pass
-s.close()
-PY
-}
-
 # now: seconds since the epoch, to mark the phases of a call
 now() { date +%s.%N; }
 
