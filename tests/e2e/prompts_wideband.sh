@@ -83,8 +83,19 @@ call() {
 	fi
 	_bob=$BGPID
 	sleep 1
-	shimmed "$1-alice" timeout -k 2 32 baresip -f "$W/$1-alice" \
+	bg shimmed "$1-alice" timeout -k 2 32 baresip -f "$W/$1-alice" \
 		-e "/dial sip:$_callee@127.0.0.1:$SB" -t $TA >"$W/$1-alice.out" 2>&1
+	_alice=$BGPID
+	# Once alice says the call is over (her file's end hangs up), both
+	# quit instead of idling to their -t: what is judged is recorded by
+	# then. A call that never says so ends at -t as before.
+	while kill -0 $_alice 2>/dev/null &&
+	      ! grep -q ' terminated (duration' "$W/$1-alice.out" 2>/dev/null; do
+		sleep 0.2
+	done
+	ctrl 45020 quit >/dev/null 2>&1
+	ctrl 45021 quit >/dev/null 2>&1
+	wait $_alice
 	wait $_bob
 }
 
