@@ -29,6 +29,19 @@
  * discard receiver, and, for the "untracked fd" path, write() of the same
  * bytes to /dev/null, each in a child without and with the preload.
  *
+ * 8c, the same send path with cold caches, as a real client meets it: its
+ * packets come 20 ms apart, with the kernel, the client and everything
+ * else on the machine running in between, so the shim's code and data,
+ * libsrtp2's and libcrypto's are out of the caches at each packet (8a
+ * keeps them hot). Before each timed send the child writes EVICT_BYTES of
+ * its own memory, then times that one send (wall clock); per round the
+ * median of COLD_SENDS sends. Two sides: plain, the same RTP packet sent
+ * with sendto and no SRTP at all (what an unshimmed client does), and the
+ * shim's sendto on its SECURE stream (8a's child). It prints both and the
+ * difference: what the shim adds to each packet a client sends. Not a
+ * goal of its own; it says where a real client's whole-call ratio
+ * (bench_clients.sh) comes from.
+ *
  * Rounds are interleaved (ROUNDS of each, rotating which side goes first
  * in 8a) so drift in machine load hits all sides alike; medians are
  * reported. 8a times the sending thread's CPU (CLOCK_THREAD_CPUTIME_ID:
@@ -64,6 +77,8 @@
 #define RCVBUF_SMALL 4096
 #define WARMUP 2000
 #define HANDSHAKE_SECS 30
+#define COLD_SENDS 200
+#define EVICT_BYTES (64u << 20)
 /* AES_CM_128_HMAC_SHA1_80 on both sides of 8a. */
 #define SHIM_ALGOS "cipher=AES1;auth=HS80"
 
@@ -176,8 +191,35 @@ static int rtp_send_one(struct rtp_sender *s)
 		      sizeof(s->to)) == n ? 0 : -1;
 }
 
+/* 8c: COLD_SENDS sends, each right after writing EVICT_BYTES (the
+ * caches then hold none of the send path), each timed alone; answers the
+ * median and the mean, wall ns. */
+static int rtp_cold(struct rtp_sender *s)
+{
+	static uint8_t *evict;
+	double t[COLD_SENDS], sum = 0;
+
+	if (evict == NULL && (evict = malloc(EVICT_BYTES)) == NULL)
+		return 1;
+	for (int i = 0; i < COLD_SENDS; i++) {
+		memset(evict, i, EVICT_BYTES);
+		double t0 = now_ns();
+
+		if (rtp_send_one(s) != 0) {
+			perror("bench_shim: cold send");
+			return 1;
+		}
+		t[i] = now_ns() - t0;
+		sum += t[i];
+	}
+	printf("%.2f %.2f\n", median(t, COLD_SENDS), sum / COLD_SENDS);
+	fflush(stdout);
+	return 0;
+}
+
 /* Warm up, say "ready <note>", then time `iters` sends for every "go"
- * line on stdin and answer "cpu_ns wall_ns" per packet; EOF ends it. */
+ * line on stdin and answer "cpu_ns wall_ns" per packet, or do 8c's cold
+ * sends for a "cold" line; EOF ends it. */
 static int rtp_serve(struct rtp_sender *s, long iters, const char *note)
 {
 	char line[64];
@@ -190,6 +232,11 @@ static int rtp_serve(struct rtp_sender *s, long iters, const char *note)
 	printf("ready %s\n", note);
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if (strncmp(line, "cold", 4) == 0) {
+			if (rtp_cold(s) != 0)
+				return 1;
+			continue;
+		}
 		double c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns();
 		double c1, w1;
 
@@ -222,9 +269,10 @@ static void *idle_thread(void *arg)
  * has several, and glibc's malloc takes a cheaper path in a process that
  * has never had a second thread; libsrtp2 built on NSS (Debian's, which
  * the shim links statically) allocates and frees several times per
- * packet.
+ * packet. Without `protect` (8c's plain side) it sends the RTP packet as
+ * it is, as a client without the shim does.
  */
-static int role_srtp_base(long iters, bool threaded)
+static int role_srtp_base(long iters, bool threaded, bool protect)
 {
 	pthread_t idle;
 
@@ -257,6 +305,11 @@ static int role_srtp_base(long iters, bool threaded)
 		return 1;
 	}
 	rtp_init(s.pkt, 0x5a5a0001u);
+	if (!protect) {
+		srtp_dealloc(s.srtp);
+		s.srtp = NULL;
+		return rtp_serve(&s, iters, "plain RTP");
+	}
 	return rtp_serve(&s, iters, "libsrtp2 AES_CM_128_HMAC_SHA1_80");
 }
 
@@ -522,7 +575,7 @@ enum { SIDE_DIRECT, SIDE_DIRECT_MT, SIDE_SHIM, SIDES };
 
 /* 8a: ROUNDS interleaved rounds of each side; medians into cpu[], wall[]. */
 static int bench_srtp(const char *self, const char *shim, long iters,
-		      double cpu[SIDES], double wall[SIDES])
+		      double cpu[SIDES], double wall[SIDES], double cold[2])
 {
 	char dir[] = "/tmp/zs-bench-shim.XXXXXX";
 	char e_dir[4200], e_algos[64], e_level[32];
@@ -531,7 +584,8 @@ static int bench_srtp(const char *self, const char *shim, long iters,
 	char e_file_p[4200], e_logp_s[4200], e_pport_s[48], e_pport_p[48];
 	char line[256], note_base[256] = "", note_shim[256] = "";
 	double c[SIDES][ROUNDS], w[SIDES][ROUNDS];
-	struct child side[SIDES] = { { 0 } }, peer = { 0 };
+	struct child side[SIDES] = { { 0 } }, peer = { 0 }, plain = { 0 };
+	double cold_r[2][ROUNDS], mean_unused;
 	uint16_t ps = free_port(), pp = free_port();
 	int rc = -1;
 
@@ -565,7 +619,8 @@ static int bench_srtp(const char *self, const char *shim, long iters,
 	    child_start(&side[SIDE_DIRECT], self, "srtp-base", NULL, iters,
 			NULL) != 0 ||
 	    child_start(&side[SIDE_DIRECT_MT], self, "srtp-base-mt", NULL,
-			iters, NULL) != 0) {
+			iters, NULL) != 0 ||
+	    child_start(&plain, self, "plain-base", NULL, iters, NULL) != 0) {
 		fprintf(stderr, "bench_shim: cannot start the children\n");
 		goto out;
 	}
@@ -577,6 +632,11 @@ static int bench_srtp(const char *self, const char *shim, long iters,
 			goto out;
 		}
 	snprintf(note_base, sizeof(note_base), "%s", line + 6);
+	if (child_line(&plain, line, sizeof(line), 60) == NULL ||
+	    strncmp(line, "ready ", 6) != 0) {
+		fprintf(stderr, "bench_shim: the plain sender did not start\n");
+		goto out;
+	}
 	if (child_line(&side[SIDE_SHIM], line, sizeof(line),
 		       HANDSHAKE_SECS + 30) == NULL ||
 	    strncmp(line, "ready ", 6) != 0) {
@@ -605,6 +665,24 @@ static int bench_srtp(const char *self, const char *shim, long iters,
 		cpu[i] = median(c[i], ROUNDS);
 		wall[i] = median(w[i], ROUNDS);
 	}
+	/* 8c: plain and shim, cold, alternating who goes first. */
+	for (int r = 0; r < ROUNDS; r++)
+		for (int k = 0; k < 2; k++) {
+			int i = (r + k) % 2;
+			struct child *ch = i == 0 ? &plain : &side[SIDE_SHIM];
+
+			if (fputs("cold\n", ch->in) == EOF ||
+			    fflush(ch->in) != 0 ||
+			    child_line(ch, line, sizeof(line), 600) == NULL ||
+			    sscanf(line, "%lf %lf", &cold_r[i][r],
+				   &mean_unused) != 2) {
+				fprintf(stderr, "bench_shim: a cold round "
+					"failed\n");
+				goto out;
+			}
+		}
+	cold[0] = median(cold_r[0], ROUNDS);
+	cold[1] = median(cold_r[1], ROUNDS);
 	printf("  setup: direct %s; %s\n", note_base, note_shim);
 	rc = 0;
 out:
@@ -616,10 +694,14 @@ out:
 				kill(side[i].pid, SIGTERM);
 		if (peer.pid > 0)
 			kill(peer.pid, SIGTERM);
+		if (plain.pid > 0)
+			kill(plain.pid, SIGTERM);
 	}
 	for (int i = 0; i < SIDES; i++)
 		if (child_end(&side[i]) != 0 && rc == 0)
 			rc = -1;
+	if (child_end(&plain) != 0 && rc == 0)
+		rc = -1;
 	(void)child_end(&peer);
 	if (dir[0] != '\0')
 		(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -645,7 +727,7 @@ int main(int argc, char **argv)
 {
 	const char *role = getenv("ZS_BENCH_ROLE");
 	double base_s[ROUNDS], shim_s[ROUNDS], base_w[ROUNDS], shim_w[ROUNDS];
-	double cpu[SIDES], wall[SIDES], ratio, rs;
+	double cpu[SIDES], wall[SIDES], cold[2] = { 0, 0 }, ratio, rs;
 	char self[4096];
 	ssize_t sl;
 	long iters = 300000, srtp_iters = 200000;
@@ -657,9 +739,11 @@ int main(int argc, char **argv)
 		if (strcmp(role, "sendto") == 0)
 			return role_sendto(n);
 		if (strcmp(role, "srtp-base") == 0)
-			return role_srtp_base(n, false);
+			return role_srtp_base(n, false, true);
 		if (strcmp(role, "srtp-base-mt") == 0)
-			return role_srtp_base(n, true);
+			return role_srtp_base(n, true, true);
+		if (strcmp(role, "plain-base") == 0)
+			return role_srtp_base(n, false, false);
 		if (strcmp(role, "shim-send") == 0)
 			return role_shim_send(n);
 		if (strcmp(role, "shim-peer") == 0)
@@ -688,7 +772,7 @@ int main(int argc, char **argv)
 
 	printf("bench_shim: %d interleaved rounds each, medians\n", ROUNDS);
 	fflush(stdout);
-	if (bench_srtp(self, argv[1], srtp_iters, cpu, wall) != 0) {
+	if (bench_srtp(self, argv[1], srtp_iters, cpu, wall, cold) != 0) {
 		fprintf(stderr, "bench_shim: the send-path comparison failed\n");
 		return 1;
 	}
@@ -707,6 +791,13 @@ int main(int argc, char **argv)
 	printf("     ratio shim/direct with a second thread   cpu %8.3f  wall %8.3f\n",
 	       cpu[SIDE_SHIM] / cpu[SIDE_DIRECT_MT],
 	       wall[SIDE_SHIM] / wall[SIDE_DIRECT_MT]);
+	printf("  8c the same send with cold caches (%u MiB written before each "
+	       "of %d sends per round), wall ns/packet, median:\n",
+	       EVICT_BYTES >> 20, COLD_SENDS);
+	printf("     plain: the RTP packet, sendto, no SRTP        %8.1f\n", cold[0]);
+	printf("     shim: sendto on a SECURE stream               %8.1f\n", cold[1]);
+	printf("     the shim adds per packet sent                 %8.1f  (ratio %.3f)\n",
+	       cold[1] - cold[0], cold[1] / cold[0]);
 	fflush(stdout);
 
 	for (int r = 0; r < ROUNDS; r++) {
