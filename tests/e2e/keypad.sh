@@ -35,20 +35,6 @@ baresip_dir alice alice $SA $CA $RA "$W/alice.wav"
 baresip_dir bob bob $SB $CB $RB "$W/bob.wav"
 mkdir -p "$W/astate" "$W/bstate"
 
-# ctrl PORT COMMAND [PARAMS]: one command to baresip's ctrl_tcp
-ctrl() {
-	python3 - "$@" <<'PY'
-import json, socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-m = {"command": sys.argv[2], "token": "t"}
-if len(sys.argv) > 3:
-    m["params"] = sys.argv[3]
-m = json.dumps(m).encode()
-s.sendall(str(len(m)).encode() + b":" + m + b",")
-time.sleep(0.5)
-s.close()
-PY
-}
 # listen PORT SECONDS OUT: what baresip's ctrl_tcp reports (its events),
 # one JSON per line
 listen() {
