@@ -15,10 +15,12 @@
 #   - sipp: sipp UAC and UAS (examples/sipp, the UAC's pause made 10 s),
 #     each streaming a 10 s PCMU tone with rtp_stream.
 # Prints each round's CPU and ratio, then per client the median of the
-# rounds' ratios shimmed / plain (the issue's goal: at most 1.15) and, for
-# reference, the medians of each mode. No assertions: it prints; a call
-# that did not happen (no "secure" in a shimmed log, or a client that
-# failed) is reported and its round left out.
+# rounds' ratios shimmed / plain (the issue's goal: at most 1.15), for
+# reference the medians of each mode, and how far the rounds spread (the
+# quartiles of the ratios, and how many rounds were at the goal). No
+# assertions: it prints; a call that did not happen (no "secure" in a
+# shimmed log, or a client that failed) is reported and its round left
+# out.
 # Ports (127.0.0.1), plain / shimmed: baresip SIP 46100/46102 and
 # 46300/46302, ctrl 46104/46105 and 46304/46305, RTP 46110-46129 and
 # 46310-46329; sipp SIP 46200/46201 and 46400/46401, media 46210/46220 and
@@ -169,6 +171,10 @@ for client in baresip sipp; do
 			if (!n) { printf "%s: no round with both calls\n", c; exit }
 			mq = med(q, n); mp = med(p, n); ms = med(s, n)
 			printf "%s: whole-call CPU of both clients, %d rounds side by side: median ratio shimmed/plain %.3f (goal <= 1.15); medians plain %.4f s, shimmed %.4f s\n", c, n, mq, mp, ms
+			# med sorted q: its quartiles, and the rounds at the goal
+			k = int((n + 3) / 4)
+			for (i = 1; i <= n; i++) if (q[i] <= 1.15) at++
+			printf "%s: the middle half of the rounds between %.3f and %.3f; %d of %d rounds at or under 1.15\n", c, q[k], q[n + 1 - k], at, n
 		}' "$W/results"
 done
 echo "outputs in $W"
