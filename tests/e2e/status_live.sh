@@ -11,9 +11,11 @@
 #      a shimmed sipp UAS) with ZRTPSHIM_HISTORY=10: the UAC's status file
 #      holds no live stream and exactly 10 in its history, the last 10
 #      calls in order (call numbers 91..100: the oldest were dropped), and
-#      the file stays small (< 32 KiB). Neither side has a session bus
-#      (one has no address, the other one where nothing listens): each
-#      log has at most one notification line over its ~100 secure events.
+#      the file stays small (< 32 KiB). The UAC's Call-IDs end in a
+#      quote and a backslash: the file's JSON gives them back. Neither
+#      side has a session bus (one has no address, the other one where
+#      nothing listens): each log has at most one notification line over
+#      its ~100 secure events.
 # Ports: SIP 42081/42083 (+1 TLS) and 42510/42511, ctrl 42453/42454 and
 # sipp -cp 42900/42901, RTP 42220-42229, 42320-42329, 42610-42611,
 # 42710-42711.
@@ -110,8 +112,11 @@ ZRTPSHIM_HISTORY=10 DBUS_SESSION_BUS_ADDRESS="unix:path=$W/nobus" bg shimmed uas
 	-m 100 -nostdin -trace_err -error_file "$W/uas.err" >"$W/uas.out" 2>&1
 UAS=$BGPID
 sleep 0.5
+# The UAC's Call-IDs end in a quote and a backslash (a SIP Call-ID may
+# hold both, RFC 3261 §25.1 "word"; sipp's -cid_str): the status file
+# must escape them.
 ZRTPSHIM_HISTORY=10 DBUS_SESSION_BUS_ADDRESS= shimmed uac timeout -k 5 90 sipp 127.0.0.1:42510 \
-	-sf "$E2E_SRC/tests/e2e/uac_short.xml" -d 400 -r 20 \
+	-sf "$E2E_SRC/tests/e2e/uac_short.xml" -cid_str '%u-%p@%s-q"b\s' -d 400 -r 20 \
 	-i 127.0.0.1 -p 42511 -bind_local -mi 127.0.0.1 -mp $MB -cp 42901 \
 	-m 100 -l 1 -nostdin -trace_err -error_file "$W/uac.err" >"$W/uac.out" 2>&1 ||
 	fail "100 calls: sipp UAC exited $? (see $W/uac.err)"
@@ -127,8 +132,10 @@ d = json.load(open(sys.argv[1]))
 h = d.get("history")
 live = len(d.get("streams", []))
 nums = [int(s["name"].split("-", 1)[0]) for s in (h or [])]
+quoted = sum(1 for s in (h or []) if s["name"].endswith('-q"b\\s/0'))
 print("live", live, "history", -1 if h is None else len(h), "max", d.get("history_max"))
 print("calls", " ".join(map(str, nums)))
+print("quoted", quoted)
 PY
 sed 's/^/  uac status: /' "$W/hist.txt"
 if [ "$ncalls" -ge 100 ] && grep -qx "live 0 history 10 max 10" "$W/hist.txt"; then
@@ -140,6 +147,11 @@ if grep -qx "calls 91 92 93 94 95 96 97 98 99 100" "$W/hist.txt"; then
 	pass "100 calls: the history holds calls 91..100 in order (the oldest dropped first)"
 else
 	fail "100 calls: the history is not calls 91..100: $(sed -n 2p "$W/hist.txt")"
+fi
+if grep -qx "quoted 10" "$W/hist.txt"; then
+	pass "100 calls: the status file is JSON whose stream names give back the Call-IDs' quote and backslash"
+else
+	fail "100 calls: the status file does not give back the Call-IDs' quote and backslash: $(sed -n 3p "$W/hist.txt") (see $f)"
 fi
 sz=$(stat -c %s "$f" 2>/dev/null || echo 0)
 if [ "$sz" -gt 0 ] && [ "$sz" -lt 32768 ]; then
