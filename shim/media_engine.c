@@ -88,11 +88,17 @@ static void media_init_once(void)
 	/* The shim's own libcrypto (linked in, Makefile.am) reads no
 	 * openssl.cnf and loads no error strings: the system's or the
 	 * client's OpenSSL configuration (OPENSSL_CONF) is the client's,
-	 * and about 1 ms of CPU per process. Before anything uses it. */
+	 * and about 1 ms of CPU per process. Nor does it free itself at
+	 * exit (OPENSSL_cleanup from atexit): that walked and freed all its
+	 * method stores as the client exited, about 0.5 M instructions, for
+	 * memory the exit returns anyway, and could free state under a
+	 * client thread still sending media while the main thread exits.
+	 * Before anything uses it: the first init decides. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
 			    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
 			    OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
+			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
+			    OPENSSL_INIT_NO_ATEXIT, NULL);
 	nss_hold();
 	if (sodium_init() < 0)
 		shim_log(SHIM_LOG_ERROR, "media: sodium_init failed");
