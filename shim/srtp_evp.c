@@ -111,7 +111,7 @@ static bool key_ctx(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher,
 }
 
 struct icm_state {
-	EVP_CIPHER_CTX *ctx;         /* AES in ECB, keyed, no padding */
+	EVP_CIPHER_CTX *ctx;         /* AES in ECB, keyed; EVP_Cipher only */
 	int key_size;                /* 16, 24 or 32: the AES key before the
 				      * salt */
 	uint8_t offset[16];          /* salt || 0x0000 */
@@ -188,8 +188,11 @@ static srtp_err_status_t icm_init(void *state, const uint8_t *key)
 	memcpy(s->offset, key + s->key_size, ICM_SALT_LEN);
 	s->budget = 0;
 	s->ks_left = 0;
-	if (!key_ctx(s->ctx, evp, key) ||
-	    !EVP_CIPHER_CTX_set_padding(s->ctx, 0))
+	/* No EVP_CIPHER_CTX_set_padding: the context is only ever used
+	 * through EVP_Cipher, on whole blocks, where padding plays no part;
+	 * set, OpenSSL would also re-send it to the provider as a parameter
+	 * at every rekey (libsrtp2's self-tests rekey some 800 times). */
+	if (!key_ctx(s->ctx, evp, key))
 		return srtp_err_status_cipher_fail;
 	__atomic_fetch_add(&key_setups, 1, __ATOMIC_RELAXED);
 	return srtp_err_status_ok;
