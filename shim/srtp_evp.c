@@ -41,6 +41,7 @@
 #include <openssl/sha.h>
 
 #include "shim/srtp_evp.h"
+#include "zrtp/evp_lean.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>   /* the counter blocks and the XOR, 16 octets at a time */
@@ -65,10 +66,12 @@ unsigned long srtp_evp_key_setups(void)
 
 /* --- AES-ICM -------------------------------------------------------------- */
 
-/* The ciphers, fetched from the default provider once. Keying a context
- * with EVP_aes_128_ctr() instead fetches it again on every init (a name
- * lookup under a lock): libsrtp2's self-test keys each type some 260
- * times at srtp_init, and each call keys several. */
+/* The ciphers, fetched once, from the lean context of zrtp/evp_lean.c
+ * (the default provider's implementations, without OpenSSL building all
+ * its other ciphers first). Keying a context with EVP_aes_128_ctr()
+ * instead fetches it again on every init (a name lookup under a lock):
+ * libsrtp2's self-test keys each type some 260 times at srtp_init, and
+ * each call keys several. */
 enum { F_ECB128, F_ECB192, F_ECB256, F_GCM128, F_GCM256, F_N };
 static const char *const fetch_names[F_N] = {
 	"AES-128-ECB", "AES-192-ECB", "AES-256-ECB", "AES-128-GCM",
@@ -80,7 +83,7 @@ static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static void fetch_all(void)
 {
 	for (int i = 0; i < F_N; i++)
-		fetched[i] = EVP_CIPHER_fetch(NULL, fetch_names[i], NULL);
+		fetched[i] = zrtp_evp_cipher_fetch(fetch_names[i]);
 }
 
 /* The cipher i; the legacy handle should the fetch have failed (it

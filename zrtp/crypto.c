@@ -4,9 +4,11 @@
  * Key agreement lives in ka.c, SAS rendering in sas.c.
  *
  * SHA-256 and HMAC-SHA-256 come from libsodium; SHA-384, HMAC-SHA-384 and
- * AES-CFB128 from OpenSSL's EVP layer, which libsodium lacks.
+ * AES-CFB128 from OpenSSL's EVP layer, which libsodium lacks (AES through
+ * the lean context of evp_lean.c).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -14,6 +16,7 @@
 #include <sodium.h>
 
 #include "zrtp/crypto.h"
+#include "zrtp/evp_lean.h"
 
 /* ---- The algorithm table ------------------------------------------------ */
 
@@ -361,6 +364,18 @@ size_t zrtp_cipher_key_len(uint32_t cipher)
 	}
 }
 
+/* AES-128-CFB and AES-256-CFB (CFB128), fetched once from the lean
+ * context (evp_lean.h); the legacy handles (the default context, fetched
+ * at every init) should the fetch fail. */
+static EVP_CIPHER *cfb_fetched[2];
+static pthread_once_t cfb_once = PTHREAD_ONCE_INIT;
+
+static void cfb_fetch(void)
+{
+	cfb_fetched[0] = zrtp_evp_cipher_fetch("AES-128-CFB");
+	cfb_fetched[1] = zrtp_evp_cipher_fetch("AES-256-CFB");
+}
+
 static int cfb(uint32_t cipher, const uint8_t *key, const uint8_t iv[16],
 	       uint8_t *buf, size_t len, int enc)
 {
@@ -368,12 +383,13 @@ static int cfb(uint32_t cipher, const uint8_t *key, const uint8_t iv[16],
 	EVP_CIPHER_CTX *ctx;
 	int ok, outl = 0;
 
+	pthread_once(&cfb_once, cfb_fetch);
 	switch (cipher) {
 	case ZRTP_CIPHER_AES1:
-		c = EVP_aes_128_cfb128();
+		c = cfb_fetched[0] ? cfb_fetched[0] : EVP_aes_128_cfb128();
 		break;
 	case ZRTP_CIPHER_AES3:
-		c = EVP_aes_256_cfb128();
+		c = cfb_fetched[1] ? cfb_fetched[1] : EVP_aes_256_cfb128();
 		break;
 	default:
 		return -EINVAL;

@@ -4,12 +4,17 @@
  * vector is named after its public source.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/provider.h>
+#include <sodium.h>
+
 #include "tests/unit/suites.h"
 #include "zrtp/crypto.h"
+#include "zrtp/evp_lean.h"
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
 {
@@ -281,6 +286,92 @@ START_TEST(test_cfb_lengths_and_tags)
 	ck_assert_uint_eq(zrtp_auth_tag_len(ZRTP_AUTH_HS32), 4);
 	ck_assert_uint_eq(zrtp_auth_tag_len(ZRTP_AUTH_HS80), 10);
 	ck_assert_uint_eq(zrtp_auth_tag_len(ZRTP_NAME('S', 'K', '3', '2')), 0);
+}
+END_TEST
+
+/* The lean context (zrtp/evp_lean.c): each of its seven ciphers comes from
+ * its own provider, not the default context, and gives the default
+ * context's bytes (encryption of the same random input with the same key
+ * and IV; GCM with AAD, and its tag); any other name falls back to the
+ * default context. */
+static const char *const lean_cipher_names[] = {
+	"AES-128-ECB", "AES-192-ECB", "AES-256-ECB", "AES-128-GCM",
+	"AES-256-GCM", "AES-128-CFB", "AES-256-CFB",
+};
+
+static void lean_encrypt(const EVP_CIPHER *c, const uint8_t *key,
+			 const uint8_t *iv, const uint8_t *in, size_t len,
+			 uint8_t *out, uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n = 0, m = 0;
+	bool gcm = EVP_CIPHER_get_mode(c) == EVP_CIPH_GCM_MODE;
+	static const uint8_t aad[20] = { 1, 2, 3, 4, 5 };
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(EVP_EncryptInit_ex(ctx, c, NULL, key,
+					    EVP_CIPHER_get_iv_length(c) > 0 ?
+					    iv : NULL), 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	if (gcm)
+		ck_assert_int_eq(EVP_EncryptUpdate(ctx, NULL, &n, aad,
+						   sizeof aad), 1);
+	ck_assert_int_eq(EVP_EncryptUpdate(ctx, out, &n, in, (int)len), 1);
+	ck_assert_int_eq(EVP_EncryptFinal_ex(ctx, out + n, &m), 1);
+	ck_assert_uint_eq((size_t)(n + m), len);
+	if (gcm)
+		ck_assert_int_eq(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+						     16, tag), 1);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+START_TEST(test_lean_ciphers_match_default)
+{
+	const char *name = lean_cipher_names[_i];
+	EVP_CIPHER *lean = zrtp_evp_cipher_fetch(name);
+	EVP_CIPHER *dflt = EVP_CIPHER_fetch(NULL, name, NULL);
+	uint8_t key[32], iv[16], in[160], a[160], b[160];
+	uint8_t ta[16] = { 0 }, tb[16] = { 1 };
+
+	ck_assert(zrtp_evp_lean_active());
+	ck_assert_ptr_nonnull(lean);
+	ck_assert_ptr_nonnull(dflt);
+	ck_assert_str_eq(OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(lean)),
+			 ZRTP_EVP_LEAN_PROVIDER);
+	ck_assert_str_eq(OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(dflt)),
+			 "default");
+	ck_assert_int_eq(EVP_CIPHER_get_key_length(lean),
+			 EVP_CIPHER_get_key_length(dflt));
+	for (int round = 0; round < 8; round++) {
+		randombytes_buf(key, sizeof key);
+		randombytes_buf(iv, sizeof iv);
+		randombytes_buf(in, sizeof in);   /* libsodium's */
+		/* ECB takes whole blocks; the stream modes any length */
+		size_t len = EVP_CIPHER_get_mode(lean) == EVP_CIPH_ECB_MODE
+				     ? 16 * (size_t)(1 + round)
+				     : 1 + (size_t)round * 19;
+		lean_encrypt(lean, key, iv, in, len, a, ta);
+		lean_encrypt(dflt, key, iv, in, len, b, tb);
+		ck_assert_mem_eq(a, b, len);
+		ck_assert_mem_ne(a, in, len);
+		if (EVP_CIPHER_get_mode(lean) == EVP_CIPH_GCM_MODE)
+			ck_assert_mem_eq(ta, tb, 16);
+	}
+	EVP_CIPHER_free(lean);
+	EVP_CIPHER_free(dflt);
+}
+END_TEST
+
+START_TEST(test_lean_other_names_fall_back)
+{
+	EVP_CIPHER *c = zrtp_evp_cipher_fetch("AES-128-CTR");
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(c)),
+			 "default");
+	EVP_CIPHER_free(c);
+	ck_assert_ptr_null(zrtp_evp_cipher_fetch(NULL));
+	ck_assert_ptr_null(zrtp_evp_cipher_fetch("NO-SUCH-CIPHER"));
 }
 END_TEST
 
@@ -1364,6 +1455,10 @@ Suite *crypto_suite(void)
 	tcase_add_loop_test(tc, test_cfb_sp800_38a, 0,
 			    sizeof(sp800_38a) / sizeof(sp800_38a[0]));
 	tcase_add_test(tc, test_cfb_lengths_and_tags);
+	tcase_add_loop_test(tc, test_lean_ciphers_match_default, 0,
+			    sizeof(lean_cipher_names) /
+				    sizeof(lean_cipher_names[0]));
+	tcase_add_test(tc, test_lean_other_names_fall_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ka");
