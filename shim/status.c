@@ -258,8 +258,28 @@ struct sbuf {
 	bool full;
 };
 
-/* Appends; the buffer grows (doubling) when the text does not fit. A
- * failed allocation marks it full: that write is skipped. */
+/* Room for n more bytes and a NUL: the buffer grows (doubling) when they
+ * do not fit. A failed allocation marks it full: that write is skipped. */
+static bool sb_room(struct sbuf *b, size_t n)
+{
+	if (b->full)
+		return false;
+	if (b->cap - b->len > n)
+		return true;
+	size_t cap = b->cap * 2;
+	while (cap - b->len <= n)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->full = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+/* Appends formatted text. */
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
@@ -278,36 +298,16 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return;
 		}
-		size_t cap = b->cap * 2;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->full = true;
+		if (!sb_room(b, (size_t)n))
 			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
 }
 
-/* Appends n bytes as they are (sb_printf's growth and failure rules). */
+/* Appends n bytes as they are. */
 static void sb_put(struct sbuf *b, const char *s, size_t n)
 {
-	if (b->full)
+	if (!sb_room(b, n))
 		return;
-	if (b->cap - b->len <= n) {
-		size_t cap = b->cap * 2;
-		while (cap - b->len <= n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->full = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
